@@ -1,0 +1,794 @@
+/* lvsrole.conf: JSON (comments allowed) parsed by json-c into a fresh lr_config, validated
+ * whole before anyone uses it. Every error names FILE:LINE, the JSON path and the value. */
+#include "config.h"
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonpos.h"
+
+struct ctx {
+	const char *name;
+	const char *text;
+	size_t len;
+	char *err;
+	size_t errlen;
+};
+
+static const char *const role_names[] = {
+	[LR_ROLE_UNKNOWN] = "unknown",
+	[LR_ROLE_DIRECTOR] = "director",
+	[LR_ROLE_REAL_SERVER] = "real-server",
+	[LR_ROLE_NONE] = "none",
+};
+
+static const char *const kstate_names[LR_KSTATE__COUNT] = {
+	[LR_KSTATE_MASTER] = "MASTER", [LR_KSTATE_BACKUP] = "BACKUP", [LR_KSTATE_FAULT] = "FAULT",
+	[LR_KSTATE_STOP] = "STOP",     [LR_KSTATE_DELETED] = "DELETED",
+};
+
+static const enum lr_role default_roles[LR_KSTATE__COUNT] = {
+	[LR_KSTATE_MASTER] = LR_ROLE_DIRECTOR, [LR_KSTATE_BACKUP] = LR_ROLE_REAL_SERVER,
+	[LR_KSTATE_FAULT] = LR_ROLE_REAL_SERVER, [LR_KSTATE_STOP] = LR_ROLE_REAL_SERVER,
+	[LR_KSTATE_DELETED] = LR_ROLE_NONE,
+};
+
+const char *lr_role_name(enum lr_role role)
+{
+	return (unsigned)role < sizeof(role_names) / sizeof(*role_names) ? role_names[role] : "?";
+}
+
+int lr_role_parse(const char *s, enum lr_role *out)
+{
+	for (enum lr_role r = LR_ROLE_DIRECTOR; r <= LR_ROLE_NONE; r++)
+		if (!strcmp(s, role_names[r])) {
+			*out = r;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *lr_kstate_name(enum lr_kstate st)
+{
+	return st >= 0 && st < LR_KSTATE__COUNT ? kstate_names[st] : "-";
+}
+
+int lr_kstate_parse(const char *s, enum lr_kstate *out)
+{
+	for (int i = 0; i < LR_KSTATE__COUNT; i++)
+		if (!strcmp(s, kstate_names[i])) {
+			*out = (enum lr_kstate)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *lr_scope_name(enum lr_scope scope)
+{
+	return scope == LR_SCOPE_GROUP ? "group" : "instance";
+}
+
+const char *lr_sysctl_key_name(enum lr_sysctl_key key)
+{
+	return key == LR_ARP_IGNORE ? "arp_ignore" : "arp_announce";
+}
+
+void lr_vip_str(const struct lr_vip *vip, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s/%u", lr_ip_str(&vip->ip, a, sizeof(a)), vip->prefix);
+}
+
+/* Formats the one error message; always returns -EINVAL. */
+__attribute__((format(printf, 4, 5))) static int fail(struct ctx *c, const char *path,
+						       const char *value, const char *fmt, ...)
+{
+	char what[256], val[96] = "";
+	int line = lr_jsonpos_line(c->text, c->len, path);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (value) {
+		size_t n = 0;
+
+		/* quote the value, printable and bounded: it may be anything */
+		for (const char *p = value; *p && n + 5 < sizeof(val) - 8; p++)
+			n += (size_t)snprintf(val + n, sizeof(val) - n,
+					      (*p >= 0x20 && *p < 0x7f && *p != '"') ? "%c" : "\\x%02x",
+					      (unsigned char)*p);
+		if (strlen(value) > n)
+			snprintf(val + n, sizeof(val) - n, "...");
+	}
+	snprintf(c->err, c->errlen, "%s:%d: %s: %s%s%s%s", c->name, line, *path ? path : "(top)",
+		 what, value ? ": \"" : "", value ? val : "", value ? "\"" : "");
+	return -EINVAL;
+}
+
+static const char *json_text(struct json_object *v)
+{
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static int want_type(struct ctx *c, struct json_object *v, const char *path, enum json_type t)
+{
+	if (json_object_is_type(v, t))
+		return 0;
+	return fail(c, path, json_text(v), "expected %s", json_type_to_name(t));
+}
+
+/* ---- fields: a key, a parser and where it writes ---- */
+
+struct field {
+	const char *key;
+	int (*parse)(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg);
+	size_t arg;
+};
+
+static int parse_fields(struct ctx *c, struct json_object *v, const char *path, void *obj,
+			const struct field *fields, size_t n)
+{
+	int r = want_type(c, v, path, json_type_object);
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(v, key, val) {
+		char sub[512];
+		const struct field *f = NULL;
+
+		snprintf(sub, sizeof(sub), "%s", path);
+		lr_jpath_key(sub, sizeof(sub), key);
+		for (size_t i = 0; i < n && !f; i++)
+			if (!strcmp(fields[i].key, key))
+				f = &fields[i];
+		if (!f) {
+			char known[256] = "";
+
+			for (size_t i = 0; i < n; i++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+					 i ? ", " : "", fields[i].key);
+			return fail(c, sub, key, "unknown key (known: %s)", known);
+		}
+		r = f->parse(c, val, sub, obj, f->arg);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_int(struct ctx *c, struct json_object *v, const char *path, int lo, int hi,
+		     int *out)
+{
+	int64_t x;
+	int r = want_type(c, v, path, json_type_int);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	x = json_object_get_int64(v);
+	if (errno || x < lo || x > hi)
+		return fail(c, path, json_text(v), "out of range %d..%d", lo, hi);
+	*out = (int)x;
+	return 0;
+}
+
+static int parse_ifname(struct ctx *c, struct json_object *v, const char *path, char *out)
+{
+	const char *s;
+	int r = want_type(c, v, path, json_type_string);
+
+	if (r < 0)
+		return r;
+	s = json_object_get_string(v);
+	if (!lr_ifname_valid(s))
+		return fail(c, path, s, "not a valid interface name (1 to 15 characters, no '/', ':' or spaces)");
+	if (!strcmp(s, "all") || !strcmp(s, "default"))
+		return fail(c, path, s, "not a device (\"all\" and \"default\" only name sysctl sets)");
+	snprintf(out, LR_IFNAMSIZ, "%s", s);
+	return 0;
+}
+
+/* ---- global settings ---- */
+
+static int p_state_dir(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	struct lr_config *cfg = obj;
+	const char *s;
+	int r = want_type(c, v, path, json_type_string);
+
+	if (r < 0)
+		return r;
+	s = json_object_get_string(v);
+	if (s[0] != '/' || strstr(s, "/../") || strstr(s, "/./") || !lr_printable(s, 200) ||
+	    strstr(s, "//"))
+		return fail(c, path, s, "must be a normalised absolute path of at most 200 printable characters");
+	free(cfg->state_dir);
+	cfg->state_dir = strdup(s);
+	return cfg->state_dir ? 0 : -ENOMEM;
+}
+
+static int p_sysctl_value(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	int *values = obj;
+
+	return parse_int(c, v, path, 0, arg == LR_ARP_IGNORE ? 8 : 2, &values[arg]);
+}
+
+static const struct field sysctl_value_fields[] = {
+	{ "arp_ignore", p_sysctl_value, LR_ARP_IGNORE },
+	{ "arp_announce", p_sysctl_value, LR_ARP_ANNOUNCE },
+};
+
+static int p_sysctl_values(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	struct lr_config *cfg = obj;
+	int *values = arg ? cfg->dir_values : cfg->rs_values;
+	int r = parse_fields(c, v, path, values, sysctl_value_fields, 2);
+
+	if (r < 0)
+		return r;
+	if (arg && (values[0] < 0) != (values[1] < 0))
+		return fail(c, path, NULL, "give both arp_ignore and arp_announce, or neither");
+	return 0;
+}
+
+static int p_sysctl_ifaces(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	struct lr_config *cfg = obj;
+	size_t n;
+	int r = want_type(c, v, path, json_type_array);
+
+	if (r < 0)
+		return r;
+	n = json_object_array_length(v);
+	if (n == 0 || n > LR_MAX_SYSCTL_IFACES)
+		return fail(c, path, NULL, "must list 1 to %d interfaces", LR_MAX_SYSCTL_IFACES);
+	free(cfg->sysctl_ifaces);
+	cfg->sysctl_ifaces = calloc(n, sizeof(*cfg->sysctl_ifaces));
+	if (!cfg->sysctl_ifaces)
+		return -ENOMEM;
+	cfg->n_sysctl_ifaces = 0;
+	cfg->sysctl_ifaces_default = false;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		char sub[512];
+		const char *s;
+
+		snprintf(sub, sizeof(sub), "%s", path);
+		lr_jpath_index(sub, sizeof(sub), i);
+		if ((r = want_type(c, e, sub, json_type_string)) < 0)
+			return r;
+		s = json_object_get_string(e);
+		if (!lr_ifname_valid(s))
+			return fail(c, sub, s, "not a valid interface name");
+		for (size_t j = 0; j < cfg->n_sysctl_ifaces; j++)
+			if (!strcmp(cfg->sysctl_ifaces[j], s))
+				return fail(c, sub, s, "listed twice");
+		snprintf(cfg->sysctl_ifaces[cfg->n_sysctl_ifaces++], LR_IFNAMSIZ, "%s", s);
+	}
+	return 0;
+}
+
+static const struct field arp_sysctl_fields[] = {
+	{ "interfaces", p_sysctl_ifaces, 0 },
+	{ "real_server", p_sysctl_values, 0 },
+	{ "director", p_sysctl_values, 1 },
+};
+
+
+static int p_announce_count(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	int x, r = parse_int(c, v, path, 0, 100, &x);
+
+	if (r == 0)
+		((struct lr_config *)obj)->announce_count = (unsigned)x;
+	return r;
+}
+
+static int p_announce_interval(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	int x, r = parse_int(c, v, path, 10, 60000, &x);
+
+	if (r == 0)
+		((struct lr_config *)obj)->announce_interval_ms = (unsigned)x;
+	return r;
+}
+
+static int p_announce_op(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	static const char *const ops[] = { [LR_ARP_REQUEST] = "request", [LR_ARP_REPLY] = "reply",
+					   [LR_ARP_BOTH] = "both" };
+	const char *s;
+	int r = want_type(c, v, path, json_type_string);
+
+	if (r < 0)
+		return r;
+	s = json_object_get_string(v);
+	for (int i = LR_ARP_REQUEST; i <= LR_ARP_BOTH; i++)
+		if (!strcmp(s, ops[i])) {
+			((struct lr_config *)obj)->announce_op = (enum lr_arp_op)i;
+			return 0;
+		}
+	return fail(c, path, s, "must be \"request\", \"reply\" or \"both\"");
+}
+
+static const struct field announce_fields[] = {
+	{ "count", p_announce_count, 0 },
+	{ "interval_ms", p_announce_interval, 0 },
+	{ "op", p_announce_op, 0 },
+};
+
+/* ---- instances and groups ---- */
+
+static int p_nic(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	return parse_ifname(c, v, path, ((struct lr_instance *)obj)->nic);
+}
+
+static int p_rs_dev(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	return parse_ifname(c, v, path, ((struct lr_instance *)obj)->rs_dev);
+}
+
+static int p_owner(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	struct lr_instance *in = obj;
+	const char *s;
+	int r = want_type(c, v, path, json_type_string);
+
+	if (r < 0)
+		return r;
+	s = json_object_get_string(v);
+	if (!strcmp(s, "lvsrole"))
+		in->owner = LR_OWNER_LVSROLE;
+	else if (!strcmp(s, "keepalived"))
+		in->owner = LR_OWNER_KEEPALIVED;
+	else
+		return fail(c, path, s, "must be \"lvsrole\" or \"keepalived\"");
+	return 0;
+}
+
+static bool ip_is_unicast(const struct lr_ip *ip)
+{
+	const uint8_t *b = ip->bytes;
+
+	if (ip->family == AF_INET)
+		return b[0] != 0 && b[0] != 127 && b[0] < 224;
+	if (IN6_IS_ADDR_UNSPECIFIED(&ip->v6) || IN6_IS_ADDR_LOOPBACK(&ip->v6) ||
+	    IN6_IS_ADDR_MULTICAST(&ip->v6) || IN6_IS_ADDR_LINKLOCAL(&ip->v6) ||
+	    IN6_IS_ADDR_V4MAPPED(&ip->v6) || IN6_IS_ADDR_V4COMPAT(&ip->v6))
+		return false;
+	return true;
+}
+
+static int parse_vip(struct ctx *c, const char *path, const char *s, struct lr_vip *out)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t alen;
+	unsigned long prefix;
+	char *end;
+	int max;
+
+	if (!slash)
+		return fail(c, path, s, "missing prefix length (write ADDRESS/PREFIX, e.g. /32 for a host address)");
+	alen = (size_t)(slash - s);
+	if (alen == 0 || alen >= sizeof(addr))
+		return fail(c, path, s, "invalid address");
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (lr_ip_parse(addr, &out->ip) < 0)
+		return fail(c, path, s, "invalid address");
+	if (!ip_is_unicast(&out->ip))
+		return fail(c, path, s, "not a unicast address usable as a VIP");
+	max = out->ip.family == AF_INET ? 32 : 128;
+	errno = 0;
+	if (slash[1] < '0' || slash[1] > '9' || (slash[1] == '0' && slash[2]))
+		return fail(c, path, s, "invalid prefix length");
+	prefix = strtoul(slash + 1, &end, 10);
+	if (errno || *end || prefix < 1 || prefix > (unsigned long)max)
+		return fail(c, path, s, "prefix length must be 1..%d", max);
+	out->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+static int p_vips(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	struct lr_instance *in = obj;
+	size_t n;
+	int r = want_type(c, v, path, json_type_array);
+
+	if (r < 0)
+		return r;
+	n = json_object_array_length(v);
+	if (n == 0)
+		return fail(c, path, NULL, "must list at least one VIP");
+	if (n > LR_MAX_VIPS)
+		return fail(c, path, NULL, "more than %d VIPs", LR_MAX_VIPS);
+	free(in->vips);
+	in->vips = calloc(n, sizeof(*in->vips));
+	if (!in->vips)
+		return -ENOMEM;
+	in->n_vips = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		char sub[512];
+
+		snprintf(sub, sizeof(sub), "%s", path);
+		lr_jpath_index(sub, sizeof(sub), i);
+		if ((r = want_type(c, e, sub, json_type_string)) < 0)
+			return r;
+		if ((r = parse_vip(c, sub, json_object_get_string(e), &in->vips[i])) < 0)
+			return r;
+		in->n_vips++;
+	}
+	return 0;
+}
+
+static int p_role(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	struct lr_instance *in = obj;
+	enum lr_role role;
+	int r = want_type(c, v, path, json_type_string);
+
+	if (r < 0)
+		return r;
+	if (lr_role_parse(json_object_get_string(v), &role) < 0)
+		return fail(c, path, json_object_get_string(v),
+			    "must be \"director\", \"real-server\" or \"none\"");
+	in->roles[arg] = role;
+	return 0;
+}
+
+static const struct field role_fields[] = {
+	{ "MASTER", p_role, LR_KSTATE_MASTER }, { "BACKUP", p_role, LR_KSTATE_BACKUP },
+	{ "FAULT", p_role, LR_KSTATE_FAULT },   { "STOP", p_role, LR_KSTATE_STOP },
+	{ "DELETED", p_role, LR_KSTATE_DELETED },
+};
+
+#define NESTED(fn, table)                                                                       \
+	static int fn(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg) \
+	{                                                                                        \
+		return parse_fields(c, v, path, obj, table, sizeof(table) / sizeof(*table));     \
+	}
+NESTED(p_roles, role_fields)
+NESTED(p_arp_sysctl, arp_sysctl_fields)
+NESTED(p_announce, announce_fields)
+
+static const struct field instance_fields[] = {
+	{ "nic", p_nic, 0 },
+	{ "real_server_device", p_rs_dev, 0 },
+	{ "nic_vip_owner", p_owner, 0 },
+	{ "vips", p_vips, 0 },
+	{ "roles", p_roles, 0 },
+};
+
+static bool name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!lr_printable(s, LR_MAX_NAME) || s[0] == ' ' || s[n - 1] == ' ')
+		return false;
+	return !strchr(s, '"') && !strchr(s, '\\');
+}
+
+static int p_instances(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	struct lr_config *cfg = obj;
+	int r = want_type(c, v, path, json_type_object);
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(v, key, val) {
+		struct lr_instance *in, *ni;
+		char sub[512];
+
+		snprintf(sub, sizeof(sub), "%s", path);
+		lr_jpath_key(sub, sizeof(sub), key);
+		if (!name_valid(key))
+			return fail(c, sub, key, "invalid name (1 to %d printable characters, no quotes or backslash, no leading or trailing space)", LR_MAX_NAME);
+		if (lr_config_find(cfg, key, NULL))
+			return fail(c, sub, key, "name used twice (instance and group names share one namespace)");
+		if (cfg->n_inst >= LR_MAX_INSTANCES)
+			return fail(c, sub, key, "more than %d instances and groups", LR_MAX_INSTANCES);
+		ni = realloc(cfg->inst, (cfg->n_inst + 1) * sizeof(*cfg->inst));
+		if (!ni)
+			return -ENOMEM;
+		cfg->inst = ni;
+		in = &cfg->inst[cfg->n_inst++];
+		memset(in, 0, sizeof(*in));
+		snprintf(in->name, sizeof(in->name), "%s", key);
+		in->scope = arg ? LR_SCOPE_GROUP : LR_SCOPE_INSTANCE;
+		snprintf(in->rs_dev, sizeof(in->rs_dev), "lo");
+		in->owner = LR_OWNER_LVSROLE;
+		memcpy(in->roles, default_roles, sizeof(in->roles));
+		r = parse_fields(c, val, sub, in, instance_fields,
+				 sizeof(instance_fields) / sizeof(*instance_fields));
+		if (r < 0)
+			return r;
+		if (!in->nic[0])
+			return fail(c, sub, NULL, "missing \"nic\"");
+		if (!in->n_vips)
+			return fail(c, sub, NULL, "missing \"vips\"");
+		if (!strcmp(in->nic, in->rs_dev)) {
+			lr_jpath_key(sub, sizeof(sub), "real_server_device");
+			return fail(c, sub, in->rs_dev, "the real-server device must differ from the NIC");
+		}
+	}
+	return 0;
+}
+
+static const struct field top_fields[] = {
+	{ "state_dir", p_state_dir, 0 },
+	{ "arp_sysctl", p_arp_sysctl, 0 },
+	{ "announce", p_announce, 0 },
+	{ "instances", p_instances, 0 },
+	{ "groups", p_instances, 1 },
+};
+
+/* ---- whole-file checks ---- */
+
+static int vip_path(const struct lr_config *cfg, size_t i, size_t j, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", cfg->inst[i].scope == LR_SCOPE_GROUP ? "groups" : "instances");
+	lr_jpath_key(buf, len, cfg->inst[i].name);
+	lr_jpath_key(buf, len, "vips");
+	lr_jpath_index(buf, len, j);
+	return 0;
+}
+
+static int check_whole(struct ctx *c, struct lr_config *cfg)
+{
+	char path[512], s[64];
+
+	if (cfg->n_inst == 0)
+		return fail(c, "", NULL, "no \"instances\" or \"groups\" configured");
+	/* each VIP once in the whole file: two instances moving one address would fight */
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		for (size_t j = 0; j < cfg->inst[i].n_vips; j++)
+			for (size_t k = 0; k <= i; k++)
+				for (size_t l = 0; l < (k == i ? j : cfg->inst[k].n_vips); l++)
+					if (lr_ip_equal(&cfg->inst[i].vips[j].ip, &cfg->inst[k].vips[l].ip)) {
+						vip_path(cfg, i, j, path, sizeof(path));
+						lr_vip_str(&cfg->inst[i].vips[j], s, sizeof(s));
+						return fail(c, path, s, "VIP listed twice (also in %s)",
+							    cfg->inst[k].name);
+					}
+	if (cfg->rs_values[LR_ARP_IGNORE] != 1 && cfg->rs_values[LR_ARP_IGNORE] != 2 &&
+	    cfg->rs_values[LR_ARP_IGNORE] != 8) {
+		snprintf(s, sizeof(s), "%d", cfg->rs_values[LR_ARP_IGNORE]);
+		return fail(c, "arp_sysctl.real_server.arp_ignore", s,
+			    "a real server must not answer ARP for the VIP: use 1, 2 or 8");
+	}
+	if (cfg->rs_values[LR_ARP_ANNOUNCE] < 1) {
+		snprintf(s, sizeof(s), "%d", cfg->rs_values[LR_ARP_ANNOUNCE]);
+		return fail(c, "arp_sysctl.real_server.arp_announce", s,
+			    "a real server must not announce the VIP: use 2 (or 1)");
+	}
+	return 0;
+}
+
+/* Default sysctl interfaces: all, then every real-server device and NIC, once each. */
+static int default_ifaces(struct lr_config *cfg)
+{
+	size_t max = 1 + 2 * cfg->n_inst;
+
+	cfg->sysctl_ifaces = calloc(max, sizeof(*cfg->sysctl_ifaces));
+	if (!cfg->sysctl_ifaces)
+		return -ENOMEM;
+	cfg->sysctl_ifaces_default = true;
+	snprintf(cfg->sysctl_ifaces[0], LR_IFNAMSIZ, "all");
+	cfg->n_sysctl_ifaces = 1;
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		const char *devs[2] = { cfg->inst[i].rs_dev, cfg->inst[i].nic };
+
+		for (int d = 0; d < 2; d++) {
+			bool seen = false;
+
+			for (size_t k = 0; k < cfg->n_sysctl_ifaces; k++)
+				seen |= !strcmp(cfg->sysctl_ifaces[k], devs[d]);
+			if (!seen)
+				snprintf(cfg->sysctl_ifaces[cfg->n_sysctl_ifaces++], LR_IFNAMSIZ, "%s",
+					 devs[d]);
+		}
+	}
+	return 0;
+}
+
+const struct lr_instance *lr_config_find(const struct lr_config *cfg, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		if (!strcmp(cfg->inst[i].name, name)) {
+			if (index)
+				*index = i;
+			return &cfg->inst[i];
+		}
+	return NULL;
+}
+
+void lr_config_free(struct lr_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		free(cfg->inst[i].vips);
+	free(cfg->inst);
+	free(cfg->sysctl_ifaces);
+	free(cfg->state_dir);
+	free(cfg->path);
+	free(cfg);
+}
+
+int lr_config_parse(const char *name, const char *text, size_t len, struct lr_config **out,
+		    char *err, size_t errlen)
+{
+	struct ctx c = { .name = name, .text = text, .len = len, .err = err, .errlen = errlen };
+	struct json_tokener *tok;
+	struct json_object *root;
+	struct lr_config *cfg;
+	char dup[512];
+	int line, r;
+
+	if (memchr(text, '\0', len)) {
+		snprintf(err, errlen, "%s:%d: (top): NUL byte in file", name,
+			 lr_jsonpos_line_at(text, len, (size_t)((const char *)memchr(text, '\0', len) - text)));
+		return -EINVAL;
+	}
+	tok = json_tokener_new_ex(32);
+	if (!tok)
+		return -ENOMEM;
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
+		size_t end = json_tokener_get_parse_end(tok);
+
+		if (je == json_tokener_continue)
+			snprintf(err, errlen, "%s:%d: (top): invalid JSON: unexpected end of file", name,
+				 lr_jsonpos_line_at(text, len, len));
+		else
+			snprintf(err, errlen, "%s:%d: (top): invalid JSON: %s", name,
+				 lr_jsonpos_line_at(text, len, end ? end - 1 : 0), json_tokener_error_desc(je));
+		json_tokener_free(tok);
+		return -EINVAL;
+	}
+	{
+		size_t end = lr_jsonpos_skip_space(text, len, json_tokener_get_parse_end(tok));
+
+		json_tokener_free(tok);
+		if (end < len) {
+			json_object_put(root);
+			snprintf(err, errlen, "%s:%d: (top): invalid JSON: text after the top-level object",
+				 name, lr_jsonpos_line_at(text, len, end));
+			return -EINVAL;
+		}
+	}
+	if (lr_jsonpos_dup_key(text, len, dup, sizeof(dup), &line)) {
+		json_object_put(root);
+		snprintf(err, errlen, "%s:%d: %s: key given twice", name, line, dup);
+		return -EINVAL;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	cfg->rs_values[LR_ARP_IGNORE] = 1;
+	cfg->rs_values[LR_ARP_ANNOUNCE] = 2;
+	cfg->dir_values[LR_ARP_IGNORE] = -1;
+	cfg->dir_values[LR_ARP_ANNOUNCE] = -1;
+	cfg->announce_count = 5;
+	cfg->announce_interval_ms = 1000;
+	cfg->announce_op = LR_ARP_REQUEST;
+	r = parse_fields(&c, root, "", cfg, top_fields, sizeof(top_fields) / sizeof(*top_fields));
+	if (r == 0)
+		r = check_whole(&c, cfg);
+	if (r == 0 && !cfg->state_dir && !(cfg->state_dir = strdup(LR_DEFAULT_STATE_DIR)))
+		r = -ENOMEM;
+	if (r == 0 && !cfg->sysctl_ifaces)
+		r = default_ifaces(cfg);
+	if (r == 0 && !(cfg->path = strdup(name)))
+		r = -ENOMEM;
+	json_object_put(root);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			snprintf(err, errlen, "%s: out of memory", name);
+		lr_config_free(cfg);
+		return r;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int lr_config_load(const char *path, struct lr_config **out, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int r = lr_read_file(path, LR_MAX_CONFIG_BYTES, &text, &len);
+
+	if (r == -EFBIG) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, LR_MAX_CONFIG_BYTES);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-r));
+		return r;
+	}
+	r = lr_config_parse(path, text, len, out, err, errlen);
+	free(text);
+	return r;
+}
+
+/* ---- the resolved configuration ---- */
+
+static struct json_object *jstr(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+char *lr_config_dump(const struct lr_config *cfg)
+{
+	static const char *const ops[] = { "", "request", "reply", "both" };
+	struct json_object *root = json_object_new_object(), *o, *a, *insts, *groups;
+	char *out;
+
+	json_object_object_add(root, "state_dir", jstr(cfg->state_dir));
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++)
+		json_object_array_add(a, jstr(cfg->sysctl_ifaces[i]));
+	json_object_object_add(o, "interfaces", a);
+	for (int d = 0; d < 2; d++) {
+		const int *vals = d ? cfg->dir_values : cfg->rs_values;
+		struct json_object *v = json_object_new_object();
+
+		for (int k = 0; k < LR_SYSCTL__COUNT; k++)
+			json_object_object_add(v, lr_sysctl_key_name(k),
+					       vals[k] < 0 ? jstr("found-before-first-change")
+							   : json_object_new_int(vals[k]));
+		json_object_object_add(o, d ? "director" : "real_server", v);
+	}
+	json_object_object_add(root, "arp_sysctl", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int((int)cfg->announce_count));
+	json_object_object_add(o, "interval_ms", json_object_new_int((int)cfg->announce_interval_ms));
+	json_object_object_add(o, "op", jstr(ops[cfg->announce_op]));
+	json_object_object_add(root, "announce", o);
+	insts = json_object_new_object();
+	groups = json_object_new_object();
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		const struct lr_instance *in = &cfg->inst[i];
+		struct json_object *r = json_object_new_object();
+		char s[64];
+
+		o = json_object_new_object();
+		json_object_object_add(o, "nic", jstr(in->nic));
+		json_object_object_add(o, "real_server_device", jstr(in->rs_dev));
+		json_object_object_add(o, "nic_vip_owner",
+				       jstr(in->owner == LR_OWNER_LVSROLE ? "lvsrole" : "keepalived"));
+		a = json_object_new_array();
+		for (size_t j = 0; j < in->n_vips; j++) {
+			lr_vip_str(&in->vips[j], s, sizeof(s));
+			json_object_array_add(a, jstr(s));
+		}
+		json_object_object_add(o, "vips", a);
+		for (int k = 0; k < LR_KSTATE__COUNT; k++)
+			json_object_object_add(r, lr_kstate_name(k), jstr(lr_role_name(in->roles[k])));
+		json_object_object_add(o, "roles", r);
+		json_object_object_add(in->scope == LR_SCOPE_GROUP ? groups : insts, in->name, o);
+	}
+	json_object_object_add(root, "instances", insts);
+	json_object_object_add(root, "groups", groups);
+	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_SPACED |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return out;
+}

@@ -1,0 +1,93 @@
+/* lvsrole.conf: parsing, strict validation and the resolved configuration. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define LR_DEFAULT_CONFIG "/etc/lvsrole/lvsrole.conf"
+#define LR_DEFAULT_STATE_DIR "/run/lvsrole"
+
+/* Limits on what a configuration may hold (documented in the README). */
+#define LR_MAX_CONFIG_BYTES (1024 * 1024)
+#define LR_MAX_NAME 64
+#define LR_MAX_INSTANCES 256
+#define LR_MAX_VIPS 4096
+#define LR_MAX_SYSCTL_IFACES 64
+
+enum lr_role {
+	LR_ROLE_UNKNOWN = 0, /* no event seen: lvsrole leaves the instance's VIPs alone */
+	LR_ROLE_DIRECTOR,
+	LR_ROLE_REAL_SERVER,
+	LR_ROLE_NONE, /* VIPs removed from the NIC and the real-server device */
+};
+
+/* keepalived's VRRP states, as named in its notify arguments. */
+enum lr_kstate {
+	LR_KSTATE_MASTER,
+	LR_KSTATE_BACKUP,
+	LR_KSTATE_FAULT,
+	LR_KSTATE_STOP,
+	LR_KSTATE_DELETED,
+	LR_KSTATE__COUNT,
+	LR_KSTATE_NONE = -1, /* operator command, no keepalived state */
+};
+
+enum lr_scope { LR_SCOPE_INSTANCE, LR_SCOPE_GROUP };
+enum lr_owner { LR_OWNER_LVSROLE, LR_OWNER_KEEPALIVED };
+enum lr_arp_op { LR_ARP_REQUEST = 1, LR_ARP_REPLY = 2, LR_ARP_BOTH = 3 };
+enum lr_sysctl_key { LR_ARP_IGNORE, LR_ARP_ANNOUNCE, LR_SYSCTL__COUNT };
+
+struct lr_vip {
+	struct lr_ip ip;
+	uint8_t prefix; /* prefix used on the NIC */
+};
+
+struct lr_instance {
+	char name[LR_MAX_NAME + 1];
+	enum lr_scope scope;
+	char nic[LR_IFNAMSIZ];
+	char rs_dev[LR_IFNAMSIZ];
+	enum lr_owner owner;
+	enum lr_role roles[LR_KSTATE__COUNT];
+	struct lr_vip *vips;
+	size_t n_vips;
+};
+
+struct lr_config {
+	char *path;
+	char *state_dir;
+	char (*sysctl_ifaces)[LR_IFNAMSIZ];
+	size_t n_sysctl_ifaces;
+	bool sysctl_ifaces_default;
+	int rs_values[LR_SYSCTL__COUNT];
+	int dir_values[LR_SYSCTL__COUNT]; /* -1: the values found before lvsrole changed them */
+	unsigned announce_count;
+	unsigned announce_interval_ms;
+	enum lr_arp_op announce_op;
+	struct lr_instance *inst;
+	size_t n_inst;
+};
+
+/* Parses and validates path. On failure returns a negative errno and writes one message
+ * "FILE:LINE: json.path: what is wrong: "value"" into err. */
+int lr_config_load(const char *path, struct lr_config **out, char *err, size_t errlen);
+/* The same from a buffer; name is used in messages. */
+int lr_config_parse(const char *name, const char *text, size_t len, struct lr_config **out,
+		    char *err, size_t errlen);
+void lr_config_free(struct lr_config *cfg);
+/* The resolved configuration, defaults filled in, as pretty JSON (malloc'd). */
+char *lr_config_dump(const struct lr_config *cfg);
+
+const struct lr_instance *lr_config_find(const struct lr_config *cfg, const char *name,
+					 size_t *index);
+
+const char *lr_role_name(enum lr_role role);
+int lr_role_parse(const char *s, enum lr_role *out);
+const char *lr_kstate_name(enum lr_kstate st);
+int lr_kstate_parse(const char *s, enum lr_kstate *out);
+const char *lr_scope_name(enum lr_scope scope);
+const char *lr_sysctl_key_name(enum lr_sysctl_key key);
+/* "10.0.0.50/24" */
+void lr_vip_str(const struct lr_vip *vip, char *buf, size_t len);

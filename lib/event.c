@@ -1,0 +1,124 @@
+/* Event records and their JSON form. */
+#include "config.h"
+#include "event.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *lr_result_name(enum lr_result r)
+{
+	static const char *const names[] = {
+		[LR_RESULT_OK] = "ok", [LR_RESULT_PARTIAL] = "partial", [LR_RESULT_FAILED] = "failed",
+		[LR_RESULT_NOOP] = "noop", [LR_RESULT_SUPERSEDED] = "superseded",
+	};
+	return names[r];
+}
+
+enum lr_result lr_event_outcome(const struct lr_plan *plan)
+{
+	size_t ok = 0, bad = 0;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct lr_step *s = &plan->steps[i];
+
+		if (s->err || s->skipped)
+			bad++;
+		else if (s->done && s->kind != LR_STEP_ANNOUNCE)
+			ok++;
+	}
+	if (bad == 0)
+		return ok ? LR_RESULT_OK : LR_RESULT_NOOP;
+	return ok ? LR_RESULT_PARTIAL : LR_RESULT_FAILED;
+}
+
+static struct json_object *side(enum lr_kstate st, int prio, enum lr_role role)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state", st == LR_KSTATE_NONE ? NULL : json_object_new_string(lr_kstate_name(st)));
+	json_object_object_add(o, "priority", prio < 0 ? NULL : json_object_new_int(prio));
+	json_object_object_add(o, "role", json_object_new_string(lr_role_name(role)));
+	return o;
+}
+
+static struct json_object *change(const struct lr_config *cfg, const struct lr_step *s)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[128];
+	struct lr_vip v = { .ip = s->ip, .prefix = s->prefix };
+
+	json_object_object_add(o, "action", json_object_new_string(lr_step_kind_name(s->kind)));
+	json_object_object_add(o, "device", json_object_new_string(s->ifname));
+	if (s->kind == LR_STEP_SYSCTL) {
+		json_object_object_add(o, "key", json_object_new_string(lr_sysctl_key_name(s->key)));
+		json_object_object_add(o, "before", s->before < 0 ? NULL : json_object_new_int(s->before));
+		json_object_object_add(o, "after", json_object_new_int(s->after));
+	} else {
+		lr_vip_str(&v, buf, sizeof(buf));
+		json_object_object_add(o, "address", json_object_new_string(buf));
+		json_object_object_add(o, "before", json_object_new_string(
+			s->kind == LR_STEP_ADDR_ADD ? "absent" : s->kind == LR_STEP_ANNOUNCE ? "present" : "present"));
+		json_object_object_add(o, "after", json_object_new_string(
+			s->kind == LR_STEP_ADDR_DEL ? "absent" : s->kind == LR_STEP_ADDR_UPDATE ? "deprecated"
+			: s->kind == LR_STEP_ANNOUNCE ? "announced" : "present"));
+	}
+	json_object_object_add(o, "result", json_object_new_string(
+		s->skipped ? "skipped" : s->err ? "failed" : s->done ? "ok" : "planned"));
+	if (s->err || s->skipped)
+		json_object_object_add(o, "error", json_object_new_string(s->msg));
+	(void)cfg;
+	return o;
+}
+
+char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev)
+{
+	struct json_object *o = json_object_new_object(), *a, *errs;
+	const struct lr_instance *in = &cfg->inst[ev->inst];
+	char buf[64];
+	char *out;
+
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)ev->seq));
+	lr_format_time(ev->time_us, buf, sizeof(buf));
+	json_object_object_add(o, "time", json_object_new_string(buf));
+	json_object_object_add(o, "host", json_object_new_string(ev->host));
+	json_object_object_add(o, "source", json_object_new_string(ev->source));
+	json_object_object_add(o, "scope", json_object_new_string(lr_scope_name(ev->scope)));
+	json_object_object_add(o, "name", json_object_new_string(ev->name));
+	json_object_object_add(o, "previous", side(ev->prev_kstate, ev->prev_priority, ev->prev_role));
+	json_object_object_add(o, "new", side(ev->kstate, ev->priority, ev->role));
+	a = json_object_new_array();
+	for (size_t j = 0; j < in->n_vips; j++) {
+		lr_vip_str(&in->vips[j], buf, sizeof(buf));
+		json_object_array_add(a, json_object_new_string(buf));
+	}
+	json_object_object_add(o, "vips", a);
+	a = json_object_new_array();
+	errs = json_object_new_array();
+	for (size_t i = 0; i < ev->plan.n; i++) {
+		const struct lr_step *s = &ev->plan.steps[i];
+		char d[160], e[320];
+
+		json_object_array_add(a, change(cfg, s));
+		if (s->err || s->skipped) {
+			snprintf(e, sizeof(e), "%s: %s", lr_step_describe(cfg, s, d, sizeof(d)), s->msg);
+			json_object_array_add(errs, json_object_new_string(e));
+		}
+	}
+	json_object_object_add(o, "changes", a);
+	json_object_object_add(o, "result", json_object_new_string(lr_result_name(ev->result)));
+	json_object_object_add(o, "errors", errs);
+	json_object_object_add(o, "duration_us", json_object_new_int64((int64_t)ev->duration_us));
+	json_object_object_add(o, "lock_wait_us", json_object_new_int64((int64_t)ev->lock_wait_us));
+	if (ev->dry_run)
+		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return out;
+}
+
+void lr_event_clear(struct lr_event *ev)
+{
+	lr_plan_free(&ev->plan);
+}

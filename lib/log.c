@@ -1,0 +1,66 @@
+/* Logging to syslog and, for people, to stderr. */
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+static bool log_stderr;
+static bool log_syslog;
+static int log_max = LR_LOG_INFO;
+
+void lr_log_open(const char *ident, bool to_stderr, int verbosity)
+{
+	log_stderr = to_stderr;
+	log_max = verbosity > 0 ? LR_LOG_DEBUG : LR_LOG_INFO;
+	if (ident) {
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_syslog = true;
+	}
+}
+
+void lr_log_close(void)
+{
+	if (log_syslog)
+		closelog();
+	log_syslog = false;
+}
+
+static void vlog(int level, const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	if (level > log_max)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_syslog)
+		syslog(level, "%s", buf);
+	if (log_stderr) {
+		const char *tag = level <= LR_LOG_ERR ? "error: " : level == LR_LOG_WARN ? "warning: " : "";
+		fprintf(stderr, "%s%s\n", tag, buf);
+	}
+}
+
+void lr_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+int lr_log_errno(int level, int err, const char *fmt, ...)
+{
+	char buf[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	lr_log(level, "%s: %s", buf, strerror(err < 0 ? -err : err));
+	return err < 0 ? err : -err;
+}

@@ -1,0 +1,222 @@
+/* rtnetlink through libnl-route: the one place that knows libnl and converts its errors. */
+#include "config.h"
+#include "nl.h"
+
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct lr_nl {
+	struct nl_sock *sk;
+	struct nl_cache *links;
+};
+
+/* libnl's error space to errno, for exit codes and callers' decisions. */
+static int nle_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case NLE_PERM: return -EPERM;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_NODEV: return -ENODEV;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_NOADDR: return -EADDRNOTAVAIL;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_RANGE: return -ERANGE;
+	case NLE_AGAIN: return -EAGAIN;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_NOACCESS: return -EACCES;
+	default: return -EIO;
+	}
+}
+
+int lr_nl_open(struct lr_nl **out)
+{
+	struct lr_nl *nl = calloc(1, sizeof(*nl));
+	int r;
+
+	if (!nl)
+		return -ENOMEM;
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk) {
+		free(nl);
+		return -ENOMEM;
+	}
+	r = nl_connect(nl->sk, NETLINK_ROUTE);
+	if (r == 0)
+		r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &nl->links);
+	if (r < 0) {
+		r = nle_errno(r);
+		lr_nl_close(nl);
+		return r;
+	}
+	*out = nl;
+	return 0;
+}
+
+void lr_nl_close(struct lr_nl *nl)
+{
+	if (!nl)
+		return;
+	if (nl->links)
+		nl_cache_free(nl->links);
+	nl_socket_free(nl->sk);
+	free(nl);
+}
+
+int lr_nl_refresh_links(struct lr_nl *nl)
+{
+	int r = nl_cache_refill(nl->sk, nl->links);
+
+	return r < 0 ? nle_errno(r) : 0;
+}
+
+int lr_nl_ifindex(struct lr_nl *nl, const char *name)
+{
+	int i = rtnl_link_name2i(nl->links, name);
+
+	return i > 0 ? i : -ENODEV;
+}
+
+int lr_nl_hwaddr(struct lr_nl *nl, const char *name, uint8_t mac[6])
+{
+	struct rtnl_link *link = rtnl_link_get_by_name(nl->links, name);
+	struct nl_addr *a;
+	int r = 0;
+
+	if (!link)
+		return -ENODEV;
+	a = rtnl_link_get_addr(link);
+	if (!a || nl_addr_get_len(a) != 6)
+		r = -EAFNOSUPPORT;
+	else
+		memcpy(mac, nl_addr_get_binary_addr(a), 6);
+	rtnl_link_put(link);
+	return r;
+}
+
+int lr_nl_addrs(struct lr_nl *nl, struct lr_kaddr **out, size_t *n)
+{
+	struct nl_cache *cache;
+	struct nl_object *o;
+	struct lr_kaddr *v;
+	size_t k = 0;
+	int r = rtnl_addr_alloc_cache(nl->sk, &cache);
+
+	if (r < 0)
+		return nle_errno(r);
+	v = calloc((size_t)nl_cache_nitems(cache) + 1, sizeof(*v));
+	if (!v) {
+		nl_cache_free(cache);
+		return -ENOMEM;
+	}
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *local = rtnl_addr_get_local(a);
+		int fam = rtnl_addr_get_family(a);
+		struct lr_kaddr *e = &v[k];
+
+		if (!local || (fam != AF_INET && fam != AF_INET6))
+			continue;
+		if (nl_addr_get_len(local) != (fam == AF_INET ? 4u : 16u))
+			continue;
+		e->ip.family = fam;
+		memcpy(e->ip.bytes, nl_addr_get_binary_addr(local), nl_addr_get_len(local));
+		e->ifindex = rtnl_addr_get_ifindex(a);
+		e->prefix = (uint8_t)rtnl_addr_get_prefixlen(a);
+		e->nodad = rtnl_addr_get_flags(a) & IFA_F_NODAD;
+		e->deprecated = fam == AF_INET6 && rtnl_addr_get_preferred_lifetime(a) == 0;
+		if (!rtnl_link_i2name(nl->links, e->ifindex, e->ifname, sizeof(e->ifname)))
+			snprintf(e->ifname, sizeof(e->ifname), "if%d", e->ifindex);
+		k++;
+	}
+	nl_cache_free(cache);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static struct rtnl_addr *build(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip,
+			       uint8_t prefix, int *err)
+{
+	struct rtnl_addr *a;
+	struct nl_addr *local;
+	int ifindex = lr_nl_ifindex(nl, ifname);
+
+	if (ifindex < 0) {
+		/* the link table may be older than the interface */
+		if (lr_nl_refresh_links(nl) == 0)
+			ifindex = lr_nl_ifindex(nl, ifname);
+		if (ifindex < 0) {
+			*err = -ENODEV;
+			return NULL;
+		}
+	}
+	a = rtnl_addr_alloc();
+	local = nl_addr_build(ip->family, ip->bytes, lr_ip_len(ip));
+	if (!a || !local) {
+		rtnl_addr_put(a);
+		nl_addr_put(local);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	nl_addr_set_prefixlen(local, prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, ip->family);
+	rtnl_addr_set_local(a, local);
+	rtnl_addr_set_prefixlen(a, prefix);
+	nl_addr_put(local);
+	return a;
+}
+
+static int report(int nle, char *err, size_t errlen)
+{
+	int r = nle_errno(nle);
+
+	snprintf(err, errlen, "%s", r == -ENODEV ? strerror(ENODEV) : nl_geterror(nle));
+	return r;
+}
+
+int lr_nl_addr_add(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip, uint8_t prefix,
+		   bool replace, char *err, size_t errlen)
+{
+	int r = 0;
+	struct rtnl_addr *a = build(nl, ifname, ip, prefix, &r);
+
+	if (!a) {
+		snprintf(err, errlen, "%s", strerror(-r));
+		return r;
+	}
+	if (ip->family == AF_INET6) {
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+		rtnl_addr_set_valid_lifetime(a, 0xffffffffu);
+		rtnl_addr_set_preferred_lifetime(a, 0);
+	}
+	r = rtnl_addr_add(nl->sk, a, replace ? NLM_F_REPLACE : 0);
+	rtnl_addr_put(a);
+	return r < 0 ? report(r, err, errlen) : 0;
+}
+
+int lr_nl_addr_del(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip, uint8_t prefix,
+		   char *err, size_t errlen)
+{
+	int r = 0;
+	struct rtnl_addr *a = build(nl, ifname, ip, prefix, &r);
+
+	if (!a) {
+		snprintf(err, errlen, "%s", strerror(-r));
+		return r;
+	}
+	r = rtnl_addr_delete(nl->sk, a, 0);
+	rtnl_addr_put(a);
+	return r < 0 ? report(r, err, errlen) : 0;
+}

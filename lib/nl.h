@@ -1,0 +1,38 @@
+/* The kernel's addresses and links, over one rtnetlink socket (libnl-route). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct lr_nl;
+
+/* An address as the kernel shows it. */
+struct lr_kaddr {
+	char ifname[LR_IFNAMSIZ];
+	int ifindex;
+	struct lr_ip ip;
+	uint8_t prefix;
+	bool deprecated; /* IPv6 preferred lifetime 0 */
+	bool nodad;
+};
+
+int lr_nl_open(struct lr_nl **out);
+void lr_nl_close(struct lr_nl *nl);
+/* Re-reads the link table (after a change of interfaces). */
+int lr_nl_refresh_links(struct lr_nl *nl);
+/* Every IPv4 and IPv6 address on the host; the caller frees *out. */
+int lr_nl_addrs(struct lr_nl *nl, struct lr_kaddr **out, size_t *n);
+/* ifindex of name, or -ENODEV. */
+int lr_nl_ifindex(struct lr_nl *nl, const char *name);
+/* Ethernet address of name (-EAFNOSUPPORT when it has no 6-byte hardware address). */
+int lr_nl_hwaddr(struct lr_nl *nl, const char *name, uint8_t mac[6]);
+
+/* Adds ip/prefix to ifname. IPv6: without DAD and with preferred lifetime 0 so that the VIP
+ * never becomes the source of the host's own traffic. replace updates an existing address.
+ * On failure returns a negative errno and the kernel's reason in err. */
+int lr_nl_addr_add(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip, uint8_t prefix,
+		   bool replace, char *err, size_t errlen);
+int lr_nl_addr_del(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip, uint8_t prefix,
+		   char *err, size_t errlen);

@@ -1,0 +1,347 @@
+/* The plan: desired state from every instance's role, compared with the kernel's, as an
+ * ordered list of steps with the dependencies that keep the host from answering ARP in the
+ * wrong role when a step fails. */
+#include "config.h"
+#include "plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct lr_step *push(struct lr_plan *p, enum lr_step_kind kind, enum lr_phase phase)
+{
+	struct lr_step *s;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct lr_step *ns = realloc(p->steps, cap * sizeof(*ns));
+
+		if (!ns)
+			return NULL;
+		p->steps = ns;
+		p->cap = cap;
+	}
+	s = &p->steps[p->n++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->phase = phase;
+	s->inst = s->vip = -1;
+	s->dep_step = -1;
+	return s;
+}
+
+static struct lr_step *push_addr(struct lr_plan *p, enum lr_step_kind kind, enum lr_phase phase,
+				 int inst, int vip, const char *ifname, const struct lr_ip *ip,
+				 uint8_t prefix)
+{
+	struct lr_step *s = push(p, kind, phase);
+
+	if (!s)
+		return NULL;
+	s->inst = inst;
+	s->vip = vip;
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	s->ip = *ip;
+	s->prefix = prefix;
+	return s;
+}
+
+static uint8_t host_prefix(const struct lr_ip *ip)
+{
+	return ip->family == AF_INET ? 32 : 128;
+}
+
+/* One phase at a time keeps the order obvious; each pass appends that phase's steps. */
+struct ctx {
+	const struct lr_config *cfg;
+	const enum lr_role *roles;
+	const bool *announce;
+	const struct lr_host *host;
+	struct lr_plan *plan;
+	int *nic_add_step; /* per (inst, vip) flattened: step index of the NIC add, or -1 */
+	size_t *vip_base;
+};
+
+static bool is_vip_on(const struct lr_kaddr *a, const char *ifname, const struct lr_ip *ip)
+{
+	return !strcmp(a->ifname, ifname) && lr_ip_equal(&a->ip, ip);
+}
+
+static int phase_nic(struct ctx *c, bool adding)
+{
+	for (size_t i = 0; i < c->cfg->n_inst; i++) {
+		const struct lr_instance *in = &c->cfg->inst[i];
+		enum lr_role role = c->roles[i];
+
+		if (in->owner != LR_OWNER_LVSROLE || role == LR_ROLE_UNKNOWN)
+			continue;
+		for (size_t j = 0; j < in->n_vips; j++) {
+			const struct lr_vip *v = &in->vips[j];
+			bool exact = false, exact_preferred = false, v6_other = false;
+			int add = -1;
+
+			for (size_t k = 0; k < c->host->n_addrs; k++) {
+				const struct lr_kaddr *a = &c->host->addrs[k];
+
+				if (!is_vip_on(a, in->nic, &v->ip))
+					continue;
+				if (a->prefix == v->prefix) {
+					exact = true;
+					exact_preferred = v->ip.family == AF_INET6 && !a->deprecated;
+				} else if (role == LR_ROLE_DIRECTOR && adding && v->ip.family == AF_INET6) {
+					/* IPv6 holds one prefix per address: replace it in place */
+					v6_other = true;
+				} else if (!adding && (role != LR_ROLE_DIRECTOR || v->ip.family == AF_INET)) {
+					if (!push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL, (int)i,
+						       (int)j, in->nic, &v->ip, a->prefix))
+						return -ENOMEM;
+				}
+			}
+			if (!adding) {
+				if (role != LR_ROLE_DIRECTOR && exact &&
+				    !push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL, (int)i, (int)j,
+					       in->nic, &v->ip, v->prefix))
+					return -ENOMEM;
+				continue;
+			}
+			if (role != LR_ROLE_DIRECTOR)
+				continue;
+			if (v6_other) {
+				for (size_t k = 0; k < c->host->n_addrs; k++) {
+					const struct lr_kaddr *a = &c->host->addrs[k];
+
+					if (is_vip_on(a, in->nic, &v->ip) && a->prefix != v->prefix &&
+					    !push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_ADD, (int)i,
+						       (int)j, in->nic, &v->ip, a->prefix))
+						return -ENOMEM;
+				}
+			}
+			if (!exact) {
+				add = (int)c->plan->n;
+				if (!push_addr(c->plan, LR_STEP_ADDR_ADD, LR_PHASE_NIC_ADD, (int)i, (int)j,
+					       in->nic, &v->ip, v->prefix))
+					return -ENOMEM;
+				c->nic_add_step[c->vip_base[i] + j] = add;
+			} else if (exact_preferred) {
+				if (!push_addr(c->plan, LR_STEP_ADDR_UPDATE, LR_PHASE_NIC_ADD, (int)i, (int)j,
+					       in->nic, &v->ip, v->prefix))
+					return -ENOMEM;
+			}
+			if (c->cfg->announce_count > 0 && (add >= 0 || (c->announce && c->announce[i]))) {
+				struct lr_step *s = push_addr(c->plan, LR_STEP_ANNOUNCE, LR_PHASE_NIC_ADD,
+							      (int)i, (int)j, in->nic, &v->ip, v->prefix);
+
+				if (!s)
+					return -ENOMEM;
+				s->dep_step = add;
+			}
+		}
+	}
+	return 0;
+}
+
+static int phase_rs(struct ctx *c, bool adding)
+{
+	for (size_t i = 0; i < c->cfg->n_inst; i++) {
+		const struct lr_instance *in = &c->cfg->inst[i];
+		enum lr_role role = c->roles[i];
+
+		if (role == LR_ROLE_UNKNOWN)
+			continue;
+		for (size_t j = 0; j < in->n_vips; j++) {
+			const struct lr_vip *v = &in->vips[j];
+			uint8_t want = host_prefix(&v->ip);
+			bool exact = false, exact_preferred = false;
+
+			for (size_t k = 0; k < c->host->n_addrs; k++) {
+				const struct lr_kaddr *a = &c->host->addrs[k];
+				bool wrong = role != LR_ROLE_REAL_SERVER || a->prefix != want;
+				struct lr_step *s;
+
+				if (!is_vip_on(a, in->rs_dev, &v->ip))
+					continue;
+				if (!wrong) {
+					exact = true;
+					exact_preferred = v->ip.family == AF_INET6 && !a->deprecated;
+					continue;
+				}
+				/* a wrong IPv6 prefix must go before the /128 can be added */
+				if (adding != (role == LR_ROLE_REAL_SERVER && v->ip.family == AF_INET6))
+					continue;
+				s = push_addr(c->plan, LR_STEP_ADDR_DEL,
+					      adding ? LR_PHASE_RS_ADD : LR_PHASE_RS_DEL, (int)i, (int)j,
+					      in->rs_dev, &v->ip, a->prefix);
+				if (!s)
+					return -ENOMEM;
+				if (role == LR_ROLE_DIRECTOR)
+					s->dep_step = c->nic_add_step[c->vip_base[i] + j];
+				else if (adding)
+					s->dep_phase = LR_PHASE_RAISE;
+			}
+			if (!adding || role != LR_ROLE_REAL_SERVER)
+				continue;
+			if (!exact) {
+				struct lr_step *s = push_addr(c->plan, LR_STEP_ADDR_ADD, LR_PHASE_RS_ADD,
+							      (int)i, (int)j, in->rs_dev, &v->ip, want);
+
+				if (!s)
+					return -ENOMEM;
+				s->dep_phase = LR_PHASE_RAISE;
+			} else if (exact_preferred) {
+				if (!push_addr(c->plan, LR_STEP_ADDR_UPDATE, LR_PHASE_RS_ADD, (int)i, (int)j,
+					       in->rs_dev, &v->ip, want))
+					return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Real-server sysctls are needed while any instance serves, or while a VIP of an instance
+ * lvsrole has not heard of sits on a real-server device (relaxing would make it answer ARP). */
+static bool rs_needed(const struct ctx *c)
+{
+	for (size_t i = 0; i < c->cfg->n_inst; i++) {
+		const struct lr_instance *in = &c->cfg->inst[i];
+
+		if (c->roles[i] == LR_ROLE_REAL_SERVER)
+			return true;
+		if (c->roles[i] != LR_ROLE_UNKNOWN)
+			continue;
+		for (size_t j = 0; j < in->n_vips; j++)
+			for (size_t k = 0; k < c->host->n_addrs; k++)
+				if (is_vip_on(&c->host->addrs[k], in->rs_dev, &in->vips[j].ip))
+					return true;
+	}
+	return false;
+}
+
+static int director_value(const struct lr_config *cfg, const struct lr_host_sysctl *h, int key)
+{
+	if (cfg->dir_values[key] >= 0)
+		return cfg->dir_values[key];
+	if (h->saved[key] >= 0)
+		return h->saved[key];
+	/* never changed by lvsrole: keep what is there, unless it is the real-server value,
+	 * which is taken as left over from an earlier real-server role */
+	if (h->cur[key] >= 0 && h->cur[key] != cfg->rs_values[key])
+		return h->cur[key];
+	return 0;
+}
+
+static int phase_sysctl(struct ctx *c, bool raise)
+{
+	for (size_t i = 0; i < c->cfg->n_sysctl_ifaces; i++) {
+		const struct lr_host_sysctl *h = &c->host->sys[i];
+
+		for (int key = 0; key < LR_SYSCTL__COUNT; key++) {
+			int want = raise ? c->cfg->rs_values[key] : director_value(c->cfg, h, key);
+			struct lr_step *s;
+
+			if (h->cur[key] == want)
+				continue;
+			s = push(c->plan, LR_STEP_SYSCTL, raise ? LR_PHASE_RAISE : LR_PHASE_RELAX);
+			if (!s)
+				return -ENOMEM;
+			snprintf(s->ifname, sizeof(s->ifname), "%s", c->cfg->sysctl_ifaces[i]);
+			s->key = (enum lr_sysctl_key)key;
+			s->before = h->cur[key];
+			s->after = want;
+			s->first_change = h->saved[key] < 0;
+			if (!raise)
+				s->dep_phase = LR_PHASE_RS_DEL;
+		}
+	}
+	return 0;
+}
+
+int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, const bool *announce,
+		    const struct lr_host *host, struct lr_plan *plan)
+{
+	struct ctx c = { .cfg = cfg, .roles = roles, .announce = announce, .host = host, .plan = plan };
+	size_t total = 0;
+	bool need_rs;
+	int r = -ENOMEM;
+
+	memset(plan, 0, sizeof(*plan));
+	c.vip_base = calloc(cfg->n_inst + 1, sizeof(*c.vip_base));
+	if (!c.vip_base)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		c.vip_base[i] = total;
+		total += cfg->inst[i].n_vips;
+	}
+	c.nic_add_step = malloc((total + 1) * sizeof(*c.nic_add_step));
+	if (!c.nic_add_step)
+		goto out;
+	for (size_t k = 0; k < total; k++)
+		c.nic_add_step[k] = -1;
+	need_rs = rs_needed(&c);
+	if ((need_rs && (r = phase_sysctl(&c, true)) < 0) ||
+	    (r = phase_nic(&c, true)) < 0 || (r = phase_nic(&c, false)) < 0 ||
+	    (r = phase_rs(&c, true)) < 0 || (r = phase_rs(&c, false)) < 0 ||
+	    (!need_rs && (r = phase_sysctl(&c, false)) < 0))
+		goto out;
+	r = 0;
+out:
+	free(c.nic_add_step);
+	free(c.vip_base);
+	if (r < 0)
+		lr_plan_free(plan);
+	return r;
+}
+
+void lr_plan_free(struct lr_plan *plan)
+{
+	free(plan->steps);
+	memset(plan, 0, sizeof(*plan));
+}
+
+size_t lr_plan_changes(const struct lr_plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->n; i++)
+		n += plan->steps[i].kind != LR_STEP_ANNOUNCE;
+	return n;
+}
+
+const char *lr_step_kind_name(enum lr_step_kind kind)
+{
+	static const char *const names[] = {
+		[LR_STEP_SYSCTL] = "sysctl", [LR_STEP_ADDR_ADD] = "add", [LR_STEP_ADDR_DEL] = "delete",
+		[LR_STEP_ADDR_UPDATE] = "deprecate", [LR_STEP_ANNOUNCE] = "announce",
+	};
+	return names[kind];
+}
+
+const char *lr_step_describe(const struct lr_config *cfg, const struct lr_step *s, char *buf, size_t len)
+{
+	char a[64];
+	struct lr_vip v = { .ip = s->ip, .prefix = s->prefix };
+
+	lr_vip_str(&v, a, sizeof(a));
+	switch (s->kind) {
+	case LR_STEP_SYSCTL:
+		if (s->before < 0)
+			snprintf(buf, len, "set %s.%s ? -> %d", s->ifname, lr_sysctl_key_name(s->key), s->after);
+		else
+			snprintf(buf, len, "set %s.%s %d -> %d", s->ifname, lr_sysctl_key_name(s->key),
+				 s->before, s->after);
+		break;
+	case LR_STEP_ADDR_ADD:
+		snprintf(buf, len, "add %s to %s", a, s->ifname);
+		break;
+	case LR_STEP_ADDR_DEL:
+		snprintf(buf, len, "remove %s from %s", a, s->ifname);
+		break;
+	case LR_STEP_ADDR_UPDATE:
+		snprintf(buf, len, "deprecate %s on %s (not a source address)", a, s->ifname);
+		break;
+	case LR_STEP_ANNOUNCE:
+		snprintf(buf, len, "announce %s on %s", a, s->ifname);
+		break;
+	}
+	return buf;
+}

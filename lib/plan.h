@@ -1,0 +1,73 @@
+/* From the role of every instance and what the kernel shows, the ordered list of changes
+ * that makes the host right: pure computation, no I/O. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "nl.h"
+
+/* What the host shows: the VIP addresses found and the ARP sysctls. */
+struct lr_host_sysctl {
+	int cur[LR_SYSCTL__COUNT];   /* value, or a negative errno when unreadable */
+	int saved[LR_SYSCTL__COUNT]; /* the value before lvsrole first changed it, or -1 */
+};
+
+struct lr_host {
+	struct lr_kaddr *addrs;
+	size_t n_addrs;
+	struct lr_host_sysctl *sys; /* one per cfg->sysctl_ifaces */
+};
+
+/* The phases, in the order they run (lvs-dr-pitfalls.md 1 to 5). */
+enum lr_phase {
+	LR_PHASE_RAISE = 1, /* real-server sysctls, before any VIP reaches the real-server device */
+	LR_PHASE_NIC_ADD,   /* director VIPs onto the NIC, each announced at once */
+	LR_PHASE_NIC_DEL,   /* VIPs off the NIC */
+	LR_PHASE_RS_ADD,    /* VIP /32 (/128) onto the real-server device */
+	LR_PHASE_RS_DEL,    /* VIPs off the real-server device */
+	LR_PHASE_RELAX,     /* director sysctls, only once no VIP is left on a real-server device */
+};
+
+enum lr_step_kind {
+	LR_STEP_SYSCTL,
+	LR_STEP_ADDR_ADD,
+	LR_STEP_ADDR_DEL,
+	LR_STEP_ADDR_UPDATE, /* IPv6 VIP present but preferred: made deprecated */
+	LR_STEP_ANNOUNCE,    /* first gratuitous ARP / unsolicited NA */
+};
+
+struct lr_step {
+	enum lr_step_kind kind;
+	enum lr_phase phase;
+	int inst, vip; /* -1 for host-wide steps */
+	char ifname[LR_IFNAMSIZ];
+	struct lr_ip ip;
+	uint8_t prefix;
+	enum lr_sysctl_key key;
+	int before, after; /* sysctl values; before < 0: unreadable */
+	bool first_change; /* sysctl: lvsrole had not changed this key before: save "before" */
+	int dep_step;      /* index of a step that must have succeeded, or -1 */
+	int dep_phase;     /* phase whose steps must all have succeeded, or 0 */
+	/* result, filled by the executor */
+	bool done, skipped;
+	int err;
+	char msg[128];
+};
+
+struct lr_plan {
+	struct lr_step *steps;
+	size_t n, cap;
+};
+
+/* roles[i]: the role of cfg->inst[i] (LR_ROLE_UNKNOWN: leave its VIPs alone);
+ * announce[i]: the instance is taking the director role now (announce even if the VIP is
+ * already on the NIC). announce may be NULL. */
+int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, const bool *announce,
+		    const struct lr_host *host, struct lr_plan *plan);
+void lr_plan_free(struct lr_plan *plan);
+/* Number of steps that change the host (announcements are not changes). */
+size_t lr_plan_changes(const struct lr_plan *plan);
+/* "add 10.0.0.50/24 to eth0", "set all.arp_ignore 0 -> 1", ... */
+const char *lr_step_describe(const struct lr_config *cfg, const struct lr_step *s, char *buf, size_t len);
+const char *lr_step_kind_name(enum lr_step_kind kind);

@@ -1,0 +1,380 @@
+/* State directory files, in JSON through json-c, replaced atomically. */
+#include "config.h"
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_FILE "state.json"
+#define ARRIVALS_FILE "arrivals.json"
+#define MAX_STATE_BYTES (4 * 1024 * 1024)
+
+static int open_dir(const char *path, struct lr_statedir **out)
+{
+	struct lr_statedir *sd = calloc(1, sizeof(*sd));
+
+	if (!sd)
+		return -ENOMEM;
+	sd->lockfd = -1;
+	sd->path = strdup(path);
+	sd->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (!sd->path || sd->dirfd < 0) {
+		int r = sd->path ? -errno : -ENOMEM;
+
+		lr_statedir_close(sd);
+		return r;
+	}
+	*out = sd;
+	return 0;
+}
+
+int lr_statedir_open(const char *path, struct lr_statedir **out)
+{
+	int r = lr_ensure_dir(path);
+
+	return r < 0 ? r : open_dir(path, out);
+}
+
+int lr_statedir_open_ro(const char *path, struct lr_statedir **out)
+{
+	return open_dir(path, out);
+}
+
+void lr_statedir_close(struct lr_statedir *sd)
+{
+	if (!sd)
+		return;
+	if (sd->lockfd >= 0)
+		close(sd->lockfd);
+	if (sd->dirfd >= 0)
+		close(sd->dirfd);
+	free(sd->path);
+	free(sd);
+}
+
+static int open_lock(struct lr_statedir *sd, const char *name)
+{
+	int fd = openat(sd->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* flock with a deadline: SIGALRM interrupts the wait (no SA_RESTART). */
+static int flock_timeout(int fd, int op, unsigned timeout_s)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	int r;
+
+	if (flock(fd, op | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	alarm(timeout_s);
+	r = flock(fd, op) < 0 ? (errno == EINTR ? -ETIMEDOUT : -errno) : 0;
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	return r;
+}
+
+int lr_statedir_lock(struct lr_statedir *sd, bool shared, unsigned timeout_s)
+{
+	int r;
+
+	if (sd->lockfd < 0) {
+		r = open_lock(sd, "lock");
+		if (r < 0)
+			return r;
+		sd->lockfd = r;
+	}
+	return flock_timeout(sd->lockfd, shared ? LOCK_SH : LOCK_EX, timeout_s);
+}
+
+void lr_statedir_unlock(struct lr_statedir *sd)
+{
+	if (sd->lockfd >= 0)
+		flock(sd->lockfd, LOCK_UN);
+}
+
+static int load_json(struct lr_statedir *sd, const char *name, struct json_object **out)
+{
+	char *text;
+	size_t len;
+	int fd = openat(sd->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char path[64];
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = lr_read_file(path, MAX_STATE_BYTES, &text, &len);
+	close(fd);
+	if (r < 0)
+		return r;
+	*out = json_tokener_parse(text);
+	free(text);
+	return *out && json_object_is_type(*out, json_type_object) ? 0 : (json_object_put(*out), -EBADMSG);
+}
+
+static int save_json(struct lr_statedir *sd, const char *name, struct json_object *o)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	char *buf = malloc(len + 2);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, s, len);
+	buf[len] = '\n';
+	r = lr_write_atomic(sd->dirfd, name, buf, len + 1);
+	free(buf);
+	return r;
+}
+
+static uint64_t get_u64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	return (uint64_t)json_object_get_int64(v);
+}
+
+int lr_statedir_arrive(struct lr_statedir *sd, const char *const *names, size_t n, uint64_t *seqs)
+{
+	struct json_object *root = NULL, *last;
+	uint64_t seq;
+	int fd, r = open_lock(sd, "arrivals.lock");
+
+	if (r < 0)
+		return r;
+	fd = r;
+	r = flock_timeout(fd, LOCK_EX, 10);
+	if (r < 0)
+		goto out;
+	r = load_json(sd, ARRIVALS_FILE, &root);
+	if (r == -ENOENT || r == -EBADMSG)
+		root = json_object_new_object();
+	else if (r < 0)
+		goto out;
+	seq = get_u64(root, "seq");
+	if (!json_object_object_get_ex(root, "last", &last) || !json_object_is_type(last, json_type_object)) {
+		last = json_object_new_object();
+		json_object_object_add(root, "last", last);
+	}
+	for (size_t i = 0; i < n; i++) {
+		seqs[i] = ++seq;
+		json_object_object_add(last, names[i], json_object_new_int64((int64_t)seq));
+	}
+	json_object_object_add(root, "seq", json_object_new_int64((int64_t)seq));
+	r = save_json(sd, ARRIVALS_FILE, root);
+out:
+	json_object_put(root);
+	close(fd);
+	return r;
+}
+
+int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, uint64_t *seq)
+{
+	struct json_object *root, *last;
+	int r = load_json(sd, ARRIVALS_FILE, &root);
+
+	if (r == -ENOENT) {
+		*seq = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	*seq = json_object_object_get_ex(root, "last", &last) ? get_u64(last, name) : 0;
+	json_object_put(root);
+	return 0;
+}
+
+/* ---- the state file ---- */
+
+struct lr_record *lr_state_find(struct lr_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->n_rec; i++)
+		if (!strcmp(st->rec[i].name, name))
+			return &st->rec[i];
+	return NULL;
+}
+
+struct lr_record *lr_state_get(struct lr_state *st, const char *name)
+{
+	struct lr_record *r = lr_state_find(st, name), *nr;
+
+	if (r)
+		return r;
+	nr = realloc(st->rec, (st->n_rec + 1) * sizeof(*nr));
+	if (!nr)
+		return NULL;
+	st->rec = nr;
+	r = &st->rec[st->n_rec++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->kstate = LR_KSTATE_NONE;
+	r->priority = -1;
+	return r;
+}
+
+struct lr_saved_sysctl *lr_state_saved(struct lr_state *st, const char *ifname, bool create)
+{
+	struct lr_saved_sysctl *s;
+
+	for (size_t i = 0; i < st->n_saved; i++)
+		if (!strcmp(st->saved[i].ifname, ifname))
+			return &st->saved[i];
+	if (!create)
+		return NULL;
+	s = realloc(st->saved, (st->n_saved + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	st->saved = s;
+	s = &st->saved[st->n_saved++];
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	for (int k = 0; k < LR_SYSCTL__COUNT; k++)
+		s->values[k] = -1;
+	return s;
+}
+
+void lr_state_free(struct lr_state *st)
+{
+	free(st->rec);
+	free(st->saved);
+	memset(st, 0, sizeof(*st));
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v) : "";
+}
+
+static int parse_state(struct json_object *root, struct lr_state *st)
+{
+	struct json_object *insts, *saved;
+
+	if (json_object_object_get_ex(root, "instances", &insts) &&
+	    json_object_is_type(insts, json_type_object)) {
+		json_object_object_foreach(insts, name, o) {
+			struct lr_record *r;
+			struct json_object *p;
+
+			if (!json_object_is_type(o, json_type_object) || strlen(name) > LR_MAX_NAME)
+				return -EBADMSG;
+			if (!(r = lr_state_get(st, name)))
+				return -ENOMEM;
+			r->scope = !strcmp(get_str(o, "scope"), "group") ? LR_SCOPE_GROUP : LR_SCOPE_INSTANCE;
+			if (lr_role_parse(get_str(o, "role"), &r->role) < 0)
+				r->role = LR_ROLE_UNKNOWN;
+			if (lr_kstate_parse(get_str(o, "state"), &r->kstate) < 0)
+				r->kstate = LR_KSTATE_NONE;
+			r->priority = json_object_object_get_ex(o, "priority", &p) ? json_object_get_int(p) : -1;
+			r->seq = get_u64(o, "seq");
+			r->time_us = get_u64(o, "time_us");
+			snprintf(r->result, sizeof(r->result), "%s", get_str(o, "result"));
+		}
+	}
+	if (json_object_object_get_ex(root, "sysctl_saved", &saved) &&
+	    json_object_is_type(saved, json_type_object)) {
+		json_object_object_foreach(saved, ifname, o) {
+			struct lr_saved_sysctl *s;
+			struct json_object *v;
+
+			if (!lr_ifname_valid(ifname) || !json_object_is_type(o, json_type_object))
+				return -EBADMSG;
+			if (!(s = lr_state_saved(st, ifname, true)))
+				return -ENOMEM;
+			for (int k = 0; k < LR_SYSCTL__COUNT; k++)
+				if (json_object_object_get_ex(o, lr_sysctl_key_name(k), &v))
+					s->values[k] = json_object_get_int(v);
+		}
+	}
+	return 0;
+}
+
+int lr_state_load(struct lr_statedir *sd, struct lr_state *st, char *err, size_t errlen)
+{
+	struct json_object *root;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	r = load_json(sd, STATE_FILE, &root);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		snprintf(err, errlen, "%s/%s: %s", sd->path, STATE_FILE,
+			 r == -EBADMSG ? "not a valid state file" : strerror(-r));
+		return r == -ENOMEM ? r : -EBADMSG;
+	}
+	r = parse_state(root, st);
+	json_object_put(root);
+	if (r < 0) {
+		lr_state_free(st);
+		snprintf(err, errlen, "%s/%s: not a valid state file", sd->path, STATE_FILE);
+	}
+	return r;
+}
+
+int lr_state_save(struct lr_statedir *sd, const struct lr_state *st)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *insts = json_object_new_object(), *saved = json_object_new_object();
+	int r;
+
+	json_object_object_add(root, "version", json_object_new_int(1));
+	for (size_t i = 0; i < st->n_rec; i++) {
+		const struct lr_record *rec = &st->rec[i];
+		struct json_object *o = json_object_new_object();
+		char t[40];
+
+		json_object_object_add(o, "scope", json_object_new_string(lr_scope_name(rec->scope)));
+		json_object_object_add(o, "role", json_object_new_string(lr_role_name(rec->role)));
+		json_object_object_add(o, "state", json_object_new_string(lr_kstate_name(rec->kstate)));
+		json_object_object_add(o, "priority", json_object_new_int(rec->priority));
+		json_object_object_add(o, "seq", json_object_new_int64((int64_t)rec->seq));
+		json_object_object_add(o, "time_us", json_object_new_int64((int64_t)rec->time_us));
+		lr_format_time(rec->time_us, t, sizeof(t));
+		json_object_object_add(o, "time", json_object_new_string(t));
+		json_object_object_add(o, "result", json_object_new_string(rec->result));
+		json_object_object_add(insts, rec->name, o);
+	}
+	for (size_t i = 0; i < st->n_saved; i++) {
+		struct json_object *o = json_object_new_object();
+
+		for (int k = 0; k < LR_SYSCTL__COUNT; k++)
+			if (st->saved[i].values[k] >= 0)
+				json_object_object_add(o, lr_sysctl_key_name(k),
+						       json_object_new_int(st->saved[i].values[k]));
+		json_object_object_add(saved, st->saved[i].ifname, o);
+	}
+	json_object_object_add(root, "instances", insts);
+	json_object_object_add(root, "sysctl_saved", saved);
+	r = save_json(sd, STATE_FILE, root);
+	json_object_put(root);
+	return r;
+}
+
+int lr_state_quarantine(struct lr_statedir *sd)
+{
+	return renameat(sd->dirfd, STATE_FILE, sd->dirfd, STATE_FILE ".corrupt") < 0 ? -errno : 0;
+}

@@ -1,0 +1,67 @@
+/* The state directory: the switch lock, the arrival register that lets a newer event
+ * supersede an older one, and the state file (instance -> role, state, priority, sequence,
+ * time; ARP sysctl values found before lvsrole first changed them). Files are replaced
+ * atomically, so a crash at any point leaves the old or the new version. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+struct lr_record {
+	char name[LR_MAX_NAME + 1];
+	enum lr_scope scope;
+	enum lr_role role;
+	enum lr_kstate kstate;
+	int priority; /* -1: none (operator command) */
+	uint64_t seq;
+	uint64_t time_us; /* wall clock */
+	char result[16];
+};
+
+struct lr_saved_sysctl {
+	char ifname[LR_IFNAMSIZ];
+	int values[LR_SYSCTL__COUNT]; /* -1: not saved */
+};
+
+struct lr_state {
+	struct lr_record *rec;
+	size_t n_rec;
+	struct lr_saved_sysctl *saved;
+	size_t n_saved;
+};
+
+struct lr_statedir {
+	char *path;
+	int dirfd;
+	int lockfd;
+};
+
+/* Creates the directory if needed (0700, owned by us, not a symlink). */
+int lr_statedir_open(const char *path, struct lr_statedir **out);
+/* Opens an existing directory for reading only; -ENOENT when absent. */
+int lr_statedir_open_ro(const char *path, struct lr_statedir **out);
+void lr_statedir_close(struct lr_statedir *sd);
+
+/* Registers the arrival of an event for each of names[0..n): one new per-host sequence
+ * number each, recorded as that name's latest arrival. Takes only a short lock. */
+int lr_statedir_arrive(struct lr_statedir *sd, const char *const *names, size_t n, uint64_t *seqs);
+/* Latest arrival recorded for name (0 if none). */
+int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, uint64_t *seq);
+
+/* The switch lock. shared: for announcers that only read. Fails with -ETIMEDOUT. */
+int lr_statedir_lock(struct lr_statedir *sd, bool shared, unsigned timeout_s);
+void lr_statedir_unlock(struct lr_statedir *sd);
+
+/* Missing file: empty state. An unreadable or corrupt file: -EBADMSG with a message in err. */
+int lr_state_load(struct lr_statedir *sd, struct lr_state *st, char *err, size_t errlen);
+int lr_state_save(struct lr_statedir *sd, const struct lr_state *st);
+void lr_state_free(struct lr_state *st);
+/* Moves a corrupt state file aside (state.json.corrupt) so the next save starts afresh. */
+int lr_state_quarantine(struct lr_statedir *sd);
+
+struct lr_record *lr_state_find(struct lr_state *st, const char *name);
+/* The record for name, created empty when missing. */
+struct lr_record *lr_state_get(struct lr_state *st, const char *name);
+struct lr_saved_sysctl *lr_state_saved(struct lr_state *st, const char *ifname, bool create);

@@ -1,0 +1,545 @@
+/* The switch: one code path for every caller. Arrival is recorded before waiting for the
+ * lock, so an event that a newer one overtook while it waited is skipped, and the host ends
+ * in the role of the last event. The intended role is recorded before the kernel is touched,
+ * so a crash half-way is converged by whatever runs next. */
+#include "config.h"
+#include "switch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "announce.h"
+#include "log.h"
+#include "sysctl.h"
+
+static bool is_vip(const struct lr_config *cfg, const struct lr_ip *ip)
+{
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		for (size_t j = 0; j < cfg->inst[i].n_vips; j++)
+			if (lr_ip_equal(&cfg->inst[i].vips[j].ip, ip))
+				return true;
+	return false;
+}
+
+int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)
+{
+	struct lr_kaddr *all;
+	size_t n, k = 0;
+	int r = lr_nl_addrs(nl, &all, &n);
+
+	memset(host, 0, sizeof(*host));
+	if (r < 0)
+		return r;
+	/* keep only the VIPs: the plan looks at nothing else */
+	for (size_t i = 0; i < n; i++)
+		if (is_vip(cfg, &all[i].ip))
+			all[k++] = all[i];
+	host->addrs = all;
+	host->n_addrs = k;
+	host->sys = calloc(cfg->n_sysctl_ifaces + 1, sizeof(*host->sys));
+	if (!host->sys) {
+		lr_host_free(host);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++) {
+		struct lr_saved_sysctl *sv = st ? lr_state_saved(st, cfg->sysctl_ifaces[i], false) : NULL;
+
+		for (int key = 0; key < LR_SYSCTL__COUNT; key++) {
+			int v, e = lr_sysctl_read(cfg->sysctl_ifaces[i], key, &v);
+
+			host->sys[i].cur[key] = e < 0 ? e : v;
+			host->sys[i].saved[key] = sv ? sv->values[key] : -1;
+		}
+	}
+	return 0;
+}
+
+void lr_host_free(struct lr_host *host)
+{
+	free(host->addrs);
+	free(host->sys);
+	memset(host, 0, sizeof(*host));
+}
+
+void lr_roles_from_state(const struct lr_config *cfg, struct lr_state *st, enum lr_role *roles)
+{
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		struct lr_record *r = lr_state_find(st, cfg->inst[i].name);
+
+		roles[i] = r ? r->role : LR_ROLE_UNKNOWN;
+	}
+}
+
+/* ---- executing a plan ---- */
+
+static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, char *why, size_t len)
+{
+	if (s->dep_step >= 0) {
+		const struct lr_step *d = &p->steps[s->dep_step];
+
+		if (d->err || d->skipped || !d->done) {
+			snprintf(why, len, "skipped: step it depends on failed");
+			return false;
+		}
+	}
+	if (s->dep_phase) {
+		for (size_t i = 0; i < p->n; i++) {
+			const struct lr_step *d = &p->steps[i];
+
+			if ((int)d->phase == s->dep_phase && (d->err || d->skipped)) {
+				snprintf(why, len, "skipped: %s", s->dep_phase == LR_PHASE_RAISE
+					 ? "real-server ARP sysctls could not be set; the VIP stays off the real-server device"
+					 : "a VIP could not be removed from the real-server device; director sysctls would make it answer ARP");
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_announcer *an,
+		    struct lr_step *s)
+{
+	uint8_t mac[6];
+	int r = -EINVAL, ifindex;
+
+	switch (s->kind) {
+	case LR_STEP_SYSCTL:
+		r = lr_sysctl_write(s->ifname, s->key, s->after);
+		if (r < 0)
+			snprintf(s->msg, sizeof(s->msg), "%s%s", strerror(-r),
+				 r == -EACCES || r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+		return r;
+	case LR_STEP_ADDR_ADD:
+	case LR_STEP_ADDR_UPDATE:
+		r = lr_nl_addr_add(nl, s->ifname, &s->ip, s->prefix, s->kind == LR_STEP_ADDR_UPDATE,
+				   s->msg, sizeof(s->msg));
+		if (r == -EEXIST && s->kind == LR_STEP_ADDR_ADD)
+			r = 0; /* added meanwhile by someone else: the goal is met */
+		break;
+	case LR_STEP_ADDR_DEL:
+		r = lr_nl_addr_del(nl, s->ifname, &s->ip, s->prefix, s->msg, sizeof(s->msg));
+		if (r == -EADDRNOTAVAIL || r == -ENOENT)
+			r = 0; /* already gone */
+		break;
+	case LR_STEP_ANNOUNCE:
+		ifindex = lr_nl_ifindex(nl, s->ifname);
+		r = ifindex < 0 ? ifindex : lr_nl_hwaddr(nl, s->ifname, mac);
+		if (r < 0) {
+			snprintf(s->msg, sizeof(s->msg), "%s", r == -EAFNOSUPPORT
+				 ? "the NIC has no Ethernet address" : strerror(-r));
+			return r;
+		}
+		return lr_announce(an, ifindex, mac, &s->ip, cfg->announce_op, s->msg, sizeof(s->msg));
+	}
+	if (r == -EPERM)
+		snprintf(s->msg + strlen(s->msg), sizeof(s->msg) - strlen(s->msg), " (needs CAP_NET_ADMIN)");
+	return r;
+}
+
+static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_event *ev)
+{
+	struct lr_announcer *an = lr_announcer_new();
+	struct lr_plan *p = &ev->plan;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct lr_step *s = &p->steps[i];
+		char d[160];
+		int r;
+
+		lr_step_describe(cfg, s, d, sizeof(d));
+		if (!deps_ok(p, s, s->msg, sizeof(s->msg))) {
+			s->skipped = true;
+			log_warn("%s: %s: %s", ev->name, d, s->msg);
+			continue;
+		}
+		r = an ? run_step(cfg, nl, an, s) : -ENOMEM;
+		s->done = true;
+		if (r < 0) {
+			s->err = r;
+			if (!s->msg[0])
+				snprintf(s->msg, sizeof(s->msg), "%s", strerror(-r));
+			log_err("%s: %s: failed: %s", ev->name, d, s->msg);
+		} else {
+			s->msg[0] = '\0';
+			if (s->kind == LR_STEP_ANNOUNCE)
+				log_debug("%s: %s", ev->name, d);
+			else
+				log_info("%s: %s", ev->name, d);
+		}
+	}
+	lr_announcer_free(an);
+}
+
+/* Before a sysctl is changed for the first time, keep what was there. */
+static int remember_originals(const struct lr_config *cfg, struct lr_state *st, const struct lr_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct lr_step *s = &p->steps[i];
+		struct lr_saved_sysctl *sv;
+
+		if (s->kind != LR_STEP_SYSCTL || !s->first_change || s->before < 0)
+			continue;
+		sv = lr_state_saved(st, s->ifname, true);
+		if (!sv)
+			return -ENOMEM;
+		if (sv->values[s->key] < 0)
+			sv->values[s->key] = s->phase == LR_PHASE_RAISE ? s->before : s->after;
+	}
+	(void)cfg;
+	return 0;
+}
+
+/* ---- the switch ---- */
+
+struct run {
+	const struct lr_config *cfg;
+	const struct lr_request *req;
+	struct lr_switch *out;
+	struct lr_statedir *sd;
+	struct lr_state st;
+	struct lr_nl *nl;
+	enum lr_role *roles;
+	bool *announce;
+};
+
+static int fail(struct run *x, enum lr_fail where, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct run *x, enum lr_fail where, int err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(x->out->err, sizeof(x->out->err), fmt, ap);
+	va_end(ap);
+	n = strlen(x->out->err);
+	snprintf(x->out->err + n, sizeof(x->out->err) - n, ": %s", strerror(-err));
+	x->out->fail = where;
+	return err;
+}
+
+static enum lr_role requested_role(const struct lr_request *req, const struct lr_instance *in)
+{
+	if (req->role != LR_ROLE_UNKNOWN)
+		return req->role;
+	return in->roles[req->kstate];
+}
+
+static int one(struct run *x, struct lr_event *ev, uint64_t seq)
+{
+	const struct lr_config *cfg = x->cfg;
+	const struct lr_instance *in = &cfg->inst[ev->inst];
+	struct lr_record *rec = lr_state_get(&x->st, in->name);
+	struct lr_host host;
+	uint64_t t0 = lr_now_us(), last = 0;
+	char errbuf[256];
+	int r;
+
+	if (!rec)
+		return -ENOMEM;
+	ev->prev_role = rec->role;
+	ev->prev_kstate = rec->kstate;
+	ev->prev_priority = rec->priority;
+	if (!x->req->dry_run) {
+		r = lr_statedir_last_arrival(x->sd, in->name, &last);
+		if (r < 0)
+			return fail(x, LR_FAIL_STATE, r, "%s: cannot read arrivals", x->sd->path);
+		if (last > seq) {
+			ev->result = LR_RESULT_SUPERSEDED;
+			log_info("%s: %s %s superseded by a newer event (#%llu), skipped", in->name,
+				 lr_kstate_name(ev->kstate), lr_role_name(ev->role), (unsigned long long)last);
+			return 0;
+		}
+	}
+	x->roles[ev->inst] = ev->role;
+	x->announce[ev->inst] = ev->role == LR_ROLE_DIRECTOR && rec->role != LR_ROLE_DIRECTOR;
+	r = lr_host_read(cfg, x->nl, &x->st, &host);
+	if (r < 0)
+		return fail(x, LR_FAIL_KERNEL, r, "cannot read the host's addresses");
+	r = lr_plan_compute(cfg, x->roles, x->announce, &host, &ev->plan);
+	lr_host_free(&host);
+	x->announce[ev->inst] = false;
+	if (r < 0)
+		return fail(x, LR_FAIL_KERNEL, r, "cannot compute the plan");
+	if (x->req->dry_run) {
+		ev->duration_us = lr_now_us() - t0;
+		return 0;
+	}
+	/* intent first: a crash from here on is converged by the next run */
+	rec->role = ev->role;
+	rec->scope = in->scope;
+	rec->kstate = ev->kstate;
+	rec->priority = ev->priority;
+	rec->seq = seq;
+	rec->time_us = ev->time_us;
+	snprintf(rec->result, sizeof(rec->result), "pending");
+	r = remember_originals(cfg, &x->st, &ev->plan);
+	if (r == 0)
+		r = lr_state_save(x->sd, &x->st);
+	if (r < 0)
+		return fail(x, LR_FAIL_STATE, r, "%s: cannot write the state file", x->sd->path);
+	execute(cfg, x->nl, ev);
+	ev->result = lr_event_outcome(&ev->plan);
+	ev->duration_us = lr_now_us() - t0;
+	snprintf(rec->result, sizeof(rec->result), "%s", lr_result_name(ev->result));
+	r = lr_state_save(x->sd, &x->st);
+	if (r < 0)
+		log_warn_errno(r, "%s: cannot record the result", x->sd->path);
+	(void)errbuf;
+	return 0;
+}
+
+static int prepare(struct run *x)
+{
+	const struct lr_config *cfg = x->cfg;
+	const struct lr_request *req = x->req;
+	struct lr_switch *out = x->out;
+	char host[256] = "";
+	uint64_t now = lr_wall_us();
+	size_t n = 0;
+
+	gethostname(host, sizeof(host) - 1);
+	out->events = calloc(cfg->n_inst, sizeof(*out->events));
+	x->roles = calloc(cfg->n_inst, sizeof(*x->roles));
+	x->announce = calloc(cfg->n_inst, sizeof(*x->announce));
+	if (!out->events || !x->roles || !x->announce)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		const struct lr_instance *in = &cfg->inst[i];
+		struct lr_event *ev;
+
+		if (req->name && strcmp(req->name, in->name))
+			continue;
+		ev = &out->events[n++];
+		ev->inst = i;
+		ev->scope = in->scope;
+		snprintf(ev->name, sizeof(ev->name), "%s", in->name);
+		snprintf(ev->host, sizeof(ev->host), "%s", host);
+		ev->source = req->source;
+		ev->kstate = req->kstate;
+		ev->priority = req->priority;
+		ev->role = requested_role(req, in);
+		ev->time_us = now;
+		ev->dry_run = req->dry_run;
+	}
+	out->n_events = n;
+	return 0;
+}
+
+static int open_state(struct run *x, uint64_t *seqs)
+{
+	const char **names = calloc(x->out->n_events + 1, sizeof(*names));
+	char err[256];
+	int r;
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->out->n_events; i++)
+		names[i] = x->out->events[i].name;
+	if (x->req->dry_run) {
+		r = lr_statedir_open_ro(x->cfg->state_dir, &x->sd);
+		free(names);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return fail(x, LR_FAIL_STATE, r, "%s", x->cfg->state_dir);
+		r = lr_state_load(x->sd, &x->st, err, sizeof(err));
+		return r == -ENOMEM ? r : 0;
+	}
+	r = lr_statedir_open(x->cfg->state_dir, &x->sd);
+	if (r < 0) {
+		free(names);
+		return fail(x, LR_FAIL_STATE, r, "state directory %s", x->cfg->state_dir);
+	}
+	r = lr_statedir_arrive(x->sd, names, x->out->n_events, seqs);
+	free(names);
+	if (r < 0)
+		return fail(x, LR_FAIL_STATE, r, "%s: cannot record the arrival", x->sd->path);
+	return 0;
+}
+
+static int load_state_locked(struct run *x)
+{
+	char err[320];
+	int r = lr_state_load(x->sd, &x->st, err, sizeof(err));
+
+	if (r == -EBADMSG) {
+		/* losing the records is better than refusing every switch: the next events
+		 * re-establish them, and the kernel state is read afresh anyway */
+		log_err("%s; moved aside to state.json.corrupt, starting with no records", err);
+		lr_state_quarantine(x->sd);
+		r = 0;
+	}
+	return r < 0 ? fail(x, LR_FAIL_STATE, r, "%s", x->sd->path) : 0;
+}
+
+int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
+{
+	struct run x = { .cfg = cfg, .req = req, .out = out };
+	uint64_t *seqs = NULL, t_wait;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = prepare(&x);
+	if (r < 0)
+		goto out;
+	seqs = calloc(out->n_events + 1, sizeof(*seqs));
+	if (!seqs) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = open_state(&x, seqs);
+	if (r < 0)
+		goto out;
+	t_wait = lr_now_us();
+	if (!req->dry_run) {
+		r = lr_statedir_lock(x.sd, false, req->lock_timeout_s ? req->lock_timeout_s : 60);
+		if (r < 0) {
+			fail(&x, LR_FAIL_STATE, r, "%s: cannot take the lock", x.sd->path);
+			goto out;
+		}
+		if ((r = load_state_locked(&x)) < 0)
+			goto out;
+	}
+	t_wait = lr_now_us() - t_wait;
+	r = lr_nl_open(&x.nl);
+	if (r < 0) {
+		fail(&x, LR_FAIL_KERNEL, r, "cannot open a netlink socket");
+		goto out;
+	}
+	lr_roles_from_state(cfg, &x.st, x.roles);
+	for (size_t i = 0; i < out->n_events && r == 0; i++) {
+		out->events[i].seq = seqs[i];
+		out->events[i].lock_wait_us = t_wait;
+		r = one(&x, &out->events[i], seqs[i]);
+	}
+out:
+	if (x.sd && !req->dry_run)
+		lr_statedir_unlock(x.sd);
+	lr_nl_close(x.nl);
+	lr_state_free(&x.st);
+	lr_statedir_close(x.sd);
+	free(x.roles);
+	free(x.announce);
+	free(seqs);
+	if (r < 0 && !out->err[0])
+		snprintf(out->err, sizeof(out->err), "%s", strerror(-r));
+	return r;
+}
+
+void lr_switch_clear(struct lr_switch *sw)
+{
+	for (size_t i = 0; i < sw->n_events; i++)
+		lr_event_clear(&sw->events[i]);
+	free(sw->events);
+	memset(sw, 0, sizeof(*sw));
+}
+
+/* ---- repeated announcements ---- */
+
+static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *sw)
+{
+	struct lr_statedir *sd = NULL;
+	struct lr_announcer *an = lr_announcer_new();
+	struct lr_nl *nl = NULL;
+	bool *live = calloc(sw->n_events + 1, sizeof(*live));
+
+	if (!an || !live || lr_statedir_open_ro(cfg->state_dir, &sd) < 0 || lr_nl_open(&nl) < 0)
+		goto out;
+	for (size_t i = 0; i < sw->n_events; i++)
+		live[i] = sw->events[i].role == LR_ROLE_DIRECTOR;
+	for (unsigned k = 1; k < cfg->announce_count; k++) {
+		struct timespec ts = { cfg->announce_interval_ms / 1000,
+				       (long)(cfg->announce_interval_ms % 1000) * 1000000L };
+		struct lr_state st;
+		char err[256];
+		bool any = false;
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		/* the lock keeps a switch from running between the check and the send */
+		if (lr_statedir_lock(sd, true, 5) < 0)
+			break;
+		if (lr_state_load(sd, &st, err, sizeof(err)) < 0) {
+			lr_statedir_unlock(sd);
+			break;
+		}
+		for (size_t i = 0; i < sw->n_events; i++) {
+			const struct lr_event *ev = &sw->events[i];
+			struct lr_record *rec = lr_state_find(&st, ev->name);
+
+			if (live[i] && (!rec || rec->role != LR_ROLE_DIRECTOR)) {
+				live[i] = false;
+				log_info("%s: no longer director, announcements cancelled", ev->name);
+			}
+			if (!live[i])
+				continue;
+			any = true;
+			for (size_t j = 0; j < ev->plan.n; j++) {
+				const struct lr_step *s = &ev->plan.steps[j];
+				uint8_t mac[6];
+				char msg[128];
+				int ifindex = lr_nl_ifindex(nl, s->ifname);
+
+				if (s->kind != LR_STEP_ANNOUNCE || s->err || s->skipped || ifindex < 0 ||
+				    lr_nl_hwaddr(nl, s->ifname, mac) < 0)
+					continue;
+				if (lr_announce(an, ifindex, mac, &s->ip, cfg->announce_op, msg, sizeof(msg)) < 0)
+					log_warn("%s: announcement on %s failed: %s", ev->name, s->ifname, msg);
+			}
+		}
+		lr_state_free(&st);
+		lr_statedir_unlock(sd);
+		if (!any)
+			break;
+	}
+out:
+	lr_nl_close(nl);
+	lr_statedir_close(sd);
+	lr_announcer_free(an);
+	free(live);
+}
+
+int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw)
+{
+	bool needed = false;
+	pid_t pid;
+
+	for (size_t i = 0; i < sw->n_events; i++)
+		for (size_t j = 0; j < sw->events[i].plan.n; j++) {
+			const struct lr_step *s = &sw->events[i].plan.steps[j];
+
+			needed |= s->kind == LR_STEP_ANNOUNCE && s->done && !s->err &&
+				  sw->events[i].role == LR_ROLE_DIRECTOR;
+		}
+	if (!needed || cfg->announce_count < 2 || sw->events[0].dry_run)
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return pid;
+	/* the child must not hold the caller's pipes open */
+	{
+		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+	}
+	announcer_loop(cfg, sw);
+	_exit(0);
+}

@@ -1,0 +1,45 @@
+/* The role switch both programs call: serialise, skip what a newer event superseded, read
+ * the kernel, plan, apply in the safe order, record. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "event.h"
+#include "nl.h"
+#include "plan.h"
+#include "state.h"
+
+struct lr_request {
+	const char *source;    /* "notify", "operator" */
+	const char *name;      /* NULL: every configured instance and group */
+	enum lr_kstate kstate; /* keepalived's state, or LR_KSTATE_NONE for an explicit role */
+	enum lr_role role;     /* LR_ROLE_UNKNOWN: the config's role for kstate */
+	int priority;          /* -1: none */
+	bool dry_run;
+	unsigned lock_timeout_s;
+};
+
+/* Where a switch that could not start failed (maps to an exit code). */
+enum lr_fail { LR_FAIL_NONE, LR_FAIL_STATE, LR_FAIL_KERNEL };
+
+struct lr_switch {
+	struct lr_event *events; /* one per instance handled */
+	size_t n_events;
+	enum lr_fail fail;
+	char err[512];
+};
+
+int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out);
+void lr_switch_clear(struct lr_switch *sw);
+/* Repeats the announcements of the director events in sw (count - 1 more, at the configured
+ * interval) in a child process that holds the lock only while it sends, and stops as soon as
+ * an instance is no longer recorded as director. Returns the child's pid, 0 if none needed. */
+int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw);
+
+/* What the kernel shows for the configured VIPs and sysctls (saved values from st). */
+int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st,
+		 struct lr_host *host);
+void lr_host_free(struct lr_host *host);
+/* The role of every configured instance as recorded in st. */
+void lr_roles_from_state(const struct lr_config *cfg, struct lr_state *st, enum lr_role *roles);

@@ -1,0 +1,61 @@
+/* ARP sysctls of one interface (or "all"/"default"), read and written through /proc/sys. */
+#include "config.h"
+#include "sysctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int sysctl_path(const char *ifname, enum lr_sysctl_key key, char *buf, size_t len)
+{
+	if (!lr_ifname_valid(ifname))
+		return -EINVAL;
+	snprintf(buf, len, "/proc/sys/net/ipv4/conf/%s/%s", ifname, lr_sysctl_key_name(key));
+	return 0;
+}
+
+int lr_sysctl_read(const char *ifname, enum lr_sysctl_key key, int *value)
+{
+	char path[96], buf[32], *end;
+	ssize_t n;
+	long v;
+	int fd, r = sysctl_path(ifname, key, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || v < 0 || v > 255)
+		return -EBADMSG;
+	*value = (int)v;
+	return 0;
+}
+
+int lr_sysctl_write(const char *ifname, enum lr_sysctl_key key, int value)
+{
+	char path[96], buf[16];
+	int fd, len, r = sysctl_path(ifname, key, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%d\n", value);
+	r = write(fd, buf, (size_t)len) == len ? 0 : -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}

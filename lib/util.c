@@ -1,0 +1,228 @@
+/* Small helpers shared by every module. */
+#include "config.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+size_t lr_ip_len(const struct lr_ip *ip)
+{
+	return ip->family == AF_INET ? 4 : 16;
+}
+
+bool lr_ip_equal(const struct lr_ip *a, const struct lr_ip *b)
+{
+	return a->family == b->family && memcmp(a->bytes, b->bytes, lr_ip_len(a)) == 0;
+}
+
+const char *lr_ip_str(const struct lr_ip *ip, char *buf, size_t len)
+{
+	if (!inet_ntop(ip->family, ip->bytes, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+int lr_ip_parse(const char *s, struct lr_ip *out)
+{
+	struct lr_ip ip = { 0 };
+
+	if (strchr(s, ':')) {
+		ip.family = AF_INET6;
+		if (inet_pton(AF_INET6, s, &ip.v6) != 1)
+			return -EINVAL;
+	} else {
+		ip.family = AF_INET;
+		if (inet_pton(AF_INET, s, &ip.v4) != 1)
+			return -EINVAL;
+	}
+	*out = ip;
+	return 0;
+}
+
+bool lr_ifname_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= LR_IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+			return false;
+	return true;
+}
+
+int lr_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd, r = 0;
+	size_t n = 0, cap = 4096;
+	char *buf;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t k;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap > max) {
+				r = -EFBIG;
+				break;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		k = read(fd, buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	if (r == 0 && n > max)
+		r = -EFBIG;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t k = write(fd, p, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+int lr_write_atomic(int dirfd, const char *name, const void *data, size_t len)
+{
+	char tmp[NAME_MAX + 1];
+	int fd, r;
+
+	if (snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	fsync(dirfd);
+	return 0;
+}
+
+int lr_ensure_dir(const char *path)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf) || path[0] != '/')
+		return -EINVAL;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(buf, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != geteuid())
+		return -EPERM;
+	if (st.st_mode & 0022)
+		return -EACCES;
+	return 0;
+}
+
+uint64_t lr_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t lr_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void lr_format_time(uint64_t wall_us, char *buf, size_t len)
+{
+	time_t s = (time_t)(wall_us / 1000000u);
+	struct tm tm;
+	char tmp[32];
+
+	gmtime_r(&s, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06uZ", tmp, (unsigned)(wall_us % 1000000u));
+}
+
+bool lr_printable(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (n >= max || s[n] < 0x20 || s[n] > 0x7e)
+			return false;
+	return n > 0;
+}

@@ -1,0 +1,44 @@
+/* Small helpers: bounded file I/O, atomic replace, names and addresses. */
+#pragma once
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define LR_IFNAMSIZ 16
+
+/* An IPv4 or IPv6 address. */
+struct lr_ip {
+	int family; /* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t bytes[16];
+	};
+};
+
+size_t lr_ip_len(const struct lr_ip *ip);
+bool lr_ip_equal(const struct lr_ip *a, const struct lr_ip *b);
+/* Writes "addr" (no prefix) into buf of at least INET6_ADDRSTRLEN bytes; returns buf. */
+const char *lr_ip_str(const struct lr_ip *ip, char *buf, size_t len);
+int lr_ip_parse(const char *s, struct lr_ip *out);
+
+/* Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or white space. */
+bool lr_ifname_valid(const char *name);
+
+/* Reads at most max bytes of path into a NUL-terminated malloc'd buffer (-EFBIG when larger). */
+int lr_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Writes data to dir/name atomically: temp file, fsync, rename, fsync(dir). Mode 0600. */
+int lr_write_atomic(int dirfd, const char *name, const void *data, size_t len);
+/* Creates dir (0700, parents as needed) and checks it is a real directory owned by us. */
+int lr_ensure_dir(const char *path);
+
+/* Monotonic and wall clocks in microseconds. */
+uint64_t lr_now_us(void);
+uint64_t lr_wall_us(void);
+/* RFC 3339 UTC with microseconds. */
+void lr_format_time(uint64_t wall_us, char *buf, size_t len);
+
+/* True when s is 1..max bytes of printable ASCII (0x20-0x7e). */
+bool lr_printable(const char *s, size_t max);

@@ -1,0 +1,168 @@
+/* lvsrole-notify: keepalived's notify program and the operator's tool.
+ * argv -> request -> the core switch -> exit code. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "conf.h"
+#include "log.h"
+#include "status.h"
+#include "switch.h"
+
+static int cmd_check(const struct lr_config *cfg)
+{
+	char *dump = lr_config_dump(cfg);
+
+	if (!dump)
+		return LR_EXIT_FAILED;
+	printf("%s\n", dump);
+	free(dump);
+	return LR_EXIT_OK;
+}
+
+static void print_plan(const struct lr_config *cfg, const struct lr_event *ev)
+{
+	size_t n = lr_plan_changes(&ev->plan);
+
+	printf("%s %s: %s -> %s: ", lr_scope_name(ev->scope), ev->name, lr_role_name(ev->prev_role),
+	       lr_role_name(ev->role));
+	if (ev->plan.n == 0)
+		printf("nothing to change\n");
+	else
+		printf("%zu change(s) planned (dry run, nothing changed)\n", n);
+	for (size_t i = 0; i < ev->plan.n; i++) {
+		char d[160];
+
+		printf("  %s\n", lr_step_describe(cfg, &ev->plan.steps[i], d, sizeof(d)));
+	}
+}
+
+static int exit_for(const struct lr_switch *sw)
+{
+	int code = LR_EXIT_OK;
+
+	for (size_t i = 0; i < sw->n_events; i++) {
+		const struct lr_event *ev = &sw->events[i];
+
+		if (ev->result != LR_RESULT_PARTIAL && ev->result != LR_RESULT_FAILED)
+			continue;
+		code = LR_EXIT_FAILED;
+		for (size_t j = 0; j < ev->plan.n; j++)
+			if (ev->plan.steps[j].err == -EPERM || ev->plan.steps[j].err == -EACCES)
+				return LR_EXIT_PRIVILEGE;
+	}
+	return code;
+}
+
+static void log_event(const struct lr_config *cfg, const struct lr_event *ev)
+{
+	size_t n = lr_plan_changes(&ev->plan);
+	char *json;
+
+	if (ev->result == LR_RESULT_SUPERSEDED)
+		return;
+	if (ev->result == LR_RESULT_NOOP)
+		log_info("%s: %s %s: already in place, nothing changed", ev->name,
+			 lr_kstate_name(ev->kstate), lr_role_name(ev->role));
+	else
+		log_info("%s: %s -> %s (%s): %s, %zu change(s) in %llu us", ev->name,
+			 lr_role_name(ev->prev_role), lr_role_name(ev->role), lr_kstate_name(ev->kstate),
+			 lr_result_name(ev->result), n, (unsigned long long)ev->duration_us);
+	json = lr_event_json(cfg, ev);
+	if (json)
+		log_debug("event %s", json);
+	free(json);
+}
+
+static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
+{
+	struct lr_request req = {
+		.source = cli->cmd == LR_CMD_EVENT ? "notify" : "operator",
+		.name = cli->name,
+		.kstate = cli->kstate,
+		.role = cli->cmd == LR_CMD_APPLY ? cli->role : LR_ROLE_UNKNOWN,
+		.priority = cli->priority,
+		.dry_run = cli->dry_run,
+	};
+	struct lr_switch sw;
+	size_t idx;
+	int r, code = LR_EXIT_FAILED;
+
+	if (cli->name) {
+		const struct lr_instance *in = lr_config_find(cfg, cli->name, &idx);
+
+		if (!in) {
+			log_err("%s \"%s\" is not in %s", cli->cmd == LR_CMD_EVENT ? lr_scope_name(cli->scope)
+				: "instance or group", cli->name, cfg->path);
+			return LR_EXIT_UNKNOWN;
+		}
+		if (cli->cmd == LR_CMD_EVENT && in->scope != cli->scope) {
+			log_err("\"%s\" is configured as a %s in %s, but keepalived reported a %s",
+				cli->name, lr_scope_name(in->scope), cfg->path, lr_scope_name(cli->scope));
+			return LR_EXIT_UNKNOWN;
+		}
+	}
+	r = lr_switch_run(cfg, &req, &sw);
+	if (r < 0) {
+		log_err("%s", sw.err);
+		code = sw.fail == LR_FAIL_STATE ? LR_EXIT_STATE
+		       : (r == -EPERM || r == -EACCES) ? LR_EXIT_PRIVILEGE : LR_EXIT_FAILED;
+	}
+	for (size_t i = 0; i < sw.n_events; i++) {
+		if (cli->dry_run)
+			print_plan(cfg, &sw.events[i]);
+		else if (r == 0 || sw.events[i].result != LR_RESULT_OK)
+			log_event(cfg, &sw.events[i]);
+	}
+	if (r == 0) {
+		code = exit_for(&sw);
+		if (!cli->dry_run && lr_switch_spawn_announcer(cfg, &sw) < 0)
+			log_warn("cannot start the repeated announcements: %s", strerror(errno));
+	}
+	lr_switch_clear(&sw);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct lr_cli cli;
+	struct lr_config *cfg = NULL;
+	char err[1024];
+	int code;
+
+	if (lr_cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
+		lr_log_open("lvsrole-notify", true, 0);
+		log_err("%s", err);
+		lr_log_close();
+		return LR_EXIT_USAGE;
+	}
+	if (cli.cmd == LR_CMD_HELP) {
+		fputs(lr_cli_usage, stdout);
+		return LR_EXIT_OK;
+	}
+	if (cli.cmd == LR_CMD_VERSION) {
+		printf("lvsrole-notify %s\n", PACKAGE_VERSION);
+		return LR_EXIT_OK;
+	}
+	/* keepalived runs hooks with stdout and stderr on /dev/null: syslog is the log */
+	lr_log_open("lvsrole-notify", cli.verbose > 0 || isatty(STDERR_FILENO) ||
+		    cli.cmd == LR_CMD_CHECK || cli.cmd == LR_CMD_STATUS, cli.verbose > 1);
+	if (lr_config_load(cli.config, &cfg, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		lr_log_close();
+		return LR_EXIT_CONFIG;
+	}
+	switch (cli.cmd) {
+	case LR_CMD_CHECK: code = cmd_check(cfg); break;
+	case LR_CMD_STATUS: code = lr_status(cfg, cli.json); break;
+	default: code = cmd_switch(cfg, &cli); break;
+	}
+	lr_config_free(cfg);
+	lr_log_close();
+	return code;
+}

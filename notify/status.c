@@ -1,0 +1,203 @@
+/* Status: the recorded role of each instance, where each VIP sits, the ARP sysctls, and the
+ * changes a switch would make now (drift), computed by the same planner as the switch. */
+#include "config.h"
+#include "status.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "nl.h"
+#include "plan.h"
+#include "state.h"
+#include "switch.h"
+
+static struct json_object *vip_places(const struct lr_host *host, const struct lr_vip *v)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t k = 0; k < host->n_addrs; k++) {
+		const struct lr_kaddr *ka = &host->addrs[k];
+		char buf[48];
+
+		if (!lr_ip_equal(&ka->ip, &v->ip))
+			continue;
+		snprintf(buf, sizeof(buf), "%s/%u%s", ka->ifname, ka->prefix, ka->deprecated ? " deprecated" : "");
+		json_object_array_add(a, json_object_new_string(buf));
+	}
+	return a;
+}
+
+static struct json_object *build(const struct lr_config *cfg, struct lr_state *st,
+				 const struct lr_host *host, const struct lr_plan *plan)
+{
+	struct json_object *root = json_object_new_object(), *insts = json_object_new_array();
+	struct json_object *sys = json_object_new_array(), *drift = json_object_new_array();
+
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		const struct lr_instance *in = &cfg->inst[i];
+		struct lr_record *rec = lr_state_find(st, in->name);
+		struct json_object *o = json_object_new_object(), *vips = json_object_new_array();
+		char t[40];
+
+		json_object_object_add(o, "name", json_object_new_string(in->name));
+		json_object_object_add(o, "scope", json_object_new_string(lr_scope_name(in->scope)));
+		json_object_object_add(o, "role", json_object_new_string(lr_role_name(rec ? rec->role : LR_ROLE_UNKNOWN)));
+		if (rec) {
+			lr_format_time(rec->time_us, t, sizeof(t));
+			json_object_object_add(o, "state", rec->kstate == LR_KSTATE_NONE ? NULL
+					       : json_object_new_string(lr_kstate_name(rec->kstate)));
+			json_object_object_add(o, "priority", rec->priority < 0 ? NULL : json_object_new_int(rec->priority));
+			json_object_object_add(o, "seq", json_object_new_int64((int64_t)rec->seq));
+			json_object_object_add(o, "time", json_object_new_string(t));
+			json_object_object_add(o, "result", json_object_new_string(rec->result));
+		}
+		for (size_t j = 0; j < in->n_vips; j++) {
+			struct json_object *v = json_object_new_object();
+
+			lr_vip_str(&in->vips[j], t, sizeof(t));
+			json_object_object_add(v, "vip", json_object_new_string(t));
+			json_object_object_add(v, "on", vip_places(host, &in->vips[j]));
+			json_object_array_add(vips, v);
+		}
+		json_object_object_add(o, "vips", vips);
+		json_object_array_add(insts, o);
+	}
+	for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "interface", json_object_new_string(cfg->sysctl_ifaces[i]));
+		for (int k = 0; k < LR_SYSCTL__COUNT; k++) {
+			int v = host->sys[i].cur[k];
+
+			json_object_object_add(o, lr_sysctl_key_name(k), v < 0 ? NULL : json_object_new_int(v));
+		}
+		json_object_array_add(sys, o);
+	}
+	for (size_t i = 0; i < plan->n; i++) {
+		char d[160];
+
+		json_object_array_add(drift, json_object_new_string(lr_step_describe(cfg, &plan->steps[i], d, sizeof(d))));
+	}
+	json_object_object_add(root, "instances", insts);
+	json_object_object_add(root, "sysctls", sys);
+	json_object_object_add(root, "drift", drift);
+	json_object_object_add(root, "converged", json_object_new_boolean(plan->n == 0));
+	return root;
+}
+
+static void print_text(struct json_object *root)
+{
+	struct json_object *insts, *sys, *drift;
+
+	json_object_object_get_ex(root, "instances", &insts);
+	json_object_object_get_ex(root, "sysctls", &sys);
+	json_object_object_get_ex(root, "drift", &drift);
+	for (size_t i = 0; i < json_object_array_length(insts); i++) {
+		struct json_object *o = json_object_array_get_idx(insts, i), *v, *vips;
+
+#define S(key) (json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "-")
+		printf("%s %s: role %s", S("scope"), S("name"), S("role"));
+		if (json_object_object_get_ex(o, "seq", &v))
+			printf(" (state %s, priority %s, event #%s at %s, %s)", S("state"), S("priority"),
+			       S("seq"), S("time"), S("result"));
+		printf("\n");
+#undef S
+		json_object_object_get_ex(o, "vips", &vips);
+		for (size_t j = 0; j < json_object_array_length(vips); j++) {
+			struct json_object *e = json_object_array_get_idx(vips, j), *vip, *on;
+
+			json_object_object_get_ex(e, "vip", &vip);
+			json_object_object_get_ex(e, "on", &on);
+			printf("  %-24s on: ", json_object_get_string(vip));
+			if (json_object_array_length(on) == 0)
+				printf("(nowhere)");
+			for (size_t k = 0; k < json_object_array_length(on); k++)
+				printf("%s%s", k ? ", " : "", json_object_get_string(json_object_array_get_idx(on, k)));
+			printf("\n");
+		}
+	}
+	printf("arp sysctls:");
+	for (size_t i = 0; i < json_object_array_length(sys); i++) {
+		struct json_object *o = json_object_array_get_idx(sys, i), *n, *ig, *an;
+
+		json_object_object_get_ex(o, "interface", &n);
+		json_object_object_get_ex(o, "arp_ignore", &ig);
+		json_object_object_get_ex(o, "arp_announce", &an);
+		printf(" %s=%s/%s", json_object_get_string(n), ig ? json_object_get_string(ig) : "?",
+		       an ? json_object_get_string(an) : "?");
+	}
+	printf(" (arp_ignore/arp_announce)\n");
+	if (json_object_array_length(drift) == 0) {
+		printf("converged: the host matches the recorded roles\n");
+		return;
+	}
+	printf("drift: %zu change(s) needed to match the recorded roles:\n", json_object_array_length(drift));
+	for (size_t i = 0; i < json_object_array_length(drift); i++)
+		printf("  %s\n", json_object_get_string(json_object_array_get_idx(drift, i)));
+}
+
+int lr_status(const struct lr_config *cfg, bool json)
+{
+	struct lr_statedir *sd = NULL;
+	struct lr_state st = { 0 };
+	struct lr_host host;
+	struct lr_plan plan;
+	struct lr_nl *nl;
+	struct json_object *root;
+	enum lr_role *roles;
+	char err[320];
+	int r, code;
+
+	r = lr_statedir_open_ro(cfg->state_dir, &sd);
+	if (r < 0 && r != -ENOENT) {
+		log_err_errno(r, "state directory %s", cfg->state_dir);
+		return LR_EXIT_STATE;
+	}
+	if (sd && (r = lr_state_load(sd, &st, err, sizeof(err))) < 0) {
+		log_err("%s", err);
+		lr_statedir_close(sd);
+		return LR_EXIT_STATE;
+	}
+	lr_statedir_close(sd);
+	r = lr_nl_open(&nl);
+	if (r == 0) {
+		r = lr_host_read(cfg, nl, &st, &host);
+		lr_nl_close(nl);
+	}
+	if (r < 0) {
+		lr_state_free(&st);
+		log_err_errno(r, "cannot read the host's addresses");
+		return LR_EXIT_FAILED;
+	}
+	roles = calloc(cfg->n_inst + 1, sizeof(*roles));
+	if (!roles) {
+		lr_host_free(&host);
+		lr_state_free(&st);
+		return LR_EXIT_FAILED;
+	}
+	lr_roles_from_state(cfg, &st, roles);
+	r = lr_plan_compute(cfg, roles, NULL, &host, &plan);
+	free(roles);
+	if (r < 0) {
+		lr_host_free(&host);
+		lr_state_free(&st);
+		return LR_EXIT_FAILED;
+	}
+	root = build(cfg, &st, &host, &plan);
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_text(root);
+	code = plan.n ? LR_EXIT_DRIFT : LR_EXIT_OK;
+	json_object_put(root);
+	lr_plan_free(&plan);
+	lr_host_free(&host);
+	lr_state_free(&st);
+	return code;
+}
