@@ -202,13 +202,16 @@ static int p_state_dir(struct ctx *c, struct json_object *v, const char *path, v
 {
 	struct lr_config *cfg = obj;
 	const char *s;
+	size_t n;
 	int r = want_type(c, v, path, json_type_string);
 
 	if (r < 0)
 		return r;
 	s = json_object_get_string(v);
+	n = strlen(s);
 	if (s[0] != '/' || strstr(s, "/../") || strstr(s, "/./") || !lr_printable(s, 200) ||
-	    strstr(s, "//"))
+	    strstr(s, "//") || (n >= 2 && !strcmp(s + n - 2, "/.")) ||
+	    (n >= 3 && !strcmp(s + n - 3, "/..")))
 		return fail(c, path, s, "must be a normalised absolute path of at most 200 printable characters");
 	free(cfg->state_dir);
 	cfg->state_dir = strdup(s);
@@ -653,9 +656,9 @@ int lr_config_parse(const char *name, const char *text, size_t len, struct lr_co
 		if (je == json_tokener_continue)
 			snprintf(err, errlen, "%s:%d: (top): invalid JSON: unexpected end of file", name,
 				 lr_jsonpos_line_at(text, len, len));
-		else
+		else /* end is the offending character */
 			snprintf(err, errlen, "%s:%d: (top): invalid JSON: %s", name,
-				 lr_jsonpos_line_at(text, len, end ? end - 1 : 0), json_tokener_error_desc(je));
+				 lr_jsonpos_line_at(text, len, end), json_tokener_error_desc(je));
 		json_tokener_free(tok);
 		return -EINVAL;
 	}

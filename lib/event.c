@@ -109,6 +109,10 @@ char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev)
 	json_object_object_add(o, "changes", a);
 	json_object_object_add(o, "result", json_object_new_string(lr_result_name(ev->result)));
 	json_object_object_add(o, "errors", errs);
+	if (ev->superseded_by)
+		json_object_object_add(o, "superseded_by", json_object_new_int64((int64_t)ev->superseded_by));
+	if (ev->applied_for)
+		json_object_object_add(o, "applied_for", json_object_new_int64((int64_t)ev->applied_for));
 	json_object_object_add(o, "duration_us", json_object_new_int64((int64_t)ev->duration_us));
 	json_object_object_add(o, "lock_wait_us", json_object_new_int64((int64_t)ev->lock_wait_us));
 	if (ev->dry_run)

@@ -28,6 +28,8 @@ struct lr_event {
 	enum lr_role prev_role, role;
 	struct lr_plan plan; /* the changes, each with its result */
 	enum lr_result result;
+	uint64_t superseded_by; /* the newer event's sequence number */
+	uint64_t applied_for;   /* superseded, but applied that newer event's intent */
 	uint64_t lock_wait_us, duration_us;
 	bool dry_run;
 };

@@ -83,7 +83,75 @@ static void skip_space(struct scan *sc)
 	}
 }
 
-/* Reads a quoted string into buf (escapes kept as written, except \" and \\). */
+static void put(char *buf, size_t len, size_t *n, unsigned long c)
+{
+	if (*n + 1 < len)
+		buf[(*n)++] = (char)c;
+}
+
+static void put_utf8(char *buf, size_t len, size_t *n, unsigned long cp)
+{
+	if (cp < 0x80) {
+		put(buf, len, n, cp);
+	} else if (cp < 0x800) {
+		put(buf, len, n, 0xc0 | cp >> 6);
+		put(buf, len, n, 0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		put(buf, len, n, 0xe0 | cp >> 12);
+		put(buf, len, n, 0x80 | (cp >> 6 & 0x3f));
+		put(buf, len, n, 0x80 | (cp & 0x3f));
+	} else {
+		put(buf, len, n, 0xf0 | cp >> 18);
+		put(buf, len, n, 0x80 | (cp >> 12 & 0x3f));
+		put(buf, len, n, 0x80 | (cp >> 6 & 0x3f));
+		put(buf, len, n, 0x80 | (cp & 0x3f));
+	}
+}
+
+/* The four hex digits of a \u escape, or -1. */
+static long read_hex4(struct scan *sc)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int c = peek(sc);
+
+		if (!isxdigit(c))
+			return -1;
+		v = v * 16 + (isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+		advance(sc);
+	}
+	return v;
+}
+
+/* \uXXXX (and a following low surrogate) as UTF-8; lone surrogates become U+FFFD, as in json-c. */
+static bool read_u_escape(struct scan *sc, char *buf, size_t len, size_t *n)
+{
+	long cp = read_hex4(sc), lo;
+
+	if (cp < 0)
+		return false;
+	if (cp >= 0xd800 && cp < 0xdc00 && peek(sc) == '\\' && sc->pos + 1 < sc->len &&
+	    sc->s[sc->pos + 1] == 'u') {
+		advance(sc);
+		advance(sc);
+		lo = read_hex4(sc);
+		if (lo < 0)
+			return false;
+		if (lo >= 0xdc00 && lo < 0xe000) {
+			put_utf8(buf, len, n, 0x10000 + ((unsigned long)(cp - 0xd800) << 10) +
+						      (unsigned long)(lo - 0xdc00));
+			return true;
+		}
+		put_utf8(buf, len, n, 0xfffd);
+		cp = lo;
+	}
+	put_utf8(buf, len, n, cp >= 0xd800 && cp < 0xe000 ? 0xfffd : (unsigned long)cp);
+	return true;
+}
+
+/* Reads a quoted string into buf, escapes decoded as json-c decodes them: keys written
+ * differently ("nic", "\u006eic") are one key to json-c, and paths must match its keys. */
 static bool read_string(struct scan *sc, char *buf, size_t len)
 {
 	int q = peek(sc);
@@ -105,11 +173,19 @@ static bool read_string(struct scan *sc, char *buf, size_t len)
 			if (c == -1)
 				return false;
 			advance(sc);
-			if (c != '"' && c != '\\' && c != '/' && n + 1 < len)
-				buf[n++] = '\\';
+			switch (c) {
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				if (!read_u_escape(sc, buf, len, &n))
+					return false;
+				continue;
+			}
 		}
-		if (n + 1 < len)
-			buf[n++] = (char)c;
+		put(buf, len, &n, (unsigned char)c);
 	}
 	buf[n] = '\0';
 	return true;

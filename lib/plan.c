@@ -93,9 +93,14 @@ static int phase_nic(struct ctx *c, bool adding)
 					/* IPv6 holds one prefix per address: replace it in place */
 					v6_other = true;
 				} else if (!adding && (role != LR_ROLE_DIRECTOR || v->ip.family == AF_INET)) {
-					if (!push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL, (int)i,
-						       (int)j, in->nic, &v->ip, a->prefix))
+					struct lr_step *s = push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL,
+								      (int)i, (int)j, in->nic, &v->ip, a->prefix);
+
+					if (!s)
 						return -ENOMEM;
+					/* a director keeps a wrong prefix until the right one is in place */
+					if (role == LR_ROLE_DIRECTOR)
+						s->dep_step = c->nic_add_step[c->vip_base[i] + j];
 				}
 			}
 			if (!adding) {
@@ -261,7 +266,7 @@ int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, cons
 {
 	struct ctx c = { .cfg = cfg, .roles = roles, .announce = announce, .host = host, .plan = plan };
 	size_t total = 0;
-	bool need_rs;
+	bool need_rs, any_known = false;
 	int r = -ENOMEM;
 
 	memset(plan, 0, sizeof(*plan));
@@ -278,10 +283,12 @@ int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, cons
 	for (size_t k = 0; k < total; k++)
 		c.nic_add_step[k] = -1;
 	need_rs = rs_needed(&c);
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		any_known |= roles[i] != LR_ROLE_UNKNOWN;
 	if ((need_rs && (r = phase_sysctl(&c, true)) < 0) ||
 	    (r = phase_nic(&c, true)) < 0 || (r = phase_nic(&c, false)) < 0 ||
 	    (r = phase_rs(&c, true)) < 0 || (r = phase_rs(&c, false)) < 0 ||
-	    (!need_rs && (r = phase_sysctl(&c, false)) < 0))
+	    (!need_rs && any_known && (r = phase_sysctl(&c, false)) < 0))
 		goto out;
 	r = 0;
 out:

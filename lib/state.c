@@ -1,6 +1,7 @@
 /* State directory files, in JSON through json-c, replaced atomically. */
 #include "config.h"
 #include "state.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -156,7 +157,19 @@ static uint64_t get_u64(struct json_object *o, const char *key)
 	return (uint64_t)json_object_get_int64(v);
 }
 
-int lr_statedir_arrive(struct lr_statedir *sd, const char *const *names, size_t n, uint64_t *seqs)
+static struct json_object *arrival_json(const struct lr_arrival *a)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)a->seq));
+	json_object_object_add(o, "state", json_object_new_string(lr_kstate_name(a->kstate)));
+	json_object_object_add(o, "priority", json_object_new_int(a->priority));
+	json_object_object_add(o, "role", json_object_new_string(lr_role_name(a->role)));
+	json_object_object_add(o, "time_us", json_object_new_int64((int64_t)a->time_us));
+	return o;
+}
+
+int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n)
 {
 	struct json_object *root = NULL, *last;
 	uint64_t seq;
@@ -169,6 +182,8 @@ int lr_statedir_arrive(struct lr_statedir *sd, const char *const *names, size_t 
 	if (r < 0)
 		goto out;
 	r = load_json(sd, ARRIVALS_FILE, &root);
+	if (r == -EBADMSG)
+		log_err("%s/%s: not valid, starting a new one", sd->path, ARRIVALS_FILE);
 	if (r == -ENOENT || r == -EBADMSG)
 		root = json_object_new_object();
 	else if (r < 0)
@@ -179,8 +194,8 @@ int lr_statedir_arrive(struct lr_statedir *sd, const char *const *names, size_t 
 		json_object_object_add(root, "last", last);
 	}
 	for (size_t i = 0; i < n; i++) {
-		seqs[i] = ++seq;
-		json_object_object_add(last, names[i], json_object_new_int64((int64_t)seq));
+		arr[i].seq = ++seq;
+		json_object_object_add(last, arr[i].name, arrival_json(&arr[i]));
 	}
 	json_object_object_add(root, "seq", json_object_new_int64((int64_t)seq));
 	r = save_json(sd, ARRIVALS_FILE, root);
@@ -190,18 +205,31 @@ out:
 	return r;
 }
 
-int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, uint64_t *seq)
+static const char *get_str(struct json_object *o, const char *key);
+
+int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, struct lr_arrival *out)
 {
-	struct json_object *root, *last;
+	struct json_object *root, *last, *a, *p;
 	int r = load_json(sd, ARRIVALS_FILE, &root);
 
-	if (r == -ENOENT) {
-		*seq = 0;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->kstate = LR_KSTATE_NONE;
+	out->priority = -1;
+	if (r == -ENOENT)
 		return 0;
-	}
 	if (r < 0)
 		return r;
-	*seq = json_object_object_get_ex(root, "last", &last) ? get_u64(last, name) : 0;
+	if (json_object_object_get_ex(root, "last", &last) && json_object_object_get_ex(last, name, &a) &&
+	    json_object_is_type(a, json_type_object)) {
+		out->seq = get_u64(a, "seq");
+		out->time_us = get_u64(a, "time_us");
+		if (lr_kstate_parse(get_str(a, "state"), &out->kstate) < 0)
+			out->kstate = LR_KSTATE_NONE;
+		if (lr_role_parse(get_str(a, "role"), &out->role) < 0)
+			out->role = LR_ROLE_UNKNOWN;
+		out->priority = json_object_object_get_ex(a, "priority", &p) ? json_object_get_int(p) : -1;
+	}
 	json_object_put(root);
 	return 0;
 }

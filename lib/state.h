@@ -44,11 +44,23 @@ int lr_statedir_open(const char *path, struct lr_statedir **out);
 int lr_statedir_open_ro(const char *path, struct lr_statedir **out);
 void lr_statedir_close(struct lr_statedir *sd);
 
-/* Registers the arrival of an event for each of names[0..n): one new per-host sequence
- * number each, recorded as that name's latest arrival. Takes only a short lock. */
-int lr_statedir_arrive(struct lr_statedir *sd, const char *const *names, size_t n, uint64_t *seqs);
-/* Latest arrival recorded for name (0 if none). */
-int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, uint64_t *seq);
+/* An event as registered on arrival: what it asks for, before it waits for the lock. */
+struct lr_arrival {
+	char name[LR_MAX_NAME + 1];
+	uint64_t seq;
+	enum lr_kstate kstate;
+	int priority;
+	enum lr_role role;
+	uint64_t time_us;
+};
+
+/* Registers arr[0..n): each gets a new per-host sequence number (written to arr[i].seq) and
+ * becomes its name's latest arrival, intent included, so that whoever holds the switch lock
+ * can apply the newest intent even if the process that brought it died waiting (keepalived
+ * SIGKILLs a STOP notify after one second). Takes only a short lock. */
+int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n);
+/* Latest arrival recorded for name (seq 0 if none). */
+int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, struct lr_arrival *out);
 
 /* The switch lock. shared: for announcers that only read. Fails with -ETIMEDOUT. */
 int lr_statedir_lock(struct lr_statedir *sd, bool shared, unsigned timeout_s);

@@ -144,12 +144,12 @@ static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_ann
 	return r;
 }
 
-static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_event *ev)
+static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_event *ev, size_t from)
 {
 	struct lr_announcer *an = lr_announcer_new();
 	struct lr_plan *p = &ev->plan;
 
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = from; i < p->n; i++) {
 		struct lr_step *s = &p->steps[i];
 		char d[160];
 		int r;
@@ -234,14 +234,54 @@ static enum lr_role requested_role(const struct lr_request *req, const struct lr
 	return in->roles[req->kstate];
 }
 
-static int one(struct run *x, struct lr_event *ev, uint64_t seq)
+static int verify(struct run *x, struct lr_event *ev);
+
+/* Decides what this event does once it holds the lock: its own intent, nothing (a newer
+ * event has been applied already), or the newest arrival's intent when that one has not been
+ * applied: its process may still wait for the lock, or may have been killed while waiting
+ * (keepalived SIGKILLs STOP notifies after a second). Either way the host ends in the role
+ * of the last event to arrive. */
+static int resolve(struct run *x, struct lr_event *ev, struct lr_record *rec, struct lr_arrival *want)
+{
+	struct lr_arrival last;
+	int r;
+
+	memset(want, 0, sizeof(*want));
+	want->seq = ev->seq;
+	want->kstate = ev->kstate;
+	want->priority = ev->priority;
+	want->role = ev->role;
+	want->time_us = ev->time_us;
+	if (x->req->dry_run)
+		return 1;
+	r = lr_statedir_last_arrival(x->sd, ev->name, &last);
+	if (r < 0)
+		return fail(x, LR_FAIL_STATE, r, "%s: cannot read arrivals", x->sd->path);
+	if (last.seq <= ev->seq)
+		return 1;
+	ev->result = LR_RESULT_SUPERSEDED;
+	ev->superseded_by = last.seq;
+	if (rec->seq >= last.seq || last.role == LR_ROLE_UNKNOWN) {
+		log_info("%s: %s %s superseded by a newer event (#%llu), skipped", ev->name,
+			 lr_kstate_name(ev->kstate), lr_role_name(ev->role), (unsigned long long)last.seq);
+		return 0;
+	}
+	log_info("%s: %s %s superseded by #%llu (%s %s) that is not applied yet: applying that",
+		 ev->name, lr_kstate_name(ev->kstate), lr_role_name(ev->role), (unsigned long long)last.seq,
+		 lr_kstate_name(last.kstate), lr_role_name(last.role));
+	*want = last;
+	ev->applied_for = last.seq;
+	return 1;
+}
+
+static int one(struct run *x, struct lr_event *ev)
 {
 	const struct lr_config *cfg = x->cfg;
 	const struct lr_instance *in = &cfg->inst[ev->inst];
 	struct lr_record *rec = lr_state_get(&x->st, in->name);
+	struct lr_arrival want;
 	struct lr_host host;
-	uint64_t t0 = lr_now_us(), last = 0;
-	char errbuf[256];
+	uint64_t t0 = lr_now_us();
 	int r;
 
 	if (!rec)
@@ -249,19 +289,11 @@ static int one(struct run *x, struct lr_event *ev, uint64_t seq)
 	ev->prev_role = rec->role;
 	ev->prev_kstate = rec->kstate;
 	ev->prev_priority = rec->priority;
-	if (!x->req->dry_run) {
-		r = lr_statedir_last_arrival(x->sd, in->name, &last);
-		if (r < 0)
-			return fail(x, LR_FAIL_STATE, r, "%s: cannot read arrivals", x->sd->path);
-		if (last > seq) {
-			ev->result = LR_RESULT_SUPERSEDED;
-			log_info("%s: %s %s superseded by a newer event (#%llu), skipped", in->name,
-				 lr_kstate_name(ev->kstate), lr_role_name(ev->role), (unsigned long long)last);
-			return 0;
-		}
-	}
-	x->roles[ev->inst] = ev->role;
-	x->announce[ev->inst] = ev->role == LR_ROLE_DIRECTOR && rec->role != LR_ROLE_DIRECTOR;
+	r = resolve(x, ev, rec, &want);
+	if (r <= 0)
+		return r;
+	x->roles[ev->inst] = want.role;
+	x->announce[ev->inst] = want.role == LR_ROLE_DIRECTOR && rec->role != LR_ROLE_DIRECTOR;
 	r = lr_host_read(cfg, x->nl, &x->st, &host);
 	if (r < 0)
 		return fail(x, LR_FAIL_KERNEL, r, "cannot read the host's addresses");
@@ -275,26 +307,83 @@ static int one(struct run *x, struct lr_event *ev, uint64_t seq)
 		return 0;
 	}
 	/* intent first: a crash from here on is converged by the next run */
-	rec->role = ev->role;
+	rec->role = want.role;
 	rec->scope = in->scope;
-	rec->kstate = ev->kstate;
-	rec->priority = ev->priority;
-	rec->seq = seq;
-	rec->time_us = ev->time_us;
+	rec->kstate = want.kstate;
+	rec->priority = want.priority;
+	rec->seq = want.seq;
+	rec->time_us = want.time_us;
 	snprintf(rec->result, sizeof(rec->result), "pending");
 	r = remember_originals(cfg, &x->st, &ev->plan);
 	if (r == 0)
 		r = lr_state_save(x->sd, &x->st);
 	if (r < 0)
 		return fail(x, LR_FAIL_STATE, r, "%s: cannot write the state file", x->sd->path);
-	execute(cfg, x->nl, ev);
-	ev->result = lr_event_outcome(&ev->plan);
+	execute(cfg, x->nl, ev, 0);
+	r = verify(x, ev);
+	if (r < 0)
+		return fail(x, LR_FAIL_KERNEL, r, "cannot re-read the host's addresses");
 	ev->duration_us = lr_now_us() - t0;
-	snprintf(rec->result, sizeof(rec->result), "%s", lr_result_name(ev->result));
+	snprintf(rec->result, sizeof(rec->result), "%s", lr_result_name(lr_event_outcome(&ev->plan)));
+	if (!ev->applied_for)
+		ev->result = lr_event_outcome(&ev->plan);
 	r = lr_state_save(x->sd, &x->st);
 	if (r < 0)
 		log_warn_errno(r, "%s: cannot record the result", x->sd->path);
-	(void)errbuf;
+	return 0;
+}
+
+static bool removed_ipv4(const struct lr_plan *p, size_t from)
+{
+	for (size_t i = from; i < p->n; i++)
+		if (p->steps[i].kind == LR_STEP_ADDR_DEL && p->steps[i].ip.family == AF_INET &&
+		    p->steps[i].done && !p->steps[i].err)
+			return true;
+	return false;
+}
+
+/* Deleting the primary IPv4 address of a subnet makes the kernel delete its secondaries too
+ * (unless promote_secondaries is set): another instance's VIP can vanish with ours. After
+ * IPv4 deletions, re-read and converge what the kernel took with them. */
+static int verify(struct run *x, struct lr_event *ev)
+{
+	size_t from = 0;
+
+	for (int round = 0; round < 2 && removed_ipv4(&ev->plan, from); round++) {
+		struct lr_plan more;
+		struct lr_host host;
+		struct lr_step *ns;
+		int r = lr_host_read(x->cfg, x->nl, &x->st, &host);
+
+		if (r < 0)
+			return r;
+		r = lr_plan_compute(x->cfg, x->roles, NULL, &host, &more);
+		lr_host_free(&host);
+		if (r < 0)
+			return r;
+		if (more.n == 0) {
+			lr_plan_free(&more);
+			return 0;
+		}
+		log_warn("%s: the kernel removed more than asked (IPv4 secondaries go with their primary "
+			 "unless net.ipv4.conf.%s.promote_secondaries=1): %zu more step(s)",
+			 ev->name, x->cfg->inst[ev->inst].nic, more.n);
+		ns = realloc(ev->plan.steps, (ev->plan.n + more.n) * sizeof(*ns));
+		if (!ns) {
+			lr_plan_free(&more);
+			return -ENOMEM;
+		}
+		from = ev->plan.n;
+		for (size_t i = 0; i < more.n; i++) {
+			if (more.steps[i].dep_step >= 0)
+				more.steps[i].dep_step += (int)from;
+			ns[from + i] = more.steps[i];
+		}
+		ev->plan.steps = ns;
+		ev->plan.n = ev->plan.cap = from + more.n;
+		lr_plan_free(&more);
+		execute(x->cfg, x->nl, ev, from);
+	}
 	return 0;
 }
 
@@ -335,19 +424,26 @@ static int prepare(struct run *x)
 	return 0;
 }
 
-static int open_state(struct run *x, uint64_t *seqs)
+static int open_state(struct run *x)
 {
-	const char **names = calloc(x->out->n_events + 1, sizeof(*names));
+	struct lr_arrival *arr = calloc(x->out->n_events + 1, sizeof(*arr));
 	char err[256];
 	int r;
 
-	if (!names)
+	if (!arr)
 		return -ENOMEM;
-	for (size_t i = 0; i < x->out->n_events; i++)
-		names[i] = x->out->events[i].name;
+	for (size_t i = 0; i < x->out->n_events; i++) {
+		const struct lr_event *ev = &x->out->events[i];
+
+		snprintf(arr[i].name, sizeof(arr[i].name), "%s", ev->name);
+		arr[i].kstate = ev->kstate;
+		arr[i].priority = ev->priority;
+		arr[i].role = ev->role;
+		arr[i].time_us = ev->time_us;
+	}
 	if (x->req->dry_run) {
 		r = lr_statedir_open_ro(x->cfg->state_dir, &x->sd);
-		free(names);
+		free(arr);
 		if (r == -ENOENT)
 			return 0;
 		if (r < 0)
@@ -357,11 +453,13 @@ static int open_state(struct run *x, uint64_t *seqs)
 	}
 	r = lr_statedir_open(x->cfg->state_dir, &x->sd);
 	if (r < 0) {
-		free(names);
+		free(arr);
 		return fail(x, LR_FAIL_STATE, r, "state directory %s", x->cfg->state_dir);
 	}
-	r = lr_statedir_arrive(x->sd, names, x->out->n_events, seqs);
-	free(names);
+	r = lr_statedir_arrive(x->sd, arr, x->out->n_events);
+	for (size_t i = 0; r == 0 && i < x->out->n_events; i++)
+		x->out->events[i].seq = arr[i].seq;
+	free(arr);
 	if (r < 0)
 		return fail(x, LR_FAIL_STATE, r, "%s: cannot record the arrival", x->sd->path);
 	return 0;
@@ -385,19 +483,14 @@ static int load_state_locked(struct run *x)
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
 {
 	struct run x = { .cfg = cfg, .req = req, .out = out };
-	uint64_t *seqs = NULL, t_wait;
+	uint64_t t_wait;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	r = prepare(&x);
 	if (r < 0)
 		goto out;
-	seqs = calloc(out->n_events + 1, sizeof(*seqs));
-	if (!seqs) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = open_state(&x, seqs);
+	r = open_state(&x);
 	if (r < 0)
 		goto out;
 	t_wait = lr_now_us();
@@ -418,9 +511,8 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
 	}
 	lr_roles_from_state(cfg, &x.st, x.roles);
 	for (size_t i = 0; i < out->n_events && r == 0; i++) {
-		out->events[i].seq = seqs[i];
 		out->events[i].lock_wait_us = t_wait;
-		r = one(&x, &out->events[i], seqs[i]);
+		r = one(&x, &out->events[i]);
 	}
 out:
 	if (x.sd && !req->dry_run)
@@ -430,7 +522,6 @@ out:
 	lr_statedir_close(x.sd);
 	free(x.roles);
 	free(x.announce);
-	free(seqs);
 	if (r < 0 && !out->err[0])
 		snprintf(out->err, sizeof(out->err), "%s", strerror(-r));
 	return r;

@@ -173,11 +173,15 @@ int lr_ensure_dir(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		if (mkdir(buf, 0755) == 0)
+			chmod(buf, 0755); /* the umask may have taken the search bits */
+		else if (errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+	if (mkdir(buf, 0700) == 0)
+		chmod(buf, 0700);
+	else if (errno != EEXIST)
 		return -errno;
 	if (lstat(buf, &st) < 0)
 		return -errno;

@@ -56,23 +56,38 @@ static int parse_options(int argc, char **argv, struct lr_cli *out, char **words
 	optind = 0;
 	*n_words = 0;
 	while (optind < argc) {
-		/* '-' first: non-options are returned in order as 1 */
-		c = getopt_long(argc, argv, "-c:njvhV", options, NULL);
+		/* the argument getopt works on: optind moves past a cluster ("-nx") only at its end */
+		const char *arg = argv[optind > 0 ? optind : 1];
+
+		/* '-' first: non-options are returned in order as 1; ':' next: ':' for a
+		 * missing option argument */
+		c = getopt_long(argc, argv, "-:c:njvhV", options, NULL);
 		if (c == -1) {
 			while (optind < argc)
 				words[(*n_words)++] = argv[optind++];
 			break;
 		}
 		switch (c) {
-		case 1: words[(*n_words)++] = optarg; break;
+		case 1:
+			words[(*n_words)++] = optarg;
+			/* keepalived's appended words are data: a name may start with '-' */
+			if (*n_words == 1 && (!strcmp(optarg, "INSTANCE") || !strcmp(optarg, "GROUP"))) {
+				while (optind < argc)
+					words[(*n_words)++] = argv[optind++];
+				return 0;
+			}
+			break;
 		case 'c': out->config = optarg; break;
 		case 'n': out->dry_run = true; break;
 		case 'j': out->json = true; break;
 		case 'v': out->verbose++; break;
 		case 'h': out->cmd = LR_CMD_HELP; return 1;
 		case 'V': out->cmd = LR_CMD_VERSION; return 1;
-		case ':': return usage_err(err, errlen, "option %s needs an argument", argv[optind - 1]);
-		default: return usage_err(err, errlen, "unknown option \"%s\"", argv[optind - 1]);
+		case ':': return usage_err(err, errlen, "option %s needs an argument", arg);
+		default:
+			if (arg[1] != '-' && optopt)
+				return usage_err(err, errlen, "unknown option \"-%c\"", optopt);
+			return usage_err(err, errlen, "unknown option \"%s\"", arg);
 		}
 	}
 	return 0;

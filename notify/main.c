@@ -46,15 +46,18 @@ static int exit_for(const struct lr_switch *sw)
 {
 	int code = LR_EXIT_OK;
 
+	/* a superseded event may have applied a newer one's intent: judge by the steps */
 	for (size_t i = 0; i < sw->n_events; i++) {
 		const struct lr_event *ev = &sw->events[i];
 
-		if (ev->result != LR_RESULT_PARTIAL && ev->result != LR_RESULT_FAILED)
-			continue;
-		code = LR_EXIT_FAILED;
-		for (size_t j = 0; j < ev->plan.n; j++)
-			if (ev->plan.steps[j].err == -EPERM || ev->plan.steps[j].err == -EACCES)
+		for (size_t j = 0; j < ev->plan.n; j++) {
+			const struct lr_step *s = &ev->plan.steps[j];
+
+			if (s->err == -EPERM || s->err == -EACCES)
 				return LR_EXIT_PRIVILEGE;
+			if (s->err || s->skipped)
+				code = LR_EXIT_FAILED;
+		}
 	}
 	return code;
 }
@@ -64,7 +67,7 @@ static void log_event(const struct lr_config *cfg, const struct lr_event *ev)
 	size_t n = lr_plan_changes(&ev->plan);
 	char *json;
 
-	if (ev->result == LR_RESULT_SUPERSEDED)
+	if (ev->result == LR_RESULT_SUPERSEDED && !ev->applied_for)
 		return;
 	if (ev->result == LR_RESULT_NOOP)
 		log_info("%s: %s %s: already in place, nothing changed", ev->name,

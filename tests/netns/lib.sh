@@ -1,0 +1,163 @@
+# Shared helpers for the namespace tests: random names, cleanup of everything created (even
+# on failure), and assertions on what the kernel shows (ip -j addr, /proc/sys).
+# shellcheck shell=bash
+set -u
+
+LR_SRCDIR=${LR_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+LR_BUILDDIR=${LR_BUILDDIR:-$LR_SRCDIR/build}
+NOTIFY=${LR_NOTIFY:-$LR_BUILDDIR/lvsrole-notify}
+WATCH=$LR_BUILDDIR/tests/netns/lr-watch
+TAG=lr$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+TMP=$(mktemp -d "/tmp/lvsrole-test.$TAG.XXXXXX")
+NSES=()
+BGPIDS=()
+PASS=0
+FAIL=0
+SKIP=0
+
+cleanup() {
+	local p ns
+	for p in "${BGPIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	# every namespace of this run carries its random tag (mkns runs in $(...) subshells,
+	# so NSES alone would miss them)
+	for ns in "${NSES[@]}" $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$TAG"); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	# veth peers left in the root namespace by a failed setup
+	ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$TAG" |
+		while read -r l; do ip link del "$l" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Root and network namespaces are needed; in CI (as root) they must work.
+require_netns() {
+	if [ "$(id -u)" = 0 ] && ip netns add "${TAG}probe" 2>/dev/null; then
+		ip netns del "${TAG}probe"
+		[ -x "$NOTIFY" ] || { echo "FAIL: $NOTIFY not built"; exit 99; }
+		return 0
+	fi
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: network namespaces unavailable in CI (uid $(id -u))"
+		exit 99
+	fi
+	echo "SKIP: needs root and network namespaces (uid $(id -u))"
+	exit 77
+}
+
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+skip() { SKIP=$((SKIP + 1)); echo "skip - $*"; }
+
+# assert_eq DESCRIPTION EXPECTED ACTUAL
+assert_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   expected: [$2]"; echo "#   actual:   [$3]"; fi
+}
+
+# assert_match DESCRIPTION REGEX TEXT
+assert_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; echo "#   /$2/ not in: [$3]"; fi
+}
+
+finish() {
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	[ "$FAIL" = 0 ] || exit 1
+	[ "$PASS" -gt 0 ] || exit 77
+	exit 0
+}
+
+# mkns SUFFIX: a namespace with lo up and eth0 (a veth whose peer stays in the namespace).
+mkns() {
+	local ns=$TAG$1
+	ip netns add "$ns" || return 1
+	NSES+=("$ns")
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add eth0 type veth peer name peer0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" link set peer0 up
+	echo "$ns"
+}
+
+# mkswitch: a namespace holding bridge br0; attach NS IP/PREFIX plugs NS's eth0 into it.
+mkswitch() {
+	SW=$TAG"sw"
+	ip netns add "$SW" || return 1
+	NSES+=("$SW")
+	ip -n "$SW" link add br0 type bridge
+	ip -n "$SW" link set br0 up
+}
+attach() {
+	local ns=$TAG$1 n=$2 addr=$3
+	ip netns add "$ns" || return 1
+	NSES+=("$ns")
+	ip -n "$ns" link set lo up
+	ip link add "$TAG$n" type veth peer name "${TAG}p$n"
+	ip link set "$TAG$n" netns "$ns"
+	ip link set "${TAG}p$n" netns "$SW"
+	ip -n "$SW" link set "${TAG}p$n" master br0 up
+	ip -n "$ns" link set "$TAG$n" name eth0
+	ip -n "$ns" link set eth0 up
+	[ -z "$addr" ] || ip -n "$ns" addr add "$addr" dev eth0
+	echo "$ns"
+}
+
+# in NS CMD...: run inside a namespace
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# lr NS CONF ARGS...: run lvsrole-notify in NS; output in $TMP/last.out, exit code returned
+lr() {
+	local ns=$1 conf=$2; shift 2
+	ip netns exec "$ns" "$NOTIFY" -v -c "$conf" "$@" >"$TMP/last.out" 2>&1
+}
+
+# addrs NS DEV: the global addresses of DEV, sorted, one line: "10.9.0.50/24 2001:db8::50/64[deprecated,nodad]"
+addrs() {
+	ip -j -n "$1" addr show dev "$2" 2>/dev/null | python3 -c '
+import json, sys
+out = []
+for i in json.load(sys.stdin):
+    for a in i.get("addr_info", []):
+        if a.get("scope") == "link" or a["local"] in ("127.0.0.1", "::1"):
+            continue
+        f = []
+        if a["family"] == "inet6":
+            if a.get("preferred_life_time") == 0: f.append("deprecated")
+            if a.get("nodad"): f.append("nodad")
+        out.append("%s/%d%s" % (a["local"], a["prefixlen"], "[" + ",".join(f) + "]" if f else ""))
+print(" ".join(sorted(out)))'
+}
+
+# sysctls NS IFACE...: "all=1/2 lo=1/2" (arp_ignore/arp_announce)
+sysctls() {
+	local ns=$1 i out=""; shift
+	for i in "$@"; do
+		out="$out $i=$(nsx "$ns" cat /proc/sys/net/ipv4/conf/"$i"/arp_ignore)/$(nsx "$ns" cat /proc/sys/net/ipv4/conf/"$i"/arp_announce)"
+	done
+	echo "${out# }"
+}
+
+setsys() { nsx "$1" sh -c "echo $4 > /proc/sys/net/ipv4/conf/$2/$3"; }
+
+# snapshot NS: everything a switch could change, for "nothing changed" checks
+snapshot() {
+	echo "eth0: $(addrs "$1" eth0) | lo: $(addrs "$1" lo) | $(sysctls "$1" all lo eth0)"
+}
+
+# state_field NS-CONF-STATEDIR NAME FIELD: a field of the recorded state
+state_field() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"][sys.argv[2]][sys.argv[3]])' "$1/state.json" "$2" "$3" 2>/dev/null
+}
+
+# conf FILE STATEDIR BODY: writes an lvsrole.conf with the given instances/groups body
+conf() {
+	local file=$1 statedir=$2; shift 2
+	cat >"$file" <<EOC
+{
+  "state_dir": "$statedir",
+  "announce": { "count": ${ANNOUNCE_COUNT:-2}, "interval_ms": ${ANNOUNCE_MS:-50} },
+  $*
+}
+EOC
+}

@@ -1,0 +1,101 @@
+#!/bin/bash
+# ARP truth, seen from another namespace on the same bridge: a real server never answers or
+# announces the VIP; a director answers with its MAC and announces at once; repeated
+# announcements stop when the host leaves the director role.
+. "$(dirname "$0")/lib.sh"
+require_netns
+for t in arping tcpdump; do command -v $t >/dev/null || { echo "FAIL: $t not installed"; exit 99; }; done
+
+mkswitch
+H=$(attach h 1 10.9.0.11/24)
+CL=$(attach c 2 10.9.0.99/24)
+nsx "$CL" ip addr add 2001:db8::99/64 dev eth0 nodad
+HMAC=$(nsx "$H" cat /sys/class/net/eth0/address)
+C=$TMP/h.conf
+ANNOUNCE_COUNT=3 ANNOUNCE_MS=300 conf "$C" "$TMP/h.state" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24", "2001:db8::50/64"] } }'
+
+td_start() { # capture ARP and ICMPv6 on the bridge into $TMP/$1.pcap
+	rm -f "$TMP/td.err"
+	ip netns exec "$SW" tcpdump -i br0 -n -U --immediate-mode -w "$TMP/$1.pcap" 'arp or icmp6' 2>"$TMP/td.err" &
+	TD=$!
+	BGPIDS+=("$TD")
+	for _ in $(seq 50); do grep -q listening "$TMP/td.err" 2>/dev/null && return 0; sleep 0.1; done
+	echo "# tcpdump did not start: $(cat "$TMP/td.err")"
+}
+td_stop() { sleep 0.2; kill -INT "$TD"; wait "$TD" 2>/dev/null; }
+td_read() { tcpdump -r "$TMP/$1.pcap" -n -e -tt -v 2>/dev/null; }
+now() { date +%s.%N; }
+# count_after FILE T REGEX: packets at or after time T (epoch seconds) matching REGEX
+count_after() { td_read "$1" | awk -v t="$2" '$1 + 0 >= t + 0' | grep -Eic -- "$3"; }
+count_before() { td_read "$1" | awk -v t="$2" '$1 + 0 < t + 0' | grep -Eic -- "$3"; }
+GARP="^[0-9.]+ $HMAC .*Request who-has 10\.9\.0\.50 .*tell 10\.9\.0\.50,"
+NA="^[0-9.]+ $HMAC .*neighbor advertisement.*tgt is 2001:db8::50, Flags \[override\]"
+VIP_SENDER="tell 10\.9\.0\.50,|Reply 10\.9\.0\.50 is-at"
+
+# --- real-server role ---
+lr "$H" "$C" INSTANCE VI_1 BACKUP 100
+td_start rs
+nsx "$CL" arping -c 2 -w 3 -I eth0 10.9.0.50 >"$TMP/arping.out" 2>&1
+RS_ARPING=$?
+nsx "$H" ip neigh flush all
+nsx "$H" ping -c 1 -W 1 -I 10.9.0.50 10.9.0.99 >/dev/null 2>&1
+td_stop
+assert_eq "real server: arping gets no reply" "1" "$RS_ARPING"
+assert_match "real server: arping saw 0 responses" "Received 0 response" "$(cat "$TMP/arping.out")"
+assert_eq "real server: the host did send its own ARP requests" "yes" "$([ "$(td_read rs | grep -Ec "^[0-9.]+ $HMAC .*Request who-has 10\.9\.0\.99")" -ge 1 ] && echo yes || echo no)"
+assert_eq "real server: no ARP from the host carries the VIP as sender" 0 "$(td_read rs | grep -E "^[0-9.]+ $HMAC " | grep -Ec "$VIP_SENDER")"
+assert_eq "real server: no unsolicited NA for the VIP" 0 "$(td_read rs | grep -Eic "$NA")"
+
+# control: the same host with the sysctls at 0 answers ARP for the VIP on lo (the LVS-DR bug),
+# so the checks above can fail
+setsys "$H" all arp_ignore 0; setsys "$H" all arp_announce 0; setsys "$H" eth0 arp_ignore 0; setsys "$H" eth0 arp_announce 0
+nsx "$CL" arping -c 1 -w 2 -I eth0 10.9.0.50 >/dev/null 2>&1
+assert_eq "control: with sysctls at 0 the real server would answer" 0 $?
+lr "$H" "$C" INSTANCE VI_1 BACKUP 100   # converge back
+
+# --- director role: announced at once, answers with its MAC ---
+td_start dir
+T0=$(now)
+lr "$H" "$C" INSTANCE VI_1 MASTER 100
+T1=$(now)
+sleep 1
+nsx "$CL" arping -c 1 -w 2 -I eth0 10.9.0.50 >"$TMP/arping.out" 2>&1
+DIR_ARPING=$?
+nsx "$CL" ping -6 -c 1 -W 2 2001:db8::50 >/dev/null 2>&1
+DIR_PING6=$?
+td_stop
+assert_eq "director: arping gets a reply" 0 "$DIR_ARPING"
+assert_match "director: the reply comes from the host's MAC" "$(echo "$HMAC" | tr a-f A-F)" "$(tr a-f A-F <"$TMP/arping.out")"
+assert_eq "director: the first gratuitous ARP went out during the switch" 1 "$(td_read dir | grep -E "$GARP" | head -1 | awk -v a="$T0" -v b="$T1" '{print ($1 >= a && $1 <= b) ? 1 : 0}')"
+assert_eq "director: gratuitous ARPs (count 3)" 3 "$(td_read dir | grep -Ec "$GARP")"
+assert_eq "director: unsolicited NAs with Override (count 3)" 3 "$(td_read dir | grep -Eic "$NA")"
+assert_eq "director: IPv6 VIP answers" 0 "$DIR_PING6"
+assert_match "director: client's neighbour entry for the IPv6 VIP is the host's MAC" "lladdr $HMAC" "$(ip -n "$CL" -6 neigh show 2001:db8::50)"
+
+# --- leaving the director role cancels the announcements still pending ---
+lr "$H" "$C" INSTANCE VI_1 BACKUP 100
+td_start cancel
+lr "$H" "$C" INSTANCE VI_1 MASTER 100
+lr "$H" "$C" INSTANCE VI_1 BACKUP 100
+T2=$(now)
+sleep 1.2
+td_stop
+assert_eq "cancel: the first announcement went out" 1 "$(count_before cancel "$T2" "$GARP")"
+assert_eq "cancel: no gratuitous ARP after leaving the director role" 0 "$(count_after cancel "$T2" "$GARP")"
+assert_eq "cancel: no NA after leaving the director role" 0 "$(count_after cancel "$T2" "$NA")"
+assert_eq "cancel: no ARP with the VIP as sender after leaving" 0 "$(td_read cancel | awk -v t="$T2" '$1 + 0 >= t + 0' | grep -E "^[0-9.]+ $HMAC " | grep -Ec "$VIP_SENDER")"
+nsx "$CL" arping -c 1 -w 2 -I eth0 10.9.0.50 >/dev/null 2>&1
+assert_eq "cancel: back in the real-server role, no ARP reply" 1 $?
+
+# --- op both: a request and a reply each time ---
+C2=$TMP/h2.conf
+cat >"$C2" <<EOC
+{ "state_dir": "$TMP/h.state", "announce": { "count": 1, "op": "both" },
+  "instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24", "2001:db8::50/64"] } } }
+EOC
+td_start both
+lr "$H" "$C2" INSTANCE VI_1 MASTER 100
+td_stop
+assert_eq "op both: one request" 1 "$(td_read both | grep -Ec "$GARP")"
+assert_eq "op both: one reply" 1 "$(td_read both | grep -Ec "^[0-9.]+ $HMAC .*Reply 10\.9\.0\.50 is-at")"
+finish

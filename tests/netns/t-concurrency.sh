@@ -1,0 +1,110 @@
+#!/bin/bash
+# Hundreds of simultaneous invocations with random states and a known last one: the host ends
+# in the last event's role, every overtaken event is skipped as superseded, and no moment is
+# observed where a VIP is on lo while the ARP sysctls are at director values.
+. "$(dirname "$0")/lib.sh"
+require_netns
+N1=${LR_CONCURRENCY:-300}
+N2=$((N1 * 2 / 3))
+
+NS=$(mkns k)
+C=$TMP/k.conf
+ST=$TMP/k.state
+ANNOUNCE_COUNT=2 ANNOUNCE_MS=50 conf "$C" "$ST" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24", "10.9.0.51/24", "2001:db8::50/64", "2001:db8::51/64"] } }'
+DIR="eth0: 10.9.0.50/24 10.9.0.51/24 2001:db8::50/64[deprecated,nodad] 2001:db8::51/64[deprecated,nodad] | lo:  | all=0/0 lo=0/0 eth0=0/0"
+RS="eth0:  | lo: 10.9.0.50/32 10.9.0.51/32 2001:db8::50/128[deprecated,nodad] 2001:db8::51/128[deprecated,nodad] | all=1/2 lo=1/2 eth0=1/2"
+STATES=(MASTER BACKUP FAULT STOP)
+
+lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
+ip netns exec "$NS" "$WATCH" lo eth0 10.9.0.50 10.9.0.51 2001:db8::50 2001:db8::51 >"$TMP/watch.out" &
+WP=$!
+BGPIDS+=("$WP")
+
+arrivals() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$ST/arrivals.json"; }
+wait_arrivals() { # until the arrival counter reaches $1 (60 s at most)
+	for _ in $(seq 600); do [ "$(arrivals)" -ge "$1" ] && return 0; sleep 0.1; done
+	echo "# arrivals stuck at $(arrivals), wanted $1"
+	return 1
+}
+launch() { # N STATE-or-random OUTPUT-PREFIX: starts N invocations, pids in PIDS
+	local i s
+	for i in $(seq "$1"); do
+		s=$2; [ "$s" = random ] && s=${STATES[$((RANDOM % 4))]}
+		ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 "$s" $((RANDOM % 256)) >"$TMP/$3.$i" 2>&1 &
+		PIDS+=($!)
+	done
+}
+wait_all() { local p; BAD=0; for p in "${PIDS[@]}"; do wait "$p" || BAD=$((BAD + 1)); done; }
+
+# round 1: every invocation queues behind a lock the test holds, then the last one arrives
+S0=$(arrivals)
+exec 9>"$ST/lock"
+flock 9
+PIDS=()
+launch "$N1" random r1
+wait_arrivals $((S0 + N1))
+launch 1 MASTER last1
+wait_arrivals $((S0 + N1 + 1))
+flock -u 9
+exec 9>&-
+wait_all
+assert_eq "round 1: all $((N1 + 1)) invocations exit 0" 0 "$BAD"
+assert_eq "round 1: host in the last event's role (director)" "$DIR" "$(snapshot "$NS")"
+assert_eq "round 1: recorded sequence is the last event's" $((S0 + N1 + 1)) "$(state_field "$ST" VI_1 seq)"
+assert_eq "round 1: every overtaken event superseded" "$N1" "$(grep -l "superseded by" "$TMP"/r1.* | wc -l)"
+# the first to get the lock applies the newest intent for it; the rest skip; the newest finds
+# its role in place
+assert_eq "round 1: exactly one applied the newest event's intent" 1 "$(grep -l "superseded by #$((S0 + N1 + 1)) (MASTER director) that is not applied yet: applying that" "$TMP"/r1.* | wc -l)"
+assert_match "round 1: the newest event found its role in place" "MASTER director: already in place" "$(cat "$TMP/last1.1")"
+
+# round 2: free-running, no lock held by the test; the last one arrives after all others
+S1=$(arrivals)
+PIDS=()
+launch "$N2" random r2
+wait_arrivals $((S1 + N2))
+launch 1 BACKUP last2
+wait_all
+assert_eq "round 2: all $((N2 + 1)) invocations exit 0" 0 "$BAD"
+assert_eq "round 2: host in the last event's role (real server)" "$RS" "$(snapshot "$NS")"
+assert_eq "round 2: recorded role" "real-server" "$(state_field "$ST" VI_1 role)"
+echo "# round 2: $(grep -l superseded "$TMP"/r2.* | wc -l) of $N2 superseded, $(grep -l -- '->' "$TMP"/r2.* | wc -l) switched"
+
+# the newest event's process is killed while it waits for the lock (keepalived SIGKILLs a STOP
+# notify after a second): an older event that gets the lock applies the newest intent
+lr "$NS" "$C" INSTANCE VI_1 MASTER 100
+exec 9>"$ST/lock"
+flock 9
+S2=$(arrivals)
+ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 MASTER 100 >"$TMP/older" 2>&1 &
+OLDER=$!
+wait_arrivals $((S2 + 1))
+ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 STOP 100 >/dev/null 2>&1 &
+STOPPER=$!
+wait_arrivals $((S2 + 2))
+kill -9 "$STOPPER"; wait "$STOPPER" 2>/dev/null
+flock -u 9
+exec 9>&-
+wait "$OLDER"
+assert_eq "killed STOP: the older event exits 0" 0 $?
+assert_eq "killed STOP: host in the STOP role (real server)" "$RS" "$(snapshot "$NS")"
+assert_eq "killed STOP: recorded state" "STOP" "$(state_field "$ST" VI_1 state)"
+assert_match "killed STOP: the older event says it applied the newer one" "superseded by #$((S2 + 2)) \(STOP real-server\) that is not applied yet: applying that" "$(cat "$TMP/older")"
+
+# the watcher must have been sampling throughout, and seen no unsafe moment
+sleep 0.3
+kill -TERM "$WP"; wait "$WP"
+read -r _ samples _ unsafe <"$TMP/watch.out"
+echo "# watcher: $samples samples, $unsafe unsafe"
+assert_eq "watcher sampled throughout (> 1000 samples)" yes "$([ "${samples:-0}" -gt 1000 ] && echo yes || echo no)"
+assert_eq "no moment with a VIP on lo and director sysctls" 0 "${unsafe:-missing}"
+
+# control: the watcher does see an unsafe moment when there is one
+ip netns exec "$NS" "$WATCH" lo eth0 10.9.0.50 >"$TMP/watch2.out" &
+WP=$!
+BGPIDS+=("$WP")
+setsys "$NS" all arp_ignore 0; setsys "$NS" all arp_announce 0; setsys "$NS" eth0 arp_ignore 0; setsys "$NS" eth0 arp_announce 0
+sleep 0.3
+kill -TERM "$WP"; wait "$WP"
+read -r _ _ _ unsafe2 <"$TMP/watch2.out"
+assert_eq "control: the watcher reports a VIP on lo with director sysctls" yes "$([ "${unsafe2:-0}" -gt 0 ] && echo yes || echo no)"
+finish
