@@ -5,11 +5,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "jsonpos.h"
 
@@ -710,12 +713,43 @@ int lr_config_parse(const char *name, const char *text, size_t len, struct lr_co
 	return 0;
 }
 
+/* The file decides what root adds to the host: refuse one that others could have written. */
+static int open_config(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0) {
+		int r = -errno;
+
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if ((st.st_mode & 0022) || (st.st_uid != 0 && st.st_uid != geteuid())) {
+		snprintf(err, errlen, "%s: refusing a file that users other than root and its owner can "
+			 "write (owner uid %u, mode %04o)", path, (unsigned)st.st_uid,
+			 (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
 int lr_config_load(const char *path, struct lr_config **out, char *err, size_t errlen)
 {
 	char *text;
 	size_t len;
-	int r = lr_read_file(path, LR_MAX_CONFIG_BYTES, &text, &len);
+	int fd = open_config(path, err, errlen), r;
 
+	if (fd < 0)
+		return fd;
+	r = lr_read_fd(fd, LR_MAX_CONFIG_BYTES, &text, &len);
+	close(fd);
 	if (r == -EFBIG) {
 		snprintf(err, errlen, "%s: larger than %d bytes", path, LR_MAX_CONFIG_BYTES);
 		return r;

@@ -116,13 +116,11 @@ static int load_json(struct lr_statedir *sd, const char *name, struct json_objec
 	char *text;
 	size_t len;
 	int fd = openat(sd->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char path[64];
 	int r;
 
 	if (fd < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	r = lr_read_file(path, MAX_STATE_BYTES, &text, &len);
+	r = lr_read_fd(fd, MAX_STATE_BYTES, &text, &len);
 	close(fd);
 	if (r < 0)
 		return r;

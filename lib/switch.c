@@ -144,9 +144,9 @@ static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_ann
 	return r;
 }
 
-static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_event *ev, size_t from)
+static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_announcer *an,
+		    struct lr_event *ev, size_t from)
 {
-	struct lr_announcer *an = lr_announcer_new();
 	struct lr_plan *p = &ev->plan;
 
 	for (size_t i = from; i < p->n; i++) {
@@ -175,7 +175,6 @@ static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_eve
 				log_info("%s: %s", ev->name, d);
 		}
 	}
-	lr_announcer_free(an);
 }
 
 /* Before a sysctl is changed for the first time, keep what was there. */
@@ -206,6 +205,9 @@ struct run {
 	struct lr_statedir *sd;
 	struct lr_state st;
 	struct lr_nl *nl;
+	/* kept open until the lock is released: closing a packet socket waits for an RCU
+	 * grace period (synchronize_net), some 10 to 20 ms */
+	struct lr_announcer *an;
 	enum lr_role *roles;
 	bool *announce;
 };
@@ -319,7 +321,7 @@ static int one(struct run *x, struct lr_event *ev)
 		r = lr_state_save(x->sd, &x->st);
 	if (r < 0)
 		return fail(x, LR_FAIL_STATE, r, "%s: cannot write the state file", x->sd->path);
-	execute(cfg, x->nl, ev, 0);
+	execute(cfg, x->nl, x->an, ev, 0);
 	r = verify(x, ev);
 	if (r < 0)
 		return fail(x, LR_FAIL_KERNEL, r, "cannot re-read the host's addresses");
@@ -382,7 +384,7 @@ static int verify(struct run *x, struct lr_event *ev)
 		ev->plan.steps = ns;
 		ev->plan.n = ev->plan.cap = from + more.n;
 		lr_plan_free(&more);
-		execute(x->cfg, x->nl, ev, from);
+		execute(x->cfg, x->nl, x->an, ev, from);
 	}
 	return 0;
 }
@@ -504,7 +506,8 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
 			goto out;
 	}
 	t_wait = lr_now_us() - t_wait;
-	r = lr_nl_open(&x.nl);
+	x.an = lr_announcer_new();
+	r = x.an ? lr_nl_open(&x.nl) : -ENOMEM;
 	if (r < 0) {
 		fail(&x, LR_FAIL_KERNEL, r, "cannot open a netlink socket");
 		goto out;
@@ -517,6 +520,7 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
 out:
 	if (x.sd && !req->dry_run)
 		lr_statedir_unlock(x.sd);
+	lr_announcer_free(x.an);
 	lr_nl_close(x.nl);
 	lr_state_free(&x.st);
 	lr_statedir_close(x.sd);

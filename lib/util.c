@@ -62,18 +62,23 @@ bool lr_ifname_valid(const char *name)
 
 int lr_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	int fd, r = 0;
-	size_t n = 0, cap = 4096;
-	char *buf;
+	int r, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
+	r = lr_read_fd(fd, max, out, len);
+	close(fd);
+	return r;
+}
+
+int lr_read_fd(int fd, size_t max, char **out, size_t *len)
+{
+	int r = 0;
+	size_t n = 0, cap = 4096;
+	char *buf = malloc(cap + 1);
+
+	if (!buf)
 		return -ENOMEM;
-	}
 	for (;;) {
 		ssize_t k;
 
@@ -103,7 +108,6 @@ int lr_read_file(const char *path, size_t max, char **out, size_t *len)
 			break;
 		n += (size_t)k;
 	}
-	close(fd);
 	if (r == 0 && n > max)
 		r = -EFBIG;
 	if (r < 0) {

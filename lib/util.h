@@ -29,6 +29,8 @@ bool lr_ifname_valid(const char *name);
 
 /* Reads at most max bytes of path into a NUL-terminated malloc'd buffer (-EFBIG when larger). */
 int lr_read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same from an open descriptor (not closed). */
+int lr_read_fd(int fd, size_t max, char **out, size_t *len);
 /* Writes data to dir/name atomically: temp file, fsync, rename, fsync(dir). Mode 0600. */
 int lr_write_atomic(int dirfd, const char *name, const void *data, size_t len);
 /* Creates dir (0700, parents as needed) and checks it is a real directory owned by us. */

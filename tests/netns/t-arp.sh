@@ -80,7 +80,7 @@ lr "$H" "$C" INSTANCE VI_1 BACKUP 100
 T2=$(now)
 sleep 1.2
 td_stop
-assert_eq "cancel: the first announcement went out" 1 "$(count_before cancel "$T2" "$GARP")"
+assert_eq "cancel: announced while director" yes "$([ "$(count_before cancel "$T2" "$GARP")" -ge 1 ] && echo yes || echo no)"
 assert_eq "cancel: no gratuitous ARP after leaving the director role" 0 "$(count_after cancel "$T2" "$GARP")"
 assert_eq "cancel: no NA after leaving the director role" 0 "$(count_after cancel "$T2" "$NA")"
 assert_eq "cancel: no ARP with the VIP as sender after leaving" 0 "$(td_read cancel | awk -v t="$T2" '$1 + 0 >= t + 0' | grep -E "^[0-9.]+ $HMAC " | grep -Ec "$VIP_SENDER")"

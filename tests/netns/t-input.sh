@@ -44,6 +44,12 @@ lr "$NS" "$BAD" INSTANCE VI_1 MASTER 100; unchanged "invalid VIP in config" 3 $?
 printf '{ "state_dir": "%s", "instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"], "colour": "red" } } }' "$ST" >"$BAD"
 lr "$NS" "$BAD" INSTANCE VI_1 MASTER 100; unchanged "unknown key in config" 3 $? "instances.VI_1.colour: unknown key"
 lr "$NS" "$TMP/missing.conf" INSTANCE VI_1 MASTER 100; unchanged "missing config" 3 $? "cannot read"
+cp "$C" "$TMP/ww.conf"; chmod 0666 "$TMP/ww.conf"
+lr "$NS" "$TMP/ww.conf" INSTANCE VI_1 MASTER 100; unchanged "world-writable config" 3 $? "refusing a file that users other than root and its owner can write"
+mkfifo "$TMP/fifo.conf"
+lr "$NS" "$TMP/fifo.conf" INSTANCE VI_1 MASTER 100; unchanged "config is a FIFO" 3 $? "not a regular file"
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$TMP/big.conf"
+lr "$NS" "$TMP/big.conf" INSTANCE VI_1 MASTER 100; unchanged "config over 1 MiB" 3 $? "larger than 1048576 bytes"
 lr "$NS" "$BAD" check; assert_eq "check on a bad config: exit 3" 3 $?
 lr "$NS" "$C" check; assert_eq "check on a good config: exit 0" 0 $?
 assert_match "check prints the resolved config" '"real_server_device": "lo"' "$(cat "$TMP/last.out")"
