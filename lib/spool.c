@@ -1,0 +1,381 @@
+/* Spool files: every change is a new file renamed or linked into place, so a crash at any
+ * point leaves each event committed or not, never half-written. */
+#include "config.h"
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct lr_spool {
+	char *dir;
+	int dirfd;
+};
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '.')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+static int mkdirat_0700(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The directory of an endpoint's queue (or dead letters), created when missing. */
+static int open_sub(struct lr_spool *sp, const char *top, const char *endpoint, bool create)
+{
+	char path[128];
+	int fd, r;
+
+	if (!name_ok(endpoint))
+		return -EINVAL;
+	if (create && ((r = mkdirat_0700(sp->dirfd, top)) < 0))
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", top, endpoint);
+	if (create && ((r = mkdirat_0700(sp->dirfd, path)) < 0))
+		return r;
+	fd = openat(sp->dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int lr_spool_open(const char *dir, struct lr_spool **out)
+{
+	struct lr_spool *sp;
+	int r = lr_ensure_dir(dir);
+
+	if (r < 0)
+		return r;
+	sp = calloc(1, sizeof(*sp));
+	if (!sp || !(sp->dir = strdup(dir))) {
+		free(sp);
+		return -ENOMEM;
+	}
+	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (sp->dirfd < 0 || (r = mkdirat_0700(sp->dirfd, "tmp")) < 0) {
+		r = sp->dirfd < 0 ? -errno : r;
+		lr_spool_close(sp);
+		return r;
+	}
+	*out = sp;
+	return 0;
+}
+
+void lr_spool_close(struct lr_spool *sp)
+{
+	if (!sp)
+		return;
+	if (sp->dirfd >= 0)
+		close(sp->dirfd);
+	free(sp->dir);
+	free(sp);
+}
+
+static void entry_name(uint64_t seq, const char *id, const char *ext, char *buf, size_t len)
+{
+	snprintf(buf, len, "%020" PRIu64 ".%s.%s", seq, id, ext);
+}
+
+static int write_meta(int qfd, const struct lr_spool_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+	char name[128];
+	const char *s;
+	int r;
+
+	json_object_object_add(o, "attempts", json_object_new_int64(e->attempts));
+	json_object_object_add(o, "next_ms", json_object_new_int64((int64_t)e->next_ms));
+	json_object_object_add(o, "first_ms", json_object_new_int64((int64_t)e->first_ms));
+	json_object_object_add(o, "last_error", json_object_new_string(e->last_error));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	entry_name(e->seq, e->id, "meta", name, sizeof(name));
+	r = lr_write_atomic(qfd, name, s, strlen(s));
+	json_object_put(o);
+	return r;
+}
+
+int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n, uint64_t seq,
+		    const char *id, const void *body, size_t len, uint64_t now_ms)
+{
+	struct lr_spool_entry e = { .seq = seq, .first_ms = now_ms };
+	char name[128];
+	int tmpfd, r;
+
+	if (!name_ok(id) || len > LR_SPOOL_MAX_BODY)
+		return -EINVAL;
+	snprintf(e.id, sizeof(e.id), "%s", id);
+	entry_name(seq, id, "json", name, sizeof(name));
+	tmpfd = openat(sp->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (tmpfd < 0)
+		return -errno;
+	/* the body once, fsynced, then a hard link into each queue */
+	r = lr_write_atomic(tmpfd, name, body, len);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		int qfd = open_sub(sp, "q", endpoints[i], true);
+
+		if (qfd < 0) {
+			r = qfd;
+			break;
+		}
+		/* meta first: an event file is what counts, and it never lacks its meta */
+		r = write_meta(qfd, &e);
+		if (r == 0 && linkat(tmpfd, name, qfd, name, 0) < 0 && errno != EEXIST)
+			r = -errno;
+		if (r == 0 && fsync(qfd) < 0)
+			r = -errno;
+		close(qfd);
+	}
+	unlinkat(tmpfd, name, 0);
+	close(tmpfd);
+	return r;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct lr_spool_entry *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void read_meta(int qfd, struct lr_spool_entry *e)
+{
+	char name[128], *text;
+	struct json_object *o, *v;
+	int fd;
+
+	entry_name(e->seq, e->id, "meta", name, sizeof(name));
+	fd = openat(qfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (lr_read_fd(fd, 4096, &text, NULL) == 0) {
+		o = json_tokener_parse(text);
+		if (o && json_object_is_type(o, json_type_object)) {
+			if (json_object_object_get_ex(o, "attempts", &v))
+				e->attempts = (unsigned)json_object_get_int64(v);
+			if (json_object_object_get_ex(o, "next_ms", &v))
+				e->next_ms = (uint64_t)json_object_get_int64(v);
+			if (json_object_object_get_ex(o, "first_ms", &v))
+				e->first_ms = (uint64_t)json_object_get_int64(v);
+			if (json_object_object_get_ex(o, "last_error", &v))
+				snprintf(e->last_error, sizeof(e->last_error), "%s", json_object_get_string(v));
+		}
+		json_object_put(o);
+		free(text);
+	}
+	close(fd);
+}
+
+/* "SEQ.ID.json" -> seq and id; false for anything else (temp files, meta, strays). */
+static bool parse_name(const char *name, struct lr_spool_entry *e)
+{
+	const char *dot = strchr(name, '.'), *ext;
+	size_t idlen;
+	char *end;
+
+	if (!dot || dot - name != 20 || !(ext = strrchr(name, '.')) || strcmp(ext, ".json") || ext <= dot)
+		return false;
+	errno = 0;
+	e->seq = strtoull(name, &end, 10);
+	idlen = (size_t)(ext - dot - 1);
+	if (errno || end != dot || idlen == 0 || idlen >= sizeof(e->id))
+		return false;
+	memcpy(e->id, dot + 1, idlen);
+	e->id[idlen] = '\0';
+	return name_ok(e->id);
+}
+
+int lr_spool_list(struct lr_spool *sp, const char *endpoint, bool dead, struct lr_spool_entry **out,
+		  size_t *n)
+{
+	struct lr_spool_entry *v = NULL;
+	size_t k = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int qfd = open_sub(sp, dead ? "dead" : "q", endpoint, false), dfd;
+
+	*out = NULL;
+	*n = 0;
+	if (qfd == -ENOENT)
+		return 0;
+	if (qfd < 0)
+		return qfd;
+	dfd = dup(qfd);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		close(qfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		struct lr_spool_entry e = { 0 };
+		struct stat st;
+
+		if (!parse_name(de->d_name, &e) || fstatat(qfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		e.bytes = (size_t)st.st_size;
+		read_meta(qfd, &e);
+		if (k == cap) {
+			struct lr_spool_entry *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				closedir(d);
+				close(qfd);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[k++] = e;
+	}
+	closedir(d);
+	close(qfd);
+	qsort(v, k, sizeof(*v), cmp_entry);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+int lr_spool_read(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e,
+		  char **body, size_t *len)
+{
+	char name[128];
+	int fd, r, qfd = open_sub(sp, "q", endpoint, false);
+
+	if (qfd < 0)
+		return qfd;
+	entry_name(e->seq, e->id, "json", name, sizeof(name));
+	fd = openat(qfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	close(qfd);
+	if (fd < 0)
+		return -errno;
+	r = lr_read_fd(fd, LR_SPOOL_MAX_BODY, body, len);
+	close(fd);
+	return r;
+}
+
+int lr_spool_update(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e)
+{
+	int r, qfd = open_sub(sp, "q", endpoint, false);
+
+	if (qfd < 0)
+		return qfd;
+	r = write_meta(qfd, e);
+	close(qfd);
+	return r;
+}
+
+int lr_spool_done(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e)
+{
+	char name[128];
+	int r = 0, qfd = open_sub(sp, "q", endpoint, false);
+
+	if (qfd < 0)
+		return qfd;
+	/* the event file first: without it the meta is a stray, ignored and swept */
+	entry_name(e->seq, e->id, "json", name, sizeof(name));
+	if (unlinkat(qfd, name, 0) < 0 && errno != ENOENT)
+		r = -errno;
+	entry_name(e->seq, e->id, "meta", name, sizeof(name));
+	unlinkat(qfd, name, 0);
+	fsync(qfd);
+	close(qfd);
+	return r;
+}
+
+/* Moves an event (and its meta) between q/ and dead/ of one endpoint. */
+static int move(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e, bool to_dead)
+{
+	char name[128];
+	int r = 0, from = open_sub(sp, to_dead ? "q" : "dead", endpoint, false);
+	int to = from < 0 ? from : open_sub(sp, to_dead ? "dead" : "q", endpoint, true);
+
+	if (from < 0 || to < 0) {
+		if (from >= 0)
+			close(from);
+		return from < 0 ? from : to;
+	}
+	r = write_meta(to, e);
+	entry_name(e->seq, e->id, "json", name, sizeof(name));
+	if (r == 0 && renameat(from, name, to, name) < 0)
+		r = -errno;
+	if (r == 0) {
+		entry_name(e->seq, e->id, "meta", name, sizeof(name));
+		unlinkat(from, name, 0);
+		fsync(to);
+		fsync(from);
+	}
+	close(from);
+	close(to);
+	return r;
+}
+
+int lr_spool_bury(struct lr_spool *sp, const char *endpoint, struct lr_spool_entry *e,
+		  const char *reason)
+{
+	snprintf(e->last_error, sizeof(e->last_error), "%s", reason);
+	return move(sp, endpoint, e, true);
+}
+
+int lr_spool_trim(struct lr_spool *sp, const char *endpoint, size_t max_events, size_t max_bytes)
+{
+	struct lr_spool_entry *v;
+	size_t n, bytes = 0, i = 0;
+	int moved = 0, r = lr_spool_list(sp, endpoint, false, &v, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < n; k++)
+		bytes += v[k].bytes;
+	for (; i < n && (n - i > max_events || bytes > max_bytes); i++) {
+		r = lr_spool_bury(sp, endpoint, &v[i], "spool full: oldest event dropped from the queue");
+		if (r < 0)
+			break;
+		bytes -= v[i].bytes;
+		moved++;
+	}
+	free(v);
+	return r < 0 ? r : moved;
+}
+
+int lr_spool_replay(struct lr_spool *sp, const char *endpoint, uint64_t now_ms)
+{
+	struct lr_spool_entry *v;
+	size_t n;
+	int moved = 0, r = lr_spool_list(sp, endpoint, true, &v, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		v[i].attempts = 0;
+		v[i].next_ms = now_ms;
+		v[i].last_error[0] = '\0';
+		r = move(sp, endpoint, &v[i], false);
+		if (r < 0)
+			break;
+		moved++;
+	}
+	free(v);
+	return r < 0 ? r : moved;
+}

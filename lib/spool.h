@@ -1,0 +1,50 @@
+/* The webhook spool: committed events per endpoint, delivered in sequence order, at least
+ * once. Layout under the spool directory:
+ *   tmp/                      events being written (not yet committed)
+ *   q/ENDPOINT/SEQ.ID.json    committed, pending delivery (SEQ: 20 digits, so names sort)
+ *   q/ENDPOINT/SEQ.ID.meta    attempts, next attempt time, last error (replaced atomically)
+ *   dead/ENDPOINT/...         given up; `replay` moves them back
+ * An event is committed once its file is linked into q/ENDPOINT and the directory synced. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LR_SPOOL_MAX_BODY (1024 * 1024)
+
+struct lr_spool;
+
+struct lr_spool_entry {
+	uint64_t seq;
+	char id[64];
+	size_t bytes;
+	/* from the .meta file */
+	unsigned attempts;
+	uint64_t next_ms;  /* wall clock, ms; 0: now */
+	uint64_t first_ms; /* when it was committed */
+	char last_error[160];
+};
+
+/* Opens (creating, 0700) the spool directory. */
+int lr_spool_open(const char *dir, struct lr_spool **out);
+void lr_spool_close(struct lr_spool *sp);
+/* Writes body for each endpoint and commits it: write to tmp/, fsync, link into each
+ * q/ENDPOINT/, fsync the directories, then drop the tmp name. */
+int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n, uint64_t seq,
+		    const char *id, const void *body, size_t len, uint64_t now_ms);
+/* Entries of q/ENDPOINT (dead: of dead/ENDPOINT), sorted by seq; caller frees *out. */
+int lr_spool_list(struct lr_spool *sp, const char *endpoint, bool dead, struct lr_spool_entry **out,
+		  size_t *n);
+int lr_spool_read(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e,
+		  char **body, size_t *len);
+int lr_spool_update(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e);
+/* Delivered: removes the event. */
+int lr_spool_done(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e);
+/* Gives up: moves the event to dead/ENDPOINT with its reason. */
+int lr_spool_bury(struct lr_spool *sp, const char *endpoint, struct lr_spool_entry *e,
+		  const char *reason);
+/* Moves the oldest pending events to dead/ until at most max_events and max_bytes remain;
+ * returns how many were moved. */
+int lr_spool_trim(struct lr_spool *sp, const char *endpoint, size_t max_events, size_t max_bytes);
+/* Moves every dead event of endpoint back to the queue (attempts reset); returns how many. */
+int lr_spool_replay(struct lr_spool *sp, const char *endpoint, uint64_t now_ms);

@@ -1,0 +1,225 @@
+/* The webhook spool: commit to several endpoints, ordering, metadata, delivery, dead letters,
+ * caps, replay, and refusal of names that could escape the spool directory. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "spool.h"
+
+struct fixture {
+	char dir[64];
+	struct lr_spool *sp;
+};
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/lvsrole-spool.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	strcat(f->dir, "/spool");
+	assert_int_equal(lr_spool_open(f->dir, &f->sp), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *slash = strrchr(f->dir, '/');
+
+	lr_spool_close(f->sp);
+	*slash = '\0';
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static const char *const both[] = { "ops", "chat" };
+
+static void commit(struct fixture *f, uint64_t seq, const char *id, const char *body)
+{
+	assert_int_equal(lr_spool_commit(f->sp, both, 2, seq, id, body, strlen(body), 1000 + seq), 0);
+}
+
+static void test_commit_and_read(void **state)
+{
+	struct fixture *f = *state;
+	struct lr_spool_entry *v;
+	size_t n, len;
+	char *body;
+
+	commit(f, 7, "evt_A", "{\"seq\":7}");
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(lr_spool_list(f->sp, both[i], false, &v, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(v[0].seq, 7);
+		assert_string_equal(v[0].id, "evt_A");
+		assert_int_equal(v[0].bytes, 9);
+		assert_int_equal(v[0].attempts, 0);
+		assert_int_equal(v[0].first_ms, 1007);
+		assert_int_equal(lr_spool_read(f->sp, both[i], &v[0], &body, &len), 0);
+		assert_int_equal(len, 9);
+		assert_memory_equal(body, "{\"seq\":7}", 9);
+		free(body);
+		free(v);
+	}
+	/* nothing is left in tmp/ */
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/tmp/%020d.evt_A.json", f->dir, 7);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+}
+
+static void test_order_and_strays(void **state)
+{
+	struct fixture *f = *state;
+	struct lr_spool_entry *v;
+	size_t n;
+	char path[160];
+	int fd;
+
+	commit(f, 12, "evt_C", "c");
+	commit(f, 3, "evt_A", "a");
+	commit(f, 10, "evt_B", "b");
+	/* files that are not committed events are ignored */
+	snprintf(path, sizeof(path), "%s/q/ops/garbage", f->dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/q/ops/.00000000000000000001.evt_X.json.99.tmp", f->dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].seq, 3);
+	assert_int_equal(v[1].seq, 10);
+	assert_int_equal(v[2].seq, 12);
+	free(v);
+	/* an endpoint without a queue yet */
+	assert_int_equal(lr_spool_list(f->sp, "none", false, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+}
+
+static void test_meta_done_bury_replay(void **state)
+{
+	struct fixture *f = *state;
+	struct lr_spool_entry *v;
+	size_t n;
+
+	commit(f, 1, "evt_A", "a");
+	commit(f, 2, "evt_B", "b");
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	v[0].attempts = 3;
+	v[0].next_ms = 99999;
+	snprintf(v[0].last_error, sizeof(v[0].last_error), "HTTP 503");
+	assert_int_equal(lr_spool_update(f->sp, "ops", &v[0]), 0);
+	assert_int_equal(lr_spool_done(f->sp, "ops", &v[1]), 0);
+	free(v);
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].attempts, 3);
+	assert_int_equal(v[0].next_ms, 99999);
+	assert_string_equal(v[0].last_error, "HTTP 503");
+	assert_int_equal(lr_spool_bury(f->sp, "ops", &v[0], "HTTP 410 Gone"), 0);
+	free(v);
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+	assert_int_equal(lr_spool_list(f->sp, "ops", true, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].last_error, "HTTP 410 Gone");
+	free(v);
+	/* the other endpoint is untouched */
+	assert_int_equal(lr_spool_list(f->sp, "chat", false, &v, &n), 0);
+	assert_int_equal(n, 2);
+	free(v);
+	assert_int_equal(lr_spool_replay(f->sp, "ops", 5000), 1);
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].seq, 1);
+	assert_int_equal(v[0].attempts, 0);
+	assert_int_equal(v[0].next_ms, 5000);
+	assert_string_equal(v[0].last_error, "");
+	free(v);
+	assert_int_equal(lr_spool_list(f->sp, "ops", true, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+}
+
+static void test_trim(void **state)
+{
+	struct fixture *f = *state;
+	struct lr_spool_entry *v;
+	size_t n;
+
+	for (uint64_t s = 1; s <= 5; s++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "evt_%c", (char)('A' + s));
+		commit(f, s, id, "0123456789");
+	}
+	assert_int_equal(lr_spool_trim(f->sp, "ops", 3, 1000), 2); /* count cap */
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].seq, 3); /* the oldest went */
+	free(v);
+	assert_int_equal(lr_spool_trim(f->sp, "ops", 100, 15), 2); /* byte cap: 10 bytes each */
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].seq, 5);
+	free(v);
+	assert_int_equal(lr_spool_list(f->sp, "ops", true, &v, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0].last_error, "spool full: oldest event dropped from the queue");
+	free(v);
+	assert_int_equal(lr_spool_trim(f->sp, "ops", 1, 10), 0);
+}
+
+static void test_bad_names(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad_ep[] = { "../x", "a/b", ".", "", "a.b" };
+	struct lr_spool_entry *v;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(bad_ep) / sizeof(*bad_ep); i++) {
+		assert_int_equal(lr_spool_commit(f->sp, &bad_ep[i], 1, 1, "evt_A", "x", 1, 0), -EINVAL);
+		assert_int_equal(lr_spool_list(f->sp, bad_ep[i], false, &v, &n), -EINVAL);
+	}
+	assert_int_equal(lr_spool_commit(f->sp, both, 1, 1, "evt.A", "x", 1, 0), -EINVAL);
+	assert_int_equal(lr_spool_commit(f->sp, both, 1, 1, "../../x", "x", 1, 0), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_commit_and_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_order_and_strays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta_done_bury_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
