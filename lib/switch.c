@@ -541,6 +541,19 @@ void lr_switch_clear(struct lr_switch *sw)
 
 /* ---- repeated announcements ---- */
 
+/* Whether the switch sent a first announcement for ev (the role applied may be a newer
+ * event's, applied on its behalf). */
+static bool announced(const struct lr_event *ev)
+{
+	for (size_t j = 0; j < ev->plan.n; j++) {
+		const struct lr_step *s = &ev->plan.steps[j];
+
+		if (s->kind == LR_STEP_ANNOUNCE && s->done && !s->err && !s->skipped)
+			return true;
+	}
+	return false;
+}
+
 static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *sw)
 {
 	struct lr_statedir *sd = NULL;
@@ -551,7 +564,7 @@ static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *
 	if (!an || !live || lr_statedir_open_ro(cfg->state_dir, &sd) < 0 || lr_nl_open(&nl) < 0)
 		goto out;
 	for (size_t i = 0; i < sw->n_events; i++)
-		live[i] = sw->events[i].role == LR_ROLE_DIRECTOR;
+		live[i] = announced(&sw->events[i]);
 	for (unsigned k = 1; k < cfg->announce_count; k++) {
 		struct timespec ts = { cfg->announce_interval_ms / 1000,
 				       (long)(cfg->announce_interval_ms % 1000) * 1000000L };
@@ -610,13 +623,8 @@ int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switc
 	pid_t pid;
 
 	for (size_t i = 0; i < sw->n_events; i++)
-		for (size_t j = 0; j < sw->events[i].plan.n; j++) {
-			const struct lr_step *s = &sw->events[i].plan.steps[j];
-
-			needed |= s->kind == LR_STEP_ANNOUNCE && s->done && !s->err &&
-				  sw->events[i].role == LR_ROLE_DIRECTOR;
-		}
-	if (!needed || cfg->announce_count < 2 || sw->events[0].dry_run)
+		needed |= announced(&sw->events[i]);
+	if (!needed || cfg->announce_count < 2 || sw->n_events == 0 || sw->events[0].dry_run)
 		return 0;
 	pid = fork();
 	if (pid < 0)

@@ -150,6 +150,16 @@ state_field() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"][sys.argv[2]][sys.argv[3]])' "$1/state.json" "$2" "$3" 2>/dev/null
 }
 
+# wait_arrival STATEDIR N: until the per-host arrival counter reaches N (30 s at most)
+wait_arrival() {
+	local _
+	for _ in $(seq 300); do
+		[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$1/arrivals.json" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # conf FILE STATEDIR BODY: writes an lvsrole.conf with the given instances/groups body
 conf() {
 	local file=$1 statedir=$2; shift 2
