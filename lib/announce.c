@@ -95,8 +95,14 @@ static int send_na(struct lr_announcer *an, int ifindex, const uint8_t mac[6], c
 		an->icmp6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
 		if (an->icmp6 < 0)
 			return -errno;
-		if (setsockopt(an->icmp6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0)
-			return -errno;
+		if (setsockopt(an->icmp6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0) {
+			int r = -errno;
+
+			/* an NA with another hop limit than 255 is dropped by receivers */
+			close(an->icmp6);
+			an->icmp6 = -1;
+			return r;
+		}
 	}
 	m.na.nd_na_type = ND_NEIGHBOR_ADVERT;
 	m.na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;

@@ -568,16 +568,32 @@ static int check_whole(struct ctx *c, struct lr_config *cfg)
 						return fail(c, path, s, "VIP listed twice (also in %s)",
 							    cfg->inst[k].name);
 					}
+	if (cfg->sysctl_ifaces) {
+		bool all = false;
+
+		for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++)
+			all |= !strcmp(cfg->sysctl_ifaces[i], "all");
+		/* ARP may arrive on any interface and the kernel takes max(all, that interface) */
+		if (!all)
+			return fail(c, "arp_sysctl.interfaces", NULL,
+				    "must include \"all\" (ARP can arrive on any interface; the kernel uses the larger of all and the interface)");
+	}
 	if (cfg->rs_values[LR_ARP_IGNORE] != 1 && cfg->rs_values[LR_ARP_IGNORE] != 2 &&
 	    cfg->rs_values[LR_ARP_IGNORE] != 8) {
 		snprintf(s, sizeof(s), "%d", cfg->rs_values[LR_ARP_IGNORE]);
 		return fail(c, "arp_sysctl.real_server.arp_ignore", s,
 			    "a real server must not answer ARP for the VIP: use 1, 2 or 8");
 	}
-	if (cfg->rs_values[LR_ARP_ANNOUNCE] < 1) {
+	if (cfg->rs_values[LR_ARP_ANNOUNCE] != 2) {
+		/* 1 still lets the VIP on lo be the ARP sender when it is in the NIC's subnet */
 		snprintf(s, sizeof(s), "%d", cfg->rs_values[LR_ARP_ANNOUNCE]);
 		return fail(c, "arp_sysctl.real_server.arp_announce", s,
-			    "a real server must not announce the VIP: use 2 (or 1)");
+			    "a real server must never use the VIP as ARP sender: use 2");
+	}
+	if (cfg->dir_values[LR_ARP_IGNORE] > 3) {
+		snprintf(s, sizeof(s), "%d", cfg->dir_values[LR_ARP_IGNORE]);
+		return fail(c, "arp_sysctl.director.arp_ignore", s,
+			    "a director must answer ARP for its VIP: use 0 to 3");
 	}
 	return 0;
 }

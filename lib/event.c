@@ -111,8 +111,15 @@ char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev)
 	json_object_object_add(o, "errors", errs);
 	if (ev->superseded_by)
 		json_object_object_add(o, "superseded_by", json_object_new_int64((int64_t)ev->superseded_by));
-	if (ev->applied_for)
-		json_object_object_add(o, "applied_for", json_object_new_int64((int64_t)ev->applied_for));
+	if (ev->applied_for) {
+		struct json_object *a2 = json_object_new_object();
+
+		json_object_object_add(a2, "seq", json_object_new_int64((int64_t)ev->applied_for));
+		json_object_object_add(a2, "state", json_object_new_string(lr_kstate_name(ev->applied_kstate)));
+		json_object_object_add(a2, "role", json_object_new_string(lr_role_name(ev->applied_role)));
+		json_object_object_add(a2, "result", json_object_new_string(lr_result_name(lr_event_outcome(&ev->plan))));
+		json_object_object_add(o, "applied", a2);
+	}
 	json_object_object_add(o, "duration_us", json_object_new_int64((int64_t)ev->duration_us));
 	json_object_object_add(o, "lock_wait_us", json_object_new_int64((int64_t)ev->lock_wait_us));
 	if (ev->dry_run)

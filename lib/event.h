@@ -30,6 +30,9 @@ struct lr_event {
 	enum lr_result result;
 	uint64_t superseded_by; /* the newer event's sequence number */
 	uint64_t applied_for;   /* superseded, but applied that newer event's intent */
+	enum lr_role applied_role;
+	enum lr_kstate applied_kstate;
+	bool converge_only;     /* superseded: only finish the recorded switch, if unfinished */
 	uint64_t lock_wait_us, duration_us;
 	bool dry_run;
 };

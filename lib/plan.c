@@ -244,7 +244,9 @@ static int phase_sysctl(struct ctx *c, bool raise)
 			int want = raise ? c->cfg->rs_values[key] : director_value(c->cfg, h, key);
 			struct lr_step *s;
 
-			if (h->cur[key] == want)
+			/* an interface that does not exist has nothing to set (a VLAN or tunl0 not
+			 * created yet); "all" always exists and covers it through max(all, iface) */
+			if (h->cur[key] == want || h->cur[key] == -ENOENT)
 				continue;
 			s = push(c->plan, LR_STEP_SYSCTL, raise ? LR_PHASE_RAISE : LR_PHASE_RELAX);
 			if (!s)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define STATE_FILE "state.json"
@@ -73,10 +74,13 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
-/* flock with a deadline: SIGALRM interrupts the wait (no SA_RESTART). */
+/* flock with a deadline: a repeating timer interrupts the wait (no SA_RESTART), so a signal
+ * that fires just before flock() blocks is followed by another one. */
 static int flock_timeout(int fd, int op, unsigned timeout_s)
 {
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval it = { .it_interval = { 0, 100000 }, .it_value = { 0, 100000 } }, off = { 0 };
+	uint64_t deadline = lr_now_us() + (uint64_t)timeout_s * 1000000u;
 	int r;
 
 	if (flock(fd, op | LOCK_NB) == 0)
@@ -85,9 +89,22 @@ static int flock_timeout(int fd, int op, unsigned timeout_s)
 		return -errno;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, &old);
-	alarm(timeout_s);
-	r = flock(fd, op) < 0 ? (errno == EINTR ? -ETIMEDOUT : -errno) : 0;
-	alarm(0);
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (;;) {
+		if (flock(fd, op) == 0) {
+			r = 0;
+			break;
+		}
+		if (errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		if (lr_now_us() >= deadline) {
+			r = -ETIMEDOUT;
+			break;
+		}
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
 	sigaction(SIGALRM, &old, NULL);
 	return r;
 }
@@ -126,7 +143,11 @@ static int load_json(struct lr_statedir *sd, const char *name, struct json_objec
 		return r;
 	*out = json_tokener_parse(text);
 	free(text);
-	return *out && json_object_is_type(*out, json_type_object) ? 0 : (json_object_put(*out), -EBADMSG);
+	if (*out && json_object_is_type(*out, json_type_object))
+		return 0;
+	json_object_put(*out);
+	*out = NULL;
+	return -EBADMSG;
 }
 
 static int save_json(struct lr_statedir *sd, const char *name, struct json_object *o)
@@ -186,7 +207,24 @@ int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n)
 		root = json_object_new_object();
 	else if (r < 0)
 		goto out;
+	/* never below what the state file has seen: a lost arrivals file must not make new
+	 * events look older than recorded ones */
 	seq = get_u64(root, "seq");
+	{
+		struct json_object *st, *insts;
+
+		if (load_json(sd, STATE_FILE, &st) == 0) {
+			if (json_object_object_get_ex(st, "instances", &insts) &&
+			    json_object_is_type(insts, json_type_object)) {
+				json_object_object_foreach(insts, k, v) {
+					(void)k;
+					if (json_object_is_type(v, json_type_object) && get_u64(v, "seq") > seq)
+						seq = get_u64(v, "seq");
+				}
+			}
+			json_object_put(st);
+		}
+	}
 	if (!json_object_object_get_ex(root, "last", &last) || !json_object_is_type(last, json_type_object)) {
 		last = json_object_new_object();
 		json_object_object_add(root, "last", last);
@@ -295,6 +333,19 @@ static const char *get_str(struct json_object *o, const char *key)
 		       ? json_object_get_string(v) : "";
 }
 
+/* The kernel's id of this boot: records and saved sysctls from another boot describe a host
+ * that no longer exists (a state_dir that survives reboots must not replay old roles). */
+static void boot_id(char *buf, size_t len)
+{
+	char *text = NULL;
+
+	buf[0] = '\0';
+	if (lr_read_file("/proc/sys/kernel/random/boot_id", 64, &text, NULL) == 0) {
+		snprintf(buf, len, "%.36s", text);
+		free(text);
+	}
+}
+
 static int parse_state(struct json_object *root, struct lr_state *st)
 {
 	struct json_object *insts, *saved;
@@ -350,7 +401,19 @@ int lr_state_load(struct lr_statedir *sd, struct lr_state *st, char *err, size_t
 	if (r < 0) {
 		snprintf(err, errlen, "%s/%s: %s", sd->path, STATE_FILE,
 			 r == -EBADMSG ? "not a valid state file" : strerror(-r));
-		return r == -ENOMEM ? r : -EBADMSG;
+		return r; /* only -EBADMSG means corrupt; other errors are not a reason to discard it */
+	}
+	{
+		char now[40];
+		const char *was = get_str(root, "boot_id");
+
+		boot_id(now, sizeof(now));
+		if (*was && *now && strcmp(was, now)) {
+			log_info("%s/%s: written before the last reboot: starting with no records",
+				 sd->path, STATE_FILE);
+			json_object_put(root);
+			return 0;
+		}
 	}
 	r = parse_state(root, st);
 	json_object_put(root);
@@ -368,6 +431,12 @@ int lr_state_save(struct lr_statedir *sd, const struct lr_state *st)
 	int r;
 
 	json_object_object_add(root, "version", json_object_new_int(1));
+	{
+		char id[40];
+
+		boot_id(id, sizeof(id));
+		json_object_object_add(root, "boot_id", json_object_new_string(id));
+	}
 	for (size_t i = 0; i < st->n_rec; i++) {
 		const struct lr_record *rec = &st->rec[i];
 		struct json_object *o = json_object_new_object();

@@ -93,6 +93,11 @@ static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, char *why,
 		for (size_t i = 0; i < p->n; i++) {
 			const struct lr_step *d = &p->steps[i];
 
+			/* the kernel takes max(all, interface): with "all" raised the host is safe
+			 * whatever happened to another interface's sysctls */
+			if (s->dep_phase == LR_PHASE_RAISE && d->kind == LR_STEP_SYSCTL &&
+			    strcmp(d->ifname, "all"))
+				continue;
 			if ((int)d->phase == s->dep_phase && (d->err || d->skipped)) {
 				snprintf(why, len, "skipped: %s", s->dep_phase == LR_PHASE_RAISE
 					 ? "real-server ARP sysctls could not be set; the VIP stays off the real-server device"
@@ -264,15 +269,27 @@ static int resolve(struct run *x, struct lr_event *ev, struct lr_record *rec, st
 	ev->result = LR_RESULT_SUPERSEDED;
 	ev->superseded_by = last.seq;
 	if (rec->seq >= last.seq || last.role == LR_ROLE_UNKNOWN) {
-		log_info("%s: %s %s superseded by a newer event (#%llu), skipped", ev->name,
+		/* the newer event was recorded; its switch may have been killed half-way, so
+		 * converge to the recorded role: usually nothing to do */
+		log_info("%s: %s %s superseded by a newer event (#%llu)", ev->name,
 			 lr_kstate_name(ev->kstate), lr_role_name(ev->role), (unsigned long long)last.seq);
-		return 0;
+		if (rec->role == LR_ROLE_UNKNOWN)
+			return 0;
+		want->seq = rec->seq;
+		want->kstate = rec->kstate;
+		want->priority = rec->priority;
+		want->role = rec->role;
+		want->time_us = rec->time_us;
+		ev->converge_only = true;
+		return 1;
 	}
 	log_info("%s: %s %s superseded by #%llu (%s %s) that is not applied yet: applying that",
 		 ev->name, lr_kstate_name(ev->kstate), lr_role_name(ev->role), (unsigned long long)last.seq,
 		 lr_kstate_name(last.kstate), lr_role_name(last.role));
 	*want = last;
 	ev->applied_for = last.seq;
+	ev->applied_role = last.role;
+	ev->applied_kstate = last.kstate;
 	return 1;
 }
 
@@ -308,6 +325,15 @@ static int one(struct run *x, struct lr_event *ev)
 		ev->duration_us = lr_now_us() - t0;
 		return 0;
 	}
+	if (ev->converge_only && ev->plan.n == 0)
+		return 0;
+	if (ev->converge_only) {
+		log_warn("%s: the recorded switch to %s was not finished (interrupted?): finishing it",
+			 ev->name, lr_role_name(want.role));
+		ev->applied_for = want.seq;
+		ev->applied_role = want.role;
+		ev->applied_kstate = want.kstate;
+	}
 	/* intent first: a crash from here on is converged by the next run */
 	rec->role = want.role;
 	rec->scope = in->scope;
@@ -333,6 +359,27 @@ static int one(struct run *x, struct lr_event *ev)
 	if (r < 0)
 		log_warn_errno(r, "%s: cannot record the result", x->sd->path);
 	return 0;
+}
+
+static void drop_sysctls(struct lr_plan *p)
+{
+	int *map = calloc(p->n + 1, sizeof(*map));
+	size_t k = 0;
+
+	if (!map)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		map[i] = -1;
+		if (p->steps[i].kind != LR_STEP_SYSCTL) {
+			map[i] = (int)k;
+			p->steps[k++] = p->steps[i];
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		if (p->steps[i].dep_step >= 0)
+			p->steps[i].dep_step = map[p->steps[i].dep_step];
+	p->n = k;
+	free(map);
 }
 
 static bool removed_ipv4(const struct lr_plan *p, size_t from)
@@ -363,6 +410,7 @@ static int verify(struct run *x, struct lr_event *ev)
 		lr_host_free(&host);
 		if (r < 0)
 			return r;
+		drop_sysctls(&more); /* their failures were reported already; only addresses vanish */
 		if (more.n == 0) {
 			lr_plan_free(&more);
 			return 0;
@@ -482,6 +530,55 @@ static int load_state_locked(struct run *x)
 	return r < 0 ? fail(x, LR_FAIL_STATE, r, "%s", x->sd->path) : 0;
 }
 
+/* Before the lock goes, apply any event that arrived while this run worked and is not
+ * applied: its own run may be killed while it waits (keepalived SIGKILLs a STOP notify after a
+ * second), and nobody else might come. The applying is reported as that event's. */
+static int sweep(struct run *x)
+{
+	for (int round = 0; round < 8; round++) {
+		bool more = false;
+
+		for (size_t i = 0; i < x->cfg->n_inst; i++) {
+			const struct lr_instance *in = &x->cfg->inst[i];
+			struct lr_record *rec = lr_state_find(&x->st, in->name);
+			struct lr_arrival last;
+			struct lr_event *ev, *ne;
+			int r = lr_statedir_last_arrival(x->sd, in->name, &last);
+
+			if (r < 0)
+				return fail(x, LR_FAIL_STATE, r, "%s: cannot read arrivals", x->sd->path);
+			if (last.seq == 0 || last.role == LR_ROLE_UNKNOWN || (rec && rec->seq >= last.seq))
+				continue;
+			ne = realloc(x->out->events, (x->out->n_events + 1) * sizeof(*ne));
+			if (!ne)
+				return -ENOMEM;
+			x->out->events = ne;
+			ev = &ne[x->out->n_events++];
+			memset(ev, 0, sizeof(*ev));
+			ev->inst = i;
+			ev->scope = in->scope;
+			snprintf(ev->name, sizeof(ev->name), "%s", in->name);
+			gethostname(ev->host, sizeof(ev->host) - 1);
+			ev->source = "sweep";
+			ev->seq = last.seq;
+			ev->time_us = last.time_us;
+			ev->kstate = last.kstate;
+			ev->priority = last.priority;
+			ev->role = last.role;
+			log_info("%s: event #%llu (%s %s) arrived during this switch and is not applied: applying it",
+				 in->name, (unsigned long long)last.seq, lr_kstate_name(last.kstate),
+				 lr_role_name(last.role));
+			r = one(x, ev);
+			if (r < 0)
+				return r;
+			more = true;
+		}
+		if (!more)
+			return 0;
+	}
+	return 0;
+}
+
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
 {
 	struct run x = { .cfg = cfg, .req = req, .out = out };
@@ -517,6 +614,8 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
 		out->events[i].lock_wait_us = t_wait;
 		r = one(&x, &out->events[i]);
 	}
+	if (r == 0 && !req->dry_run)
+		r = sweep(&x);
 out:
 	if (x.sd && !req->dry_run)
 		lr_statedir_unlock(x.sd);

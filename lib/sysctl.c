@@ -54,7 +54,11 @@ int lr_sysctl_write(const char *ifname, enum lr_sysctl_key key, int value)
 	if (fd < 0)
 		return -errno;
 	len = snprintf(buf, sizeof(buf), "%d\n", value);
-	r = write(fd, buf, (size_t)len) == len ? 0 : -errno;
+	{
+		ssize_t k = write(fd, buf, (size_t)len);
+
+		r = k == len ? 0 : k < 0 ? -errno : -EIO;
+	}
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	return r;

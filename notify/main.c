@@ -69,7 +69,12 @@ static void log_event(const struct lr_config *cfg, const struct lr_event *ev)
 
 	if (ev->result == LR_RESULT_SUPERSEDED && !ev->applied_for)
 		return;
-	if (ev->result == LR_RESULT_NOOP)
+	if (ev->applied_for)
+		log_info("%s: applied event #%llu (%s %s) in place of %s %s: %s, %zu change(s) in %llu us",
+			 ev->name, (unsigned long long)ev->applied_for, lr_kstate_name(ev->applied_kstate),
+			 lr_role_name(ev->applied_role), lr_kstate_name(ev->kstate), lr_role_name(ev->role),
+			 lr_result_name(lr_event_outcome(&ev->plan)), n, (unsigned long long)ev->duration_us);
+	else if (ev->result == LR_RESULT_NOOP)
 		log_info("%s: %s %s: already in place, nothing changed", ev->name,
 			 lr_kstate_name(ev->kstate), lr_role_name(ev->role));
 	else

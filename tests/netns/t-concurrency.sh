@@ -90,6 +90,91 @@ assert_eq "killed STOP: host in the STOP role (real server)" "$RS" "$(snapshot "
 assert_eq "killed STOP: recorded state" "STOP" "$(state_field "$ST" VI_1 state)"
 assert_match "killed STOP: the older event says it applied the newer one" "superseded by #$((S2 + 2)) \(STOP real-server\) that is not applied yet: applying that" "$(cat "$TMP/older")"
 
+# a newer switch recorded its intent and was killed before finishing (simulated by writing
+# what it would have written): an older event that gets the lock finishes it
+lr "$NS" "$C" INSTANCE VI_1 MASTER 100
+exec 9>"$ST/lock"
+flock 9
+S3=$(arrivals)
+ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 MASTER 100 >"$TMP/older2" 2>&1 &
+OLDER=$!
+wait_arrivals $((S3 + 1))
+python3 - "$ST" $((S3 + 2)) <<'EOP'
+import json, sys
+d, seq = sys.argv[1], int(sys.argv[2])
+a = json.load(open(d + "/arrivals.json"))
+a["seq"] = seq
+a["last"]["VI_1"] = {"seq": seq, "state": "STOP", "priority": 100, "role": "real-server", "time_us": 0}
+json.dump(a, open(d + "/arrivals.json", "w"))
+s = json.load(open(d + "/state.json"))
+s["instances"]["VI_1"].update(seq=seq, state="STOP", role="real-server", result="pending")
+json.dump(s, open(d + "/state.json", "w"))
+EOP
+flock -u 9
+exec 9>&-
+wait "$OLDER"
+assert_eq "interrupted switch: the older event exits 0" 0 $?
+assert_eq "interrupted switch: finished (real server)" "$RS" "$(snapshot "$NS")"
+assert_match "interrupted switch: says it finished it" "was not finished .*finishing it" "$(cat "$TMP/older2")"
+assert_eq "interrupted switch: result recorded" "ok" "$(state_field "$ST" VI_1 result)"
+
+# the arrivals file is lost: new events still count as newer than the recorded ones
+lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
+REC=$(state_field "$ST" VI_1 seq)
+rm -f "$ST/arrivals.json"
+exec 9>"$ST/lock"
+flock 9
+ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 BACKUP 100 >/dev/null 2>&1 &
+OLDER=$!
+wait_arrivals $((REC + 1))
+ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 MASTER 100 >/dev/null 2>&1 &
+NEWER=$!
+wait_arrivals $((REC + 2))
+kill -9 "$NEWER"; wait "$NEWER" 2>/dev/null
+flock -u 9
+exec 9>&-
+wait "$OLDER"
+assert_eq "lost arrivals file: numbering continues after the recorded events" $((REC + 2)) "$(state_field "$ST" VI_1 seq)"
+assert_eq "lost arrivals file: the last event's role (director)" "$DIR" "$(snapshot "$NS")"
+
+# a STOP arrives while a long switch (4000 VIPs) holds the lock, and is killed: the run that
+# holds the lock applies it before releasing the lock
+NSB=$(mkns kb)
+CB=$TMP/kb.conf
+STB=$TMP/kb.state
+V=""
+for i in $(seq 0 3999); do V="$V\"10.20.$((i / 250)).$((i % 250 + 1))/16\","; done
+conf "$CB" "$STB" "\"instances\": { \"VI_1\": { \"nic\": \"eth0\", \"vips\": [${V%,}] } }"
+ip netns exec "$NSB" "$NOTIFY" -c "$CB" INSTANCE VI_1 BACKUP 100 >/dev/null 2>&1
+SB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$STB/arrivals.json")
+ip netns exec "$NSB" "$NOTIFY" -v -c "$CB" INSTANCE VI_1 MASTER 100 >"$TMP/long" 2>&1 &
+LONG=$!
+wait_arrival "$STB" $((SB + 1))
+# wait until the long switch holds the lock and is at work (its intent is recorded)
+for _ in $(seq 500); do grep -q "\"seq\":$((SB + 1))," "$STB/state.json" 2>/dev/null && break; sleep 0.005; done
+# the STOP's run records its arrival and is killed while it waits: its arrival is written here
+# directly (under the arrival lock, as lvsrole-notify does), so that it lands while the long
+# switch is known to be at work
+flock "$STB/arrivals.lock" python3 - "$STB" $((SB + 2)) <<'EOP'
+import json, os, sys
+d, seq = sys.argv[1], int(sys.argv[2])
+a = json.load(open(d + "/arrivals.json"))
+a["seq"] = seq
+a["last"]["VI_1"] = {"seq": seq, "state": "STOP", "priority": 100, "role": "real-server", "time_us": 0}
+json.dump(a, open(d + "/.arrivals.tmp", "w"))
+os.rename(d + "/.arrivals.tmp", d + "/arrivals.json")
+EOP
+if kill -0 "$LONG" 2>/dev/null; then LANDED=yes; else LANDED=no; fi
+wait "$LONG"
+if [ "$LANDED" = yes ]; then
+	assert_eq "STOP killed during a long switch: host ends a real server (4000 VIPs on lo)" 4000 "$(addrs "$NSB" lo | wc -w)"
+	assert_eq "STOP killed during a long switch: none left on the NIC" 0 "$(addrs "$NSB" eth0 | wc -w)"
+	assert_eq "STOP killed during a long switch: recorded" "STOP" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"]["VI_1"]["state"])' "$STB/state.json")"
+	assert_match "STOP killed during a long switch: applied by the run holding the lock" "arrived during this switch and is not applied: applying it" "$(cat "$TMP/long")"
+else
+	skip "STOP during a long switch: the switch ended before the arrival was written (machine too slow to time it)"
+fi
+
 # the watcher must have been sampling throughout, and seen no unsafe moment
 sleep 0.3
 kill -TERM "$WP"; wait "$WP"
@@ -99,6 +184,7 @@ assert_eq "watcher sampled throughout (> 1000 samples)" yes "$([ "${samples:-0}"
 assert_eq "no moment with a VIP on lo and director sysctls" 0 "${unsafe:-missing}"
 
 # control: the watcher does see an unsafe moment when there is one
+lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
 ip netns exec "$NS" "$WATCH" lo eth0 10.9.0.50 >"$TMP/watch2.out" &
 WP=$!
 BGPIDS+=("$WP")

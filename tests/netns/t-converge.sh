@@ -99,6 +99,18 @@ assert_eq "VI_1 FAULT: addresses" "eth0: 10.9.0.51/24 2001:db8::51/64[deprecated
 lr "$NS" "$C" INSTANCE VI_1 DELETED 100
 assert_eq "VI_1 DELETED, VI_2 director: relaxed" "all=0/0 lo=0/0 eth0=0/0" "$(sysctls "$NS" all lo eth0)"
 
+# an interface in the sysctl list that does not exist (a VLAN not created yet): nothing to set
+# there, and the VIP still goes on lo since "all" covers every interface
+fresh '"arp_sysctl": { "interfaces": ["all", "lo", "eth0", "eth9"] }, "instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] } }'
+lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
+assert_eq "missing sysctl interface: exit 0" 0 $?
+assert_eq "missing sysctl interface: VIP on lo" "eth0:  | lo: 10.9.0.50/32" "$(addr_part "$NS")"
+assert_eq "missing sysctl interface: the others raised" "all=1/2 lo=1/2 eth0=1/2" "$(sysctls "$NS" all lo eth0)"
+lr "$NS" "$C" INSTANCE VI_1 MASTER 100
+assert_eq "missing sysctl interface: director exit 0" 0 $?
+lr "$NS" "$C" status
+assert_eq "missing sysctl interface: status converged" 0 $?
+
 # an instance lvsrole has not heard of yet, whose VIP sits on lo: real-server sysctls stay
 fresh "$TWO"
 nsx "$NS" ip addr add 10.9.0.51/32 dev lo

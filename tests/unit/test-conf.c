@@ -259,6 +259,8 @@ static struct conf_case conf_cases[] = {
 	  "arp_sysctl.interfaces[1]", "not a valid interface name" },
 	{ "sysctl interface with a colon", SYSCTL("\"interfaces\": [\"eth0:1\"]"), 0, 3,
 	  "arp_sysctl.interfaces[0]", "not a valid interface name" },
+	{ "sysctl interfaces without all", SYSCTL("\"interfaces\": [\"lo\", \"eth0\"]"), 0, 3,
+	  "arp_sysctl.interfaces", "must include \"all\"" },
 	{ "sysctl interface listed twice", SYSCTL("\"interfaces\": [\"all\",\n\"eth0\",\n\"eth0\"]"), 0, 5,
 	  "arp_sysctl.interfaces[2]", "listed twice: \"eth0\"" },
 	{ "no sysctl interfaces", SYSCTL("\"interfaces\": []"), 0, 3, "arp_sysctl.interfaces",
@@ -337,7 +339,7 @@ static struct conf_case conf_cases[] = {
 	{ "real-server arp_ignore -1", SYSCTL("\"real_server\": {\"arp_ignore\": -1}"), 0, 3,
 	  "arp_sysctl.real_server.arp_ignore", "out of range 0..8" },
 	{ "real-server arp_announce 0", SYSCTL("\"real_server\": {\n\"arp_announce\": 0}"), 0, 4,
-	  "arp_sysctl.real_server.arp_announce", "a real server must not announce the VIP: use 2 (or 1): \"0\"" },
+	  "arp_sysctl.real_server.arp_announce", "a real server must never use the VIP as ARP sender: use 2: \"0\"" },
 	{ "real-server arp_announce 3", SYSCTL("\"real_server\": {\"arp_announce\": 3}"), 0, 3,
 	  "arp_sysctl.real_server.arp_announce", "out of range 0..2: \"3\"" },
 	{ "director arp_ignore only", SYSCTL("\"director\": {\"arp_ignore\": 0}"), 0, 3,
@@ -347,8 +349,12 @@ static struct conf_case conf_cases[] = {
 	{ "director arp_ignore 9", SYSCTL("\"director\": {\"arp_ignore\": 9, \"arp_announce\": 0}"), 0, 3,
 	  "arp_sysctl.director.arp_ignore", "out of range 0..8" },
 	{ "director empty", SYSCTL("\"director\": {}"), 0, 0, NULL, NULL },
-	{ "real-server 8 and 1", SYSCTL("\"real_server\": {\"arp_ignore\": 8, \"arp_announce\": 1}"), 0,
+	{ "real-server 8 and 2", SYSCTL("\"real_server\": {\"arp_ignore\": 8, \"arp_announce\": 2}"), 0,
 	  0, NULL, NULL },
+	{ "real-server arp_announce 1", SYSCTL("\"real_server\": {\"arp_announce\": 1}"), 0, 3,
+	  "arp_sysctl.real_server.arp_announce", "must never use the VIP as ARP sender: use 2: \"1\"" },
+	{ "director arp_ignore 8", SYSCTL("\"director\": {\"arp_ignore\": 8, \"arp_announce\": 0}"), 0, 3,
+	  "arp_sysctl.director.arp_ignore", "a director must answer ARP for its VIP: use 0 to 3: \"8\"" },
 
 	/* ---- state_dir ---- */
 	{ "relative state_dir", TOP("\"state_dir\": \"run/lvsrole\",\n"), 0, 2, "state_dir",
@@ -484,7 +490,7 @@ static const char full_conf[] =
 	"  \"state_dir\": \"/var/lib/lvsrole\",\n"
 	"  \"arp_sysctl\": {\n"
 	"    \"interfaces\": [\"all\", \"bond0\", \"default\"],\n"
-	"    \"real_server\": {\"arp_ignore\": 2, \"arp_announce\": 1},\n"
+	"    \"real_server\": {\"arp_ignore\": 2, \"arp_announce\": 2},\n"
 	"    \"director\": {\"arp_ignore\": 0, \"arp_announce\": 2}\n"
 	"  },\n"
 	"  \"announce\": {\"count\": 3, \"interval_ms\": 200, \"op\": \"both\"},\n"
@@ -512,7 +518,7 @@ static void test_explicit(void **state)
 	assert_string_equal(cfg->sysctl_ifaces[1], "bond0");
 	assert_string_equal(cfg->sysctl_ifaces[2], "default");
 	assert_int_equal(cfg->rs_values[LR_ARP_IGNORE], 2);
-	assert_int_equal(cfg->rs_values[LR_ARP_ANNOUNCE], 1);
+	assert_int_equal(cfg->rs_values[LR_ARP_ANNOUNCE], 2);
 	assert_int_equal(cfg->dir_values[LR_ARP_IGNORE], 0);
 	assert_int_equal(cfg->dir_values[LR_ARP_ANNOUNCE], 2);
 	assert_int_equal(cfg->announce_count, 3);
