@@ -251,7 +251,8 @@ int lr_spool_list(struct lr_spool *sp, const char *endpoint, bool dead, struct l
 	}
 	closedir(d);
 	close(qfd);
-	qsort(v, k, sizeof(*v), cmp_entry);
+	if (k > 1)
+		qsort(v, k, sizeof(*v), cmp_entry);
 	*out = v;
 	*n = k;
 	return 0;
