@@ -1,7 +1,9 @@
 /* Test helper: samples, as fast as it can, whether a VIP sits on the real-server device while
  * the ARP sysctls would let the host answer or announce it (effective arp_ignore < 1 or
  * arp_announce < 2 on the NIC, the kernel taking max(all, NIC)). Runs until SIGTERM/SIGINT,
- * then prints "samples N unsafe M" and exits 0 (1 on errors).
+ * then prints "samples N unsafe M slow K" and exits 0 (1 on errors). A sample whose reads
+ * took longer than 200 us (the watcher was descheduled) is discarded and counted as slow:
+ * two whole switches could have passed inside it and made it look unsafe.
  * usage: lr-watch RSDEV NIC VIP... (run inside the namespace under test) */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static volatile sig_atomic_t stop;
 
@@ -73,7 +76,7 @@ static int vip_on_dev(const char *rsdev, const struct vip *vips, int n)
 int main(int argc, char **argv)
 {
 	struct vip vips[64];
-	unsigned long samples = 0, unsafe = 0;
+	unsigned long samples = 0, unsafe = 0, slow = 0;
 	int n = 0;
 
 	if (argc < 4) {
@@ -93,19 +96,27 @@ int main(int argc, char **argv)
 		/* addresses, sysctls, addresses again: a VIP seen on the device both times while
 		 * the sysctls in between were relaxed is an unsafe moment (the switch orders its
 		 * steps so that this never happens) */
-		int a1 = vip_on_dev(argv[1], vips, n), ig, an, a2;
+		struct timespec t0, t1;
+		int a1, ig, an, a2;
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		a1 = vip_on_dev(argv[1], vips, n);
 		ig = max(read_int("all", "arp_ignore"), read_int(argv[2], "arp_ignore"));
 		an = max(read_int("all", "arp_announce"), read_int(argv[2], "arp_announce"));
 		a2 = vip_on_dev(argv[1], vips, n);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (a1 < 0 || a2 < 0) {
 			perror("lr-watch: getifaddrs");
 			return 1;
+		}
+		if ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) > 200000L) {
+			slow++;
+			continue;
 		}
 		samples++;
 		if (a1 == 1 && a2 == 1 && (ig < 1 || an < 2))
 			unsafe++;
 	}
-	printf("samples %lu unsafe %lu\n", samples, unsafe);
+	printf("samples %lu unsafe %lu slow %lu\n", samples, unsafe, slow);
 	return 0;
 }
