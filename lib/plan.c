@@ -28,6 +28,7 @@ static struct lr_step *push(struct lr_plan *p, enum lr_step_kind kind, enum lr_p
 	s->phase = phase;
 	s->inst = s->vip = -1;
 	s->dep_step = -1;
+	s->gate = true;
 	return s;
 }
 
@@ -256,6 +257,9 @@ static int phase_sysctl(struct ctx *c, bool raise)
 			s->before = h->cur[key];
 			s->after = want;
 			s->first_change = h->saved[key] < 0;
+			/* the kernel takes max(all, interface): once "all" is raised the host is safe
+			 * whatever happened to another interface's sysctls */
+			s->gate = !raise || !strcmp(s->ifname, "all");
 			if (!raise)
 				s->dep_phase = LR_PHASE_RS_DEL;
 		}

@@ -48,7 +48,8 @@ struct lr_step {
 	int before, after; /* sysctl values; before < 0: unreadable */
 	bool first_change; /* sysctl: lvsrole had not changed this key before: save "before" */
 	int dep_step;      /* index of a step that must have succeeded, or -1 */
-	int dep_phase;     /* phase whose steps must all have succeeded, or 0 */
+	int dep_phase;     /* phase whose gating steps must all have succeeded, or 0 */
+	bool gate;         /* its failure holds back the steps that depend on its phase */
 	/* result, filled by the executor */
 	bool done, skipped;
 	int err;

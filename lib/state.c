@@ -188,6 +188,25 @@ static struct json_object *arrival_json(const struct lr_arrival *a)
 	return o;
 }
 
+/* The highest sequence number the state file has recorded (0 without one). */
+static uint64_t recorded_max_seq(struct lr_statedir *sd)
+{
+	struct json_object *st, *insts;
+	uint64_t max = 0;
+
+	if (load_json(sd, STATE_FILE, &st) < 0)
+		return 0;
+	if (json_object_object_get_ex(st, "instances", &insts) && json_object_is_type(insts, json_type_object)) {
+		json_object_object_foreach(insts, k, v) {
+			(void)k;
+			if (json_object_is_type(v, json_type_object) && get_u64(v, "seq") > max)
+				max = get_u64(v, "seq");
+		}
+	}
+	json_object_put(st);
+	return max;
+}
+
 int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n)
 {
 	struct json_object *root = NULL, *last;
@@ -203,28 +222,12 @@ int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n)
 	r = load_json(sd, ARRIVALS_FILE, &root);
 	if (r == -EBADMSG)
 		log_err("%s/%s: not valid, starting a new one", sd->path, ARRIVALS_FILE);
-	if (r == -ENOENT || r == -EBADMSG)
-		root = json_object_new_object();
-	else if (r < 0)
+	if (r < 0 && r != -ENOENT && r != -EBADMSG)
 		goto out;
-	/* never below what the state file has seen: a lost arrivals file must not make new
-	 * events look older than recorded ones */
-	seq = get_u64(root, "seq");
-	{
-		struct json_object *st, *insts;
-
-		if (load_json(sd, STATE_FILE, &st) == 0) {
-			if (json_object_object_get_ex(st, "instances", &insts) &&
-			    json_object_is_type(insts, json_type_object)) {
-				json_object_object_foreach(insts, k, v) {
-					(void)k;
-					if (json_object_is_type(v, json_type_object) && get_u64(v, "seq") > seq)
-						seq = get_u64(v, "seq");
-				}
-			}
-			json_object_put(st);
-		}
-	}
+	/* a lost arrivals file must not make new events look older than recorded ones */
+	seq = r == 0 ? get_u64(root, "seq") : recorded_max_seq(sd);
+	if (r < 0)
+		root = json_object_new_object();
 	if (!json_object_object_get_ex(root, "last", &last) || !json_object_is_type(last, json_type_object)) {
 		last = json_object_new_object();
 		json_object_object_add(root, "last", last);
@@ -243,31 +246,41 @@ out:
 
 static const char *get_str(struct json_object *o, const char *key);
 
-int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, struct lr_arrival *out)
+int lr_statedir_arrivals(struct lr_statedir *sd, const char *const *names, size_t n,
+			 struct lr_arrival *out)
 {
-	struct json_object *root, *last, *a, *p;
+	struct json_object *root = NULL, *last = NULL, *a, *p;
 	int r = load_json(sd, ARRIVALS_FILE, &root);
 
-	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "%s", name);
-	out->kstate = LR_KSTATE_NONE;
-	out->priority = -1;
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
+	if (r < 0 && r != -ENOENT)
 		return r;
-	if (json_object_object_get_ex(root, "last", &last) && json_object_object_get_ex(last, name, &a) &&
-	    json_object_is_type(a, json_type_object)) {
-		out->seq = get_u64(a, "seq");
-		out->time_us = get_u64(a, "time_us");
-		if (lr_kstate_parse(get_str(a, "state"), &out->kstate) < 0)
-			out->kstate = LR_KSTATE_NONE;
-		if (lr_role_parse(get_str(a, "role"), &out->role) < 0)
-			out->role = LR_ROLE_UNKNOWN;
-		out->priority = json_object_object_get_ex(a, "priority", &p) ? json_object_get_int(p) : -1;
+	if (root && !json_object_object_get_ex(root, "last", &last))
+		last = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct lr_arrival *o = &out[i];
+
+		memset(o, 0, sizeof(*o));
+		snprintf(o->name, sizeof(o->name), "%s", names[i]);
+		o->kstate = LR_KSTATE_NONE;
+		o->priority = -1;
+		if (!last || !json_object_object_get_ex(last, names[i], &a) ||
+		    !json_object_is_type(a, json_type_object))
+			continue;
+		o->seq = get_u64(a, "seq");
+		o->time_us = get_u64(a, "time_us");
+		if (lr_kstate_parse(get_str(a, "state"), &o->kstate) < 0)
+			o->kstate = LR_KSTATE_NONE;
+		if (lr_role_parse(get_str(a, "role"), &o->role) < 0)
+			o->role = LR_ROLE_UNKNOWN;
+		o->priority = json_object_object_get_ex(a, "priority", &p) ? json_object_get_int(p) : -1;
 	}
 	json_object_put(root);
 	return 0;
+}
+
+int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, struct lr_arrival *out)
+{
+	return lr_statedir_arrivals(sd, &name, 1, out);
 }
 
 /* ---- the state file ---- */
@@ -335,15 +348,18 @@ static const char *get_str(struct json_object *o, const char *key)
 
 /* The kernel's id of this boot: records and saved sysctls from another boot describe a host
  * that no longer exists (a state_dir that survives reboots must not replay old roles). */
-static void boot_id(char *buf, size_t len)
+static const char *boot_id(void)
 {
+	static char id[40];
+	static bool read;
 	char *text = NULL;
 
-	buf[0] = '\0';
-	if (lr_read_file("/proc/sys/kernel/random/boot_id", 64, &text, NULL) == 0) {
-		snprintf(buf, len, "%.36s", text);
+	if (!read && lr_read_file("/proc/sys/kernel/random/boot_id", 64, &text, NULL) == 0) {
+		snprintf(id, sizeof(id), "%.36s", text);
 		free(text);
 	}
+	read = true;
+	return id;
 }
 
 static int parse_state(struct json_object *root, struct lr_state *st)
@@ -404,10 +420,8 @@ int lr_state_load(struct lr_statedir *sd, struct lr_state *st, char *err, size_t
 		return r; /* only -EBADMSG means corrupt; other errors are not a reason to discard it */
 	}
 	{
-		char now[40];
-		const char *was = get_str(root, "boot_id");
+		const char *was = get_str(root, "boot_id"), *now = boot_id();
 
-		boot_id(now, sizeof(now));
 		if (*was && *now && strcmp(was, now)) {
 			log_info("%s/%s: written before the last reboot: starting with no records",
 				 sd->path, STATE_FILE);
@@ -431,12 +445,7 @@ int lr_state_save(struct lr_statedir *sd, const struct lr_state *st)
 	int r;
 
 	json_object_object_add(root, "version", json_object_new_int(1));
-	{
-		char id[40];
-
-		boot_id(id, sizeof(id));
-		json_object_object_add(root, "boot_id", json_object_new_string(id));
-	}
+	json_object_object_add(root, "boot_id", json_object_new_string(boot_id()));
 	for (size_t i = 0; i < st->n_rec; i++) {
 		const struct lr_record *rec = &st->rec[i];
 		struct json_object *o = json_object_new_object();

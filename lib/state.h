@@ -59,7 +59,10 @@ struct lr_arrival {
  * can apply the newest intent even if the process that brought it died waiting (keepalived
  * SIGKILLs a STOP notify after one second). Takes only a short lock. */
 int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n);
-/* Latest arrival recorded for name (seq 0 if none). */
+/* Latest arrival recorded for each of names[0..n), in one read (seq 0 where none). */
+int lr_statedir_arrivals(struct lr_statedir *sd, const char *const *names, size_t n,
+			 struct lr_arrival *out);
+/* The same for one name. */
 int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, struct lr_arrival *out);
 
 /* The switch lock. shared: for announcers that only read. Fails with -ETIMEDOUT. */

@@ -93,12 +93,7 @@ static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, char *why,
 		for (size_t i = 0; i < p->n; i++) {
 			const struct lr_step *d = &p->steps[i];
 
-			/* the kernel takes max(all, interface): with "all" raised the host is safe
-			 * whatever happened to another interface's sysctls */
-			if (s->dep_phase == LR_PHASE_RAISE && d->kind == LR_STEP_SYSCTL &&
-			    strcmp(d->ifname, "all"))
-				continue;
-			if ((int)d->phase == s->dep_phase && (d->err || d->skipped)) {
+			if ((int)d->phase == s->dep_phase && d->gate && (d->err || d->skipped)) {
 				snprintf(why, len, "skipped: %s", s->dep_phase == LR_PHASE_RAISE
 					 ? "real-server ARP sysctls could not be set; the VIP stays off the real-server device"
 					 : "a VIP could not be removed from the real-server device; director sysctls would make it answer ARP");
@@ -215,6 +210,7 @@ struct run {
 	struct lr_announcer *an;
 	enum lr_role *roles;
 	bool *announce;
+	char host[256];
 };
 
 static int fail(struct run *x, enum lr_fail where, int err, const char *fmt, ...)
@@ -437,16 +433,34 @@ static int verify(struct run *x, struct lr_event *ev)
 	return 0;
 }
 
+/* An event for instance i of the configuration, asking for (kstate, priority, role). */
+static void init_event(struct run *x, struct lr_event *ev, size_t i, const char *source,
+		       enum lr_kstate kstate, int priority, enum lr_role role, uint64_t time_us)
+{
+	const struct lr_instance *in = &x->cfg->inst[i];
+
+	memset(ev, 0, sizeof(*ev));
+	ev->inst = i;
+	ev->scope = in->scope;
+	snprintf(ev->name, sizeof(ev->name), "%s", in->name);
+	snprintf(ev->host, sizeof(ev->host), "%s", x->host);
+	ev->source = source;
+	ev->kstate = kstate;
+	ev->priority = priority;
+	ev->role = role;
+	ev->time_us = time_us;
+	ev->dry_run = x->req->dry_run;
+}
+
 static int prepare(struct run *x)
 {
 	const struct lr_config *cfg = x->cfg;
 	const struct lr_request *req = x->req;
 	struct lr_switch *out = x->out;
-	char host[256] = "";
 	uint64_t now = lr_wall_us();
 	size_t n = 0;
 
-	gethostname(host, sizeof(host) - 1);
+	gethostname(x->host, sizeof(x->host) - 1);
 	out->events = calloc(cfg->n_inst, sizeof(*out->events));
 	x->roles = calloc(cfg->n_inst, sizeof(*x->roles));
 	x->announce = calloc(cfg->n_inst, sizeof(*x->announce));
@@ -454,21 +468,11 @@ static int prepare(struct run *x)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_inst; i++) {
 		const struct lr_instance *in = &cfg->inst[i];
-		struct lr_event *ev;
 
 		if (req->name && strcmp(req->name, in->name))
 			continue;
-		ev = &out->events[n++];
-		ev->inst = i;
-		ev->scope = in->scope;
-		snprintf(ev->name, sizeof(ev->name), "%s", in->name);
-		snprintf(ev->host, sizeof(ev->host), "%s", host);
-		ev->source = req->source;
-		ev->kstate = req->kstate;
-		ev->priority = req->priority;
-		ev->role = requested_role(req, in);
-		ev->time_us = now;
-		ev->dry_run = req->dry_run;
+		init_event(x, &out->events[n++], i, req->source, req->kstate, req->priority,
+			   requested_role(req, in), now);
 	}
 	out->n_events = n;
 	return 0;
@@ -535,48 +539,49 @@ static int load_state_locked(struct run *x)
  * second), and nobody else might come. The applying is reported as that event's. */
 static int sweep(struct run *x)
 {
-	for (int round = 0; round < 8; round++) {
+	size_t n = x->cfg->n_inst;
+	const char **names = calloc(n + 1, sizeof(*names));
+	struct lr_arrival *last = calloc(n + 1, sizeof(*last));
+	int r = names && last ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		names[i] = x->cfg->inst[i].name;
+	for (int round = 0; r == 0 && round < 8; round++) {
 		bool more = false;
 
-		for (size_t i = 0; i < x->cfg->n_inst; i++) {
-			const struct lr_instance *in = &x->cfg->inst[i];
-			struct lr_record *rec = lr_state_find(&x->st, in->name);
-			struct lr_arrival last;
-			struct lr_event *ev, *ne;
-			int r = lr_statedir_last_arrival(x->sd, in->name, &last);
+		r = lr_statedir_arrivals(x->sd, names, n, last);
+		if (r < 0) {
+			r = fail(x, LR_FAIL_STATE, r, "%s: cannot read arrivals", x->sd->path);
+			break;
+		}
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			struct lr_record *rec = lr_state_find(&x->st, names[i]);
+			struct lr_event *ne;
 
-			if (r < 0)
-				return fail(x, LR_FAIL_STATE, r, "%s: cannot read arrivals", x->sd->path);
-			if (last.seq == 0 || last.role == LR_ROLE_UNKNOWN || (rec && rec->seq >= last.seq))
+			if (last[i].seq == 0 || last[i].role == LR_ROLE_UNKNOWN ||
+			    (rec && rec->seq >= last[i].seq))
 				continue;
 			ne = realloc(x->out->events, (x->out->n_events + 1) * sizeof(*ne));
-			if (!ne)
-				return -ENOMEM;
+			if (!ne) {
+				r = -ENOMEM;
+				break;
+			}
 			x->out->events = ne;
-			ev = &ne[x->out->n_events++];
-			memset(ev, 0, sizeof(*ev));
-			ev->inst = i;
-			ev->scope = in->scope;
-			snprintf(ev->name, sizeof(ev->name), "%s", in->name);
-			gethostname(ev->host, sizeof(ev->host) - 1);
-			ev->source = "sweep";
-			ev->seq = last.seq;
-			ev->time_us = last.time_us;
-			ev->kstate = last.kstate;
-			ev->priority = last.priority;
-			ev->role = last.role;
+			init_event(x, &ne[x->out->n_events], i, "sweep", last[i].kstate, last[i].priority,
+				   last[i].role, last[i].time_us);
+			ne[x->out->n_events].seq = last[i].seq;
 			log_info("%s: event #%llu (%s %s) arrived during this switch and is not applied: applying it",
-				 in->name, (unsigned long long)last.seq, lr_kstate_name(last.kstate),
-				 lr_role_name(last.role));
-			r = one(x, ev);
-			if (r < 0)
-				return r;
+				 names[i], (unsigned long long)last[i].seq, lr_kstate_name(last[i].kstate),
+				 lr_role_name(last[i].role));
+			r = one(x, &ne[x->out->n_events++]);
 			more = true;
 		}
 		if (!more)
-			return 0;
+			break;
 	}
-	return 0;
+	free(names);
+	free(last);
+	return r;
 }
 
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)

@@ -150,14 +150,39 @@ state_field() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"][sys.argv[2]][sys.argv[3]])' "$1/state.json" "$2" "$3" 2>/dev/null
 }
 
-# wait_arrival STATEDIR N: until the per-host arrival counter reaches N (30 s at most)
+# wait_arrival STATEDIR N: until the per-host arrival counter reaches N (60 s at most)
 wait_arrival() {
 	local _
-	for _ in $(seq 300); do
+	for _ in $(seq 600); do
 		[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$1/arrivals.json" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# overtaken NS CONF STATEDIR OLDER NEWER OUT: with the switch lock held, an OLDER event (a
+# keepalived state) arrives and waits, then a NEWER one arrives and is SIGKILLed while it waits
+# (as keepalived does to STOP notifies after a second); then the lock is released. Returns the
+# older run's exit code; its output is in OUT.
+overtaken() {
+	local ns=$1 conf=$2 sd=$3 older=$4 newer=$5 out=$6 s p1 p2 rc
+	s=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$sd/arrivals.json" 2>/dev/null ||
+		python3 -c 'import json,sys; print(max([i["seq"] for i in json.load(open(sys.argv[1]))["instances"].values()] + [0]))' "$sd/state.json")
+	exec 9>"$sd/lock"
+	flock 9
+	ip netns exec "$ns" "$NOTIFY" -v -c "$conf" INSTANCE VI_1 "$older" 100 >"$out" 2>&1 &
+	p1=$!
+	wait_arrival "$sd" $((s + 1))
+	ip netns exec "$ns" "$NOTIFY" -c "$conf" INSTANCE VI_1 "$newer" 100 >/dev/null 2>&1 &
+	p2=$!
+	wait_arrival "$sd" $((s + 2))
+	kill -9 "$p2"
+	wait "$p2" 2>/dev/null
+	flock -u 9
+	exec 9>&-
+	wait "$p1"
+	rc=$?
+	return $rc
 }
 
 # conf FILE STATEDIR BODY: writes an lvsrole.conf with the given instances/groups body

@@ -21,11 +21,6 @@ WP=$!
 BGPIDS+=("$WP")
 
 arrivals() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$ST/arrivals.json"; }
-wait_arrivals() { # until the arrival counter reaches $1 (60 s at most)
-	for _ in $(seq 600); do [ "$(arrivals)" -ge "$1" ] && return 0; sleep 0.1; done
-	echo "# arrivals stuck at $(arrivals), wanted $1"
-	return 1
-}
 launch() { # N STATE-or-random OUTPUT-PREFIX: starts N invocations, pids in PIDS
 	local i s
 	for i in $(seq "$1"); do
@@ -42,9 +37,9 @@ exec 9>"$ST/lock"
 flock 9
 PIDS=()
 launch "$N1" random r1
-wait_arrivals $((S0 + N1))
+wait_arrival "$ST" $((S0 + N1))
 launch 1 MASTER last1
-wait_arrivals $((S0 + N1 + 1))
+wait_arrival "$ST" $((S0 + N1 + 1))
 flock -u 9
 exec 9>&-
 wait_all
@@ -61,7 +56,7 @@ assert_match "round 1: the newest event found its role in place" "MASTER directo
 S1=$(arrivals)
 PIDS=()
 launch "$N2" random r2
-wait_arrivals $((S1 + N2))
+wait_arrival "$ST" $((S1 + N2))
 launch 1 BACKUP last2
 wait_all
 assert_eq "round 2: all $((N2 + 1)) invocations exit 0" 0 "$BAD"
@@ -72,19 +67,8 @@ echo "# round 2: $(grep -l superseded "$TMP"/r2.* | wc -l) of $N2 superseded, $(
 # the newest event's process is killed while it waits for the lock (keepalived SIGKILLs a STOP
 # notify after a second): an older event that gets the lock applies the newest intent
 lr "$NS" "$C" INSTANCE VI_1 MASTER 100
-exec 9>"$ST/lock"
-flock 9
 S2=$(arrivals)
-ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 MASTER 100 >"$TMP/older" 2>&1 &
-OLDER=$!
-wait_arrivals $((S2 + 1))
-ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 STOP 100 >/dev/null 2>&1 &
-STOPPER=$!
-wait_arrivals $((S2 + 2))
-kill -9 "$STOPPER"; wait "$STOPPER" 2>/dev/null
-flock -u 9
-exec 9>&-
-wait "$OLDER"
+overtaken "$NS" "$C" "$ST" MASTER STOP "$TMP/older"
 assert_eq "killed STOP: the older event exits 0" 0 $?
 assert_eq "killed STOP: host in the STOP role (real server)" "$RS" "$(snapshot "$NS")"
 assert_eq "killed STOP: recorded state" "STOP" "$(state_field "$ST" VI_1 state)"
@@ -98,7 +82,7 @@ flock 9
 S3=$(arrivals)
 ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 MASTER 100 >"$TMP/older2" 2>&1 &
 OLDER=$!
-wait_arrivals $((S3 + 1))
+wait_arrival "$ST" $((S3 + 1))
 python3 - "$ST" $((S3 + 2)) <<'EOP'
 import json, sys
 d, seq = sys.argv[1], int(sys.argv[2])
@@ -122,18 +106,7 @@ assert_eq "interrupted switch: result recorded" "ok" "$(state_field "$ST" VI_1 r
 lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
 REC=$(state_field "$ST" VI_1 seq)
 rm -f "$ST/arrivals.json"
-exec 9>"$ST/lock"
-flock 9
-ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 BACKUP 100 >/dev/null 2>&1 &
-OLDER=$!
-wait_arrivals $((REC + 1))
-ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 MASTER 100 >/dev/null 2>&1 &
-NEWER=$!
-wait_arrivals $((REC + 2))
-kill -9 "$NEWER"; wait "$NEWER" 2>/dev/null
-flock -u 9
-exec 9>&-
-wait "$OLDER"
+overtaken "$NS" "$C" "$ST" BACKUP MASTER /dev/null
 assert_eq "lost arrivals file: numbering continues after the recorded events" $((REC + 2)) "$(state_field "$ST" VI_1 seq)"
 assert_eq "lost arrivals file: the last event's role (director)" "$DIR" "$(snapshot "$NS")"
 

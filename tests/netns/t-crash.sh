@@ -21,6 +21,7 @@ BGPIDS+=("$WP")
 
 midway=0
 corrupt=0
+unconverged=0
 for i in $(seq "$ROUNDS"); do
 	if [ $((i % 2)) = 0 ]; then s=MASTER; else s=BACKUP; fi
 	ip netns exec "$NS" "$NOTIFY" -c "$C" INSTANCE VI_1 $s 100 >/dev/null 2>&1 &
@@ -34,7 +35,7 @@ for i in $(seq "$ROUNDS"); do
 	# the next invocation converges, whatever the kill left
 	lr "$NS" "$C" INSTANCE VI_1 $s 100
 	lr "$NS" "$C" status
-	[ $? = 0 ] || { not_ok "round $i: not converged after the next invocation"; cat "$TMP/last.out"; }
+	[ $? = 0 ] || { unconverged=$((unconverged + 1)); echo "# round $i:"; cat "$TMP/last.out"; }
 done
 echo "# $ROUNDS kills, $midway left the host mid-switch (status found drift)"
 assert_eq "state file valid after every kill" 0 "$corrupt"
@@ -51,5 +52,5 @@ kill -TERM "$WP"; wait "$WP"
 read -r _ samples _ unsafe _ slow <"$TMP/watch.out"
 echo "# watcher: $samples samples, $unsafe unsafe, $slow discarded as slow (descheduled)"
 assert_eq "no moment with a VIP on lo and director sysctls" 0 "${unsafe:-missing}"
-assert_eq "every round converged" "$ROUNDS" "$((ROUNDS - FAIL))"
+assert_eq "every round converged on the next invocation (status exit 0)" 0 "$unconverged"
 finish

@@ -628,6 +628,34 @@ static void test_plan_case(void **state)
 	lr_config_free(cfg);
 }
 
+/* Only "all" gates the real-server adds (the kernel takes max(all, interface)); every removal
+ * from the real-server device gates the director sysctls. */
+static void test_gates(void **state)
+{
+	struct lr_config *cfg = parse_conf(CONF_ONE);
+	struct lr_host_sysctl sys[3] = { { { 0, 0 }, { -1, -1 } }, { { 0, 0 }, { -1, -1 } },
+					 { { 0, 0 }, { -1, -1 } } };
+	struct lr_host host = { .sys = sys };
+	enum lr_role rs = LR_ROLE_REAL_SERVER;
+	struct lr_plan plan;
+	size_t raises = 0;
+
+	(void)state;
+	assert_int_equal(cfg->n_sysctl_ifaces, 3);
+	assert_int_equal(lr_plan_compute(cfg, &rs, NULL, &host, &plan), 0);
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct lr_step *s = &plan.steps[i];
+
+		if (s->phase != LR_PHASE_RAISE)
+			continue;
+		raises++;
+		assert_int_equal(s->gate, strcmp(s->ifname, "all") == 0);
+	}
+	assert_int_equal(raises, 6);
+	lr_plan_free(&plan);
+	lr_config_free(cfg);
+}
+
 static void test_kind_names(void **state)
 {
 	assert_string_equal(lr_step_kind_name(LR_STEP_SYSCTL), "sysctl");
@@ -674,6 +702,7 @@ int main(void)
 {
 	static struct CMUnitTest cases[ARRAY_SIZE(plan_cases)];
 	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gates),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_many_vips),
 	};
