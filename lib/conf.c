@@ -14,15 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "confpriv.h"
 #include "jsonpos.h"
-
-struct ctx {
-	const char *name;
-	const char *text;
-	size_t len;
-	char *err;
-	size_t errlen;
-};
 
 static const char *const role_names[] = {
 	[LR_ROLE_UNKNOWN] = "unknown",
@@ -90,7 +83,7 @@ void lr_vip_str(const struct lr_vip *vip, char *buf, size_t len)
 }
 
 /* Formats the one error message; always returns -EINVAL. */
-__attribute__((format(printf, 4, 5))) static int fail(struct ctx *c, const char *path,
+int cf_fail(struct ctx *c, const char *path,
 						       const char *value, const char *fmt, ...)
 {
 	char what[256], val[96] = "";
@@ -116,30 +109,24 @@ __attribute__((format(printf, 4, 5))) static int fail(struct ctx *c, const char 
 	return -EINVAL;
 }
 
-static const char *json_text(struct json_object *v)
+const char *cf_json_text(struct json_object *v)
 {
 	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-static int want_type(struct ctx *c, struct json_object *v, const char *path, enum json_type t)
+int cf_want_type(struct ctx *c, struct json_object *v, const char *path, enum json_type t)
 {
 	if (json_object_is_type(v, t))
 		return 0;
-	return fail(c, path, json_text(v), "expected %s", json_type_to_name(t));
+	return cf_fail(c, path, cf_json_text(v), "expected %s", json_type_to_name(t));
 }
 
 /* ---- fields: a key, a parser and where it writes ---- */
 
-struct field {
-	const char *key;
-	int (*parse)(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg);
-	size_t arg;
-};
-
-static int parse_fields(struct ctx *c, struct json_object *v, const char *path, void *obj,
+int cf_parse_fields(struct ctx *c, struct json_object *v, const char *path, void *obj,
 			const struct field *fields, size_t n)
 {
-	int r = want_type(c, v, path, json_type_object);
+	int r = cf_want_type(c, v, path, json_type_object);
 
 	if (r < 0)
 		return r;
@@ -158,7 +145,7 @@ static int parse_fields(struct ctx *c, struct json_object *v, const char *path, 
 			for (size_t i = 0; i < n; i++)
 				snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
 					 i ? ", " : "", fields[i].key);
-			return fail(c, sub, key, "unknown key (known: %s)", known);
+			return cf_fail(c, sub, key, "unknown key (known: %s)", known);
 		}
 		r = f->parse(c, val, sub, obj, f->arg);
 		if (r < 0)
@@ -167,18 +154,18 @@ static int parse_fields(struct ctx *c, struct json_object *v, const char *path, 
 	return 0;
 }
 
-static int parse_int(struct ctx *c, struct json_object *v, const char *path, int lo, int hi,
+int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo, int hi,
 		     int *out)
 {
 	int64_t x;
-	int r = want_type(c, v, path, json_type_int);
+	int r = cf_want_type(c, v, path, json_type_int);
 
 	if (r < 0)
 		return r;
 	errno = 0;
 	x = json_object_get_int64(v);
 	if (errno || x < lo || x > hi)
-		return fail(c, path, json_text(v), "out of range %d..%d", lo, hi);
+		return cf_fail(c, path, cf_json_text(v), "out of range %d..%d", lo, hi);
 	*out = (int)x;
 	return 0;
 }
@@ -186,46 +173,50 @@ static int parse_int(struct ctx *c, struct json_object *v, const char *path, int
 static int parse_ifname(struct ctx *c, struct json_object *v, const char *path, char *out)
 {
 	const char *s;
-	int r = want_type(c, v, path, json_type_string);
+	int r = cf_want_type(c, v, path, json_type_string);
 
 	if (r < 0)
 		return r;
 	s = json_object_get_string(v);
 	if (!lr_ifname_valid(s))
-		return fail(c, path, s, "not a valid interface name (1 to 15 characters, no '/', ':' or spaces)");
+		return cf_fail(c, path, s, "not a valid interface name (1 to 15 characters, no '/', ':' or spaces)");
 	if (!strcmp(s, "all") || !strcmp(s, "default"))
-		return fail(c, path, s, "not a device (\"all\" and \"default\" only name sysctl sets)");
+		return cf_fail(c, path, s, "not a device (\"all\" and \"default\" only name sysctl sets)");
 	snprintf(out, LR_IFNAMSIZ, "%s", s);
 	return 0;
 }
 
 /* ---- global settings ---- */
 
-static int p_state_dir(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+int cf_parse_path(struct ctx *c, struct json_object *v, const char *path, size_t max, char **out)
 {
-	struct lr_config *cfg = obj;
 	const char *s;
 	size_t n;
-	int r = want_type(c, v, path, json_type_string);
+	int r = cf_want_type(c, v, path, json_type_string);
 
 	if (r < 0)
 		return r;
 	s = json_object_get_string(v);
 	n = strlen(s);
-	if (s[0] != '/' || strstr(s, "/../") || strstr(s, "/./") || !lr_printable(s, 200) ||
+	if (s[0] != '/' || strstr(s, "/../") || strstr(s, "/./") || !lr_printable(s, max) ||
 	    strstr(s, "//") || (n >= 2 && !strcmp(s + n - 2, "/.")) ||
 	    (n >= 3 && !strcmp(s + n - 3, "/..")))
-		return fail(c, path, s, "must be a normalised absolute path of at most 200 printable characters");
-	free(cfg->state_dir);
-	cfg->state_dir = strdup(s);
-	return cfg->state_dir ? 0 : -ENOMEM;
+		return cf_fail(c, path, s, "must be a normalised absolute path of at most %zu printable characters", max);
+	free(*out);
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int p_state_dir(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	return cf_parse_path(c, v, path, 200, &((struct lr_config *)obj)->state_dir);
 }
 
 static int p_sysctl_value(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
 	int *values = obj;
 
-	return parse_int(c, v, path, 0, arg == LR_ARP_IGNORE ? 8 : 2, &values[arg]);
+	return cf_parse_int(c, v, path, 0, arg == LR_ARP_IGNORE ? 8 : 2, &values[arg]);
 }
 
 static const struct field sysctl_value_fields[] = {
@@ -237,12 +228,12 @@ static int p_sysctl_values(struct ctx *c, struct json_object *v, const char *pat
 {
 	struct lr_config *cfg = obj;
 	int *values = arg ? cfg->dir_values : cfg->rs_values;
-	int r = parse_fields(c, v, path, values, sysctl_value_fields, 2);
+	int r = cf_parse_fields(c, v, path, values, sysctl_value_fields, 2);
 
 	if (r < 0)
 		return r;
 	if (arg && (values[0] < 0) != (values[1] < 0))
-		return fail(c, path, NULL, "give both arp_ignore and arp_announce, or neither");
+		return cf_fail(c, path, NULL, "give both arp_ignore and arp_announce, or neither");
 	return 0;
 }
 
@@ -250,13 +241,13 @@ static int p_sysctl_ifaces(struct ctx *c, struct json_object *v, const char *pat
 {
 	struct lr_config *cfg = obj;
 	size_t n;
-	int r = want_type(c, v, path, json_type_array);
+	int r = cf_want_type(c, v, path, json_type_array);
 
 	if (r < 0)
 		return r;
 	n = json_object_array_length(v);
 	if (n == 0 || n > LR_MAX_SYSCTL_IFACES)
-		return fail(c, path, NULL, "must list 1 to %d interfaces", LR_MAX_SYSCTL_IFACES);
+		return cf_fail(c, path, NULL, "must list 1 to %d interfaces", LR_MAX_SYSCTL_IFACES);
 	free(cfg->sysctl_ifaces);
 	cfg->sysctl_ifaces = calloc(n, sizeof(*cfg->sysctl_ifaces));
 	if (!cfg->sysctl_ifaces)
@@ -270,14 +261,14 @@ static int p_sysctl_ifaces(struct ctx *c, struct json_object *v, const char *pat
 
 		snprintf(sub, sizeof(sub), "%s", path);
 		lr_jpath_index(sub, sizeof(sub), i);
-		if ((r = want_type(c, e, sub, json_type_string)) < 0)
+		if ((r = cf_want_type(c, e, sub, json_type_string)) < 0)
 			return r;
 		s = json_object_get_string(e);
 		if (!lr_ifname_valid(s))
-			return fail(c, sub, s, "not a valid interface name");
+			return cf_fail(c, sub, s, "not a valid interface name");
 		for (size_t j = 0; j < cfg->n_sysctl_ifaces; j++)
 			if (!strcmp(cfg->sysctl_ifaces[j], s))
-				return fail(c, sub, s, "listed twice");
+				return cf_fail(c, sub, s, "listed twice");
 		snprintf(cfg->sysctl_ifaces[cfg->n_sysctl_ifaces++], LR_IFNAMSIZ, "%s", s);
 	}
 	return 0;
@@ -292,7 +283,7 @@ static const struct field arp_sysctl_fields[] = {
 
 static int p_announce_count(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	int x, r = parse_int(c, v, path, 0, 100, &x);
+	int x, r = cf_parse_int(c, v, path, 0, 100, &x);
 
 	if (r == 0)
 		((struct lr_config *)obj)->announce_count = (unsigned)x;
@@ -301,7 +292,7 @@ static int p_announce_count(struct ctx *c, struct json_object *v, const char *pa
 
 static int p_announce_interval(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	int x, r = parse_int(c, v, path, 10, 60000, &x);
+	int x, r = cf_parse_int(c, v, path, 10, 60000, &x);
 
 	if (r == 0)
 		((struct lr_config *)obj)->announce_interval_ms = (unsigned)x;
@@ -313,7 +304,7 @@ static int p_announce_op(struct ctx *c, struct json_object *v, const char *path,
 	static const char *const ops[] = { [LR_ARP_REQUEST] = "request", [LR_ARP_REPLY] = "reply",
 					   [LR_ARP_BOTH] = "both" };
 	const char *s;
-	int r = want_type(c, v, path, json_type_string);
+	int r = cf_want_type(c, v, path, json_type_string);
 
 	if (r < 0)
 		return r;
@@ -323,7 +314,7 @@ static int p_announce_op(struct ctx *c, struct json_object *v, const char *path,
 			((struct lr_config *)obj)->announce_op = (enum lr_arp_op)i;
 			return 0;
 		}
-	return fail(c, path, s, "must be \"request\", \"reply\" or \"both\"");
+	return cf_fail(c, path, s, "must be \"request\", \"reply\" or \"both\"");
 }
 
 static const struct field announce_fields[] = {
@@ -348,7 +339,7 @@ static int p_owner(struct ctx *c, struct json_object *v, const char *path, void 
 {
 	struct lr_instance *in = obj;
 	const char *s;
-	int r = want_type(c, v, path, json_type_string);
+	int r = cf_want_type(c, v, path, json_type_string);
 
 	if (r < 0)
 		return r;
@@ -358,7 +349,7 @@ static int p_owner(struct ctx *c, struct json_object *v, const char *path, void 
 	else if (!strcmp(s, "keepalived"))
 		in->owner = LR_OWNER_KEEPALIVED;
 	else
-		return fail(c, path, s, "must be \"lvsrole\" or \"keepalived\"");
+		return cf_fail(c, path, s, "must be \"lvsrole\" or \"keepalived\"");
 	return 0;
 }
 
@@ -385,23 +376,23 @@ static int parse_vip(struct ctx *c, const char *path, const char *s, struct lr_v
 	int max;
 
 	if (!slash)
-		return fail(c, path, s, "missing prefix length (write ADDRESS/PREFIX, e.g. /32 for a host address)");
+		return cf_fail(c, path, s, "missing prefix length (write ADDRESS/PREFIX, e.g. /32 for a host address)");
 	alen = (size_t)(slash - s);
 	if (alen == 0 || alen >= sizeof(addr))
-		return fail(c, path, s, "invalid address");
+		return cf_fail(c, path, s, "invalid address");
 	memcpy(addr, s, alen);
 	addr[alen] = '\0';
 	if (lr_ip_parse(addr, &out->ip) < 0)
-		return fail(c, path, s, "invalid address");
+		return cf_fail(c, path, s, "invalid address");
 	if (!ip_is_unicast(&out->ip))
-		return fail(c, path, s, "not a unicast address usable as a VIP");
+		return cf_fail(c, path, s, "not a unicast address usable as a VIP");
 	max = out->ip.family == AF_INET ? 32 : 128;
 	errno = 0;
 	if (slash[1] < '0' || slash[1] > '9' || (slash[1] == '0' && slash[2]))
-		return fail(c, path, s, "invalid prefix length");
+		return cf_fail(c, path, s, "invalid prefix length");
 	prefix = strtoul(slash + 1, &end, 10);
 	if (errno || *end || prefix < 1 || prefix > (unsigned long)max)
-		return fail(c, path, s, "prefix length must be 1..%d", max);
+		return cf_fail(c, path, s, "prefix length must be 1..%d", max);
 	out->prefix = (uint8_t)prefix;
 	return 0;
 }
@@ -410,15 +401,15 @@ static int p_vips(struct ctx *c, struct json_object *v, const char *path, void *
 {
 	struct lr_instance *in = obj;
 	size_t n;
-	int r = want_type(c, v, path, json_type_array);
+	int r = cf_want_type(c, v, path, json_type_array);
 
 	if (r < 0)
 		return r;
 	n = json_object_array_length(v);
 	if (n == 0)
-		return fail(c, path, NULL, "must list at least one VIP");
+		return cf_fail(c, path, NULL, "must list at least one VIP");
 	if (n > LR_MAX_VIPS)
-		return fail(c, path, NULL, "more than %d VIPs", LR_MAX_VIPS);
+		return cf_fail(c, path, NULL, "more than %d VIPs", LR_MAX_VIPS);
 	free(in->vips);
 	in->vips = calloc(n, sizeof(*in->vips));
 	if (!in->vips)
@@ -430,7 +421,7 @@ static int p_vips(struct ctx *c, struct json_object *v, const char *path, void *
 
 		snprintf(sub, sizeof(sub), "%s", path);
 		lr_jpath_index(sub, sizeof(sub), i);
-		if ((r = want_type(c, e, sub, json_type_string)) < 0)
+		if ((r = cf_want_type(c, e, sub, json_type_string)) < 0)
 			return r;
 		if ((r = parse_vip(c, sub, json_object_get_string(e), &in->vips[i])) < 0)
 			return r;
@@ -443,12 +434,12 @@ static int p_role(struct ctx *c, struct json_object *v, const char *path, void *
 {
 	struct lr_instance *in = obj;
 	enum lr_role role;
-	int r = want_type(c, v, path, json_type_string);
+	int r = cf_want_type(c, v, path, json_type_string);
 
 	if (r < 0)
 		return r;
 	if (lr_role_parse(json_object_get_string(v), &role) < 0)
-		return fail(c, path, json_object_get_string(v),
+		return cf_fail(c, path, json_object_get_string(v),
 			    "must be \"director\", \"real-server\" or \"none\"");
 	in->roles[arg] = role;
 	return 0;
@@ -463,7 +454,7 @@ static const struct field role_fields[] = {
 #define NESTED(fn, table)                                                                       \
 	static int fn(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg) \
 	{                                                                                        \
-		return parse_fields(c, v, path, obj, table, sizeof(table) / sizeof(*table));     \
+		return cf_parse_fields(c, v, path, obj, table, sizeof(table) / sizeof(*table));     \
 	}
 NESTED(p_roles, role_fields)
 NESTED(p_arp_sysctl, arp_sysctl_fields)
@@ -489,7 +480,7 @@ static bool name_valid(const char *s)
 static int p_instances(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
 	struct lr_config *cfg = obj;
-	int r = want_type(c, v, path, json_type_object);
+	int r = cf_want_type(c, v, path, json_type_object);
 
 	if (r < 0)
 		return r;
@@ -500,11 +491,11 @@ static int p_instances(struct ctx *c, struct json_object *v, const char *path, v
 		snprintf(sub, sizeof(sub), "%s", path);
 		lr_jpath_key(sub, sizeof(sub), key);
 		if (!name_valid(key))
-			return fail(c, sub, key, "invalid name (1 to %d printable characters, no quotes or backslash, no leading or trailing space)", LR_MAX_NAME);
+			return cf_fail(c, sub, key, "invalid name (1 to %d printable characters, no quotes or backslash, no leading or trailing space)", LR_MAX_NAME);
 		if (lr_config_find(cfg, key, NULL))
-			return fail(c, sub, key, "name used twice (instance and group names share one namespace)");
+			return cf_fail(c, sub, key, "name used twice (instance and group names share one namespace)");
 		if (cfg->n_inst >= LR_MAX_INSTANCES)
-			return fail(c, sub, key, "more than %d instances and groups", LR_MAX_INSTANCES);
+			return cf_fail(c, sub, key, "more than %d instances and groups", LR_MAX_INSTANCES);
 		ni = realloc(cfg->inst, (cfg->n_inst + 1) * sizeof(*cfg->inst));
 		if (!ni)
 			return -ENOMEM;
@@ -516,17 +507,17 @@ static int p_instances(struct ctx *c, struct json_object *v, const char *path, v
 		snprintf(in->rs_dev, sizeof(in->rs_dev), "lo");
 		in->owner = LR_OWNER_LVSROLE;
 		memcpy(in->roles, default_roles, sizeof(in->roles));
-		r = parse_fields(c, val, sub, in, instance_fields,
+		r = cf_parse_fields(c, val, sub, in, instance_fields,
 				 sizeof(instance_fields) / sizeof(*instance_fields));
 		if (r < 0)
 			return r;
 		if (!in->nic[0])
-			return fail(c, sub, NULL, "missing \"nic\"");
+			return cf_fail(c, sub, NULL, "missing \"nic\"");
 		if (!in->n_vips)
-			return fail(c, sub, NULL, "missing \"vips\"");
+			return cf_fail(c, sub, NULL, "missing \"vips\"");
 		if (!strcmp(in->nic, in->rs_dev)) {
 			lr_jpath_key(sub, sizeof(sub), "real_server_device");
-			return fail(c, sub, in->rs_dev, "the real-server device must differ from the NIC");
+			return cf_fail(c, sub, in->rs_dev, "the real-server device must differ from the NIC");
 		}
 	}
 	return 0;
@@ -538,6 +529,7 @@ static const struct field top_fields[] = {
 	{ "announce", p_announce, 0 },
 	{ "instances", p_instances, 0 },
 	{ "groups", p_instances, 1 },
+	{ "webhooks", cf_parse_webhooks, 0 },
 };
 
 /* ---- whole-file checks ---- */
@@ -556,7 +548,7 @@ static int check_whole(struct ctx *c, struct lr_config *cfg)
 	char path[512], s[64];
 
 	if (cfg->n_inst == 0)
-		return fail(c, "", NULL, "no \"instances\" or \"groups\" configured");
+		return cf_fail(c, "", NULL, "no \"instances\" or \"groups\" configured");
 	/* each VIP once in the whole file: two instances moving one address would fight */
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		for (size_t j = 0; j < cfg->inst[i].n_vips; j++)
@@ -565,7 +557,7 @@ static int check_whole(struct ctx *c, struct lr_config *cfg)
 					if (lr_ip_equal(&cfg->inst[i].vips[j].ip, &cfg->inst[k].vips[l].ip)) {
 						vip_path(cfg, i, j, path, sizeof(path));
 						lr_vip_str(&cfg->inst[i].vips[j], s, sizeof(s));
-						return fail(c, path, s, "VIP listed twice (also in %s)",
+						return cf_fail(c, path, s, "VIP listed twice (also in %s)",
 							    cfg->inst[k].name);
 					}
 	if (cfg->sysctl_ifaces) {
@@ -575,24 +567,24 @@ static int check_whole(struct ctx *c, struct lr_config *cfg)
 			all |= !strcmp(cfg->sysctl_ifaces[i], "all");
 		/* ARP may arrive on any interface and the kernel takes max(all, that interface) */
 		if (!all)
-			return fail(c, "arp_sysctl.interfaces", NULL,
+			return cf_fail(c, "arp_sysctl.interfaces", NULL,
 				    "must include \"all\" (ARP can arrive on any interface; the kernel uses the larger of all and the interface)");
 	}
 	if (cfg->rs_values[LR_ARP_IGNORE] != 1 && cfg->rs_values[LR_ARP_IGNORE] != 2 &&
 	    cfg->rs_values[LR_ARP_IGNORE] != 8) {
 		snprintf(s, sizeof(s), "%d", cfg->rs_values[LR_ARP_IGNORE]);
-		return fail(c, "arp_sysctl.real_server.arp_ignore", s,
+		return cf_fail(c, "arp_sysctl.real_server.arp_ignore", s,
 			    "a real server must not answer ARP for the VIP: use 1, 2 or 8");
 	}
 	if (cfg->rs_values[LR_ARP_ANNOUNCE] != 2) {
 		/* 1 still lets the VIP on lo be the ARP sender when it is in the NIC's subnet */
 		snprintf(s, sizeof(s), "%d", cfg->rs_values[LR_ARP_ANNOUNCE]);
-		return fail(c, "arp_sysctl.real_server.arp_announce", s,
+		return cf_fail(c, "arp_sysctl.real_server.arp_announce", s,
 			    "a real server must never use the VIP as ARP sender: use 2");
 	}
 	if (cfg->dir_values[LR_ARP_IGNORE] > 3) {
 		snprintf(s, sizeof(s), "%d", cfg->dir_values[LR_ARP_IGNORE]);
-		return fail(c, "arp_sysctl.director.arp_ignore", s,
+		return cf_fail(c, "arp_sysctl.director.arp_ignore", s,
 			    "a director must answer ARP for its VIP: use 0 to 3");
 	}
 	return 0;
@@ -645,6 +637,7 @@ void lr_config_free(struct lr_config *cfg)
 	free(cfg->inst);
 	free(cfg->sysctl_ifaces);
 	free(cfg->state_dir);
+	cf_free_webhooks(cfg);
 	free(cfg->path);
 	free(cfg);
 }
@@ -709,9 +702,14 @@ int lr_config_parse(const char *name, const char *text, size_t len, struct lr_co
 	cfg->announce_count = 5;
 	cfg->announce_interval_ms = 1000;
 	cfg->announce_op = LR_ARP_REQUEST;
-	r = parse_fields(&c, root, "", cfg, top_fields, sizeof(top_fields) / sizeof(*top_fields));
+	cfg->delivery_deadline_ms = 3000;
+	cfg->retry_base_ms = 1000;
+	cfg->retry_max_ms = 600000;
+	r = cf_parse_fields(&c, root, "", cfg, top_fields, sizeof(top_fields) / sizeof(*top_fields));
 	if (r == 0)
 		r = check_whole(&c, cfg);
+	if (r == 0)
+		r = cf_check_webhooks(&c, cfg);
 	if (r == 0 && !cfg->state_dir && !(cfg->state_dir = strdup(LR_DEFAULT_STATE_DIR)))
 		r = -ENOMEM;
 	if (r == 0 && !cfg->sysctl_ifaces)
@@ -839,6 +837,8 @@ char *lr_config_dump(const struct lr_config *cfg)
 	}
 	json_object_object_add(root, "instances", insts);
 	json_object_object_add(root, "groups", groups);
+	if (cfg->n_endpoints)
+		json_object_object_add(root, "webhooks", cf_dump_webhooks(cfg));
 	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_SPACED |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));

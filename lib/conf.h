@@ -15,6 +15,10 @@
 #define LR_MAX_INSTANCES 256
 #define LR_MAX_VIPS 4096
 #define LR_MAX_SYSCTL_IFACES 64
+#define LR_MAX_ENDPOINTS 16
+#define LR_MAX_HEADERS 16
+#define LR_MAX_URL 2048
+#define LR_DEFAULT_SPOOL_DIR "/var/spool/lvsrole"
 
 enum lr_role {
 	LR_ROLE_UNKNOWN = 0, /* no event seen: lvsrole leaves the instance's VIPs alone */
@@ -55,6 +59,28 @@ struct lr_instance {
 	size_t n_vips;
 };
 
+enum lr_wh_format { LR_WH_STANDARD, LR_WH_CLOUDEVENTS, LR_WH_SLACK, LR_WH__COUNT };
+
+/* A webhook endpoint ("webhooks.endpoints.NAME"). */
+struct lr_endpoint {
+	char name[64]; /* [A-Za-z0-9_-]: also its spool directory */
+	char *url;
+	enum lr_wh_format format;
+	char *secret_file, *previous_secret_file, *bearer_token_file;
+	char **headers; /* "Name: value" */
+	size_t n_headers;
+	unsigned connect_timeout_ms, timeout_ms;
+	char *ca_file, *client_cert, *client_key;
+	char *proxy; /* NULL: none, whatever the environment says (unless use_env_proxy) */
+	bool use_env_proxy, allow_http;
+	char (*instances)[LR_MAX_NAME + 1]; /* filter; none: every instance and group */
+	size_t n_instances;
+	unsigned results; /* filter: bit (1 << enum lr_result); 0: every result */
+	unsigned max_events;
+	uint64_t max_bytes;
+	uint64_t max_age_s;
+};
+
 struct lr_config {
 	char *path;
 	char *state_dir;
@@ -68,6 +94,12 @@ struct lr_config {
 	enum lr_arp_op announce_op;
 	struct lr_instance *inst;
 	size_t n_inst;
+	/* webhooks */
+	char *spool_dir;
+	unsigned delivery_deadline_ms; /* bounded attempt after a switch; 0: leave it to flush */
+	unsigned retry_base_ms, retry_max_ms;
+	struct lr_endpoint *endpoints;
+	size_t n_endpoints;
 };
 
 /* Parses and validates path. On failure returns a negative errno and writes one message
@@ -89,5 +121,7 @@ const char *lr_kstate_name(enum lr_kstate st);
 int lr_kstate_parse(const char *s, enum lr_kstate *out);
 const char *lr_scope_name(enum lr_scope scope);
 const char *lr_sysctl_key_name(enum lr_sysctl_key key);
+const char *lr_format_name(enum lr_wh_format f);
+const struct lr_endpoint *lr_config_endpoint(const struct lr_config *cfg, const char *name);
 /* "10.0.0.50/24" */
 void lr_vip_str(const struct lr_vip *vip, char *buf, size_t len);

@@ -33,65 +33,73 @@ enum lr_result lr_event_outcome(const struct lr_plan *plan)
 	return ok ? LR_RESULT_PARTIAL : LR_RESULT_FAILED;
 }
 
-static struct json_object *side(enum lr_kstate st, int prio, enum lr_role role)
+static struct json_object *opt_int(int v)
 {
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "state", st == LR_KSTATE_NONE ? NULL : json_object_new_string(lr_kstate_name(st)));
-	json_object_object_add(o, "priority", prio < 0 ? NULL : json_object_new_int(prio));
-	json_object_object_add(o, "role", json_object_new_string(lr_role_name(role)));
-	return o;
+	return v < 0 ? NULL : json_object_new_int(v);
 }
 
-static struct json_object *change(const struct lr_config *cfg, const struct lr_step *s)
+static const char *op_name(enum lr_step_kind k)
+{
+	static const char *const names[] = {
+		[LR_STEP_SYSCTL] = "sysctl", [LR_STEP_ADDR_ADD] = "addr_add",
+		[LR_STEP_ADDR_DEL] = "addr_del", [LR_STEP_ADDR_UPDATE] = "addr_deprecate",
+		[LR_STEP_ANNOUNCE] = "announce",
+	};
+	return names[k];
+}
+
+/* One change: what it was (address on a device, or a sysctl from -> to) and how it went. */
+static struct json_object *change(const struct lr_step *s)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[128];
 	struct lr_vip v = { .ip = s->ip, .prefix = s->prefix };
 
-	json_object_object_add(o, "action", json_object_new_string(lr_step_kind_name(s->kind)));
-	json_object_object_add(o, "device", json_object_new_string(s->ifname));
+	json_object_object_add(o, "op", json_object_new_string(op_name(s->kind)));
 	if (s->kind == LR_STEP_SYSCTL) {
-		json_object_object_add(o, "key", json_object_new_string(lr_sysctl_key_name(s->key)));
-		json_object_object_add(o, "before", s->before < 0 ? NULL : json_object_new_int(s->before));
-		json_object_object_add(o, "after", json_object_new_int(s->after));
+		snprintf(buf, sizeof(buf), "net.ipv4.conf.%s.%s", s->ifname, lr_sysctl_key_name(s->key));
+		json_object_object_add(o, "key", json_object_new_string(buf));
+		json_object_object_add(o, "from", opt_int(s->before));
+		json_object_object_add(o, "to", json_object_new_int(s->after));
 	} else {
 		lr_vip_str(&v, buf, sizeof(buf));
 		json_object_object_add(o, "address", json_object_new_string(buf));
-		json_object_object_add(o, "before", json_object_new_string(
-			s->kind == LR_STEP_ADDR_ADD ? "absent" : s->kind == LR_STEP_ANNOUNCE ? "present" : "present"));
-		json_object_object_add(o, "after", json_object_new_string(
-			s->kind == LR_STEP_ADDR_DEL ? "absent" : s->kind == LR_STEP_ADDR_UPDATE ? "deprecated"
-			: s->kind == LR_STEP_ANNOUNCE ? "announced" : "present"));
+		json_object_object_add(o, "dev", json_object_new_string(s->ifname));
 	}
 	json_object_object_add(o, "result", json_object_new_string(
 		s->skipped ? "skipped" : s->err ? "failed" : s->done ? "ok" : "planned"));
 	if (s->err || s->skipped)
 		json_object_object_add(o, "error", json_object_new_string(s->msg));
-	(void)cfg;
 	return o;
 }
 
-char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev)
+struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_event *ev)
 {
 	struct json_object *o = json_object_new_object(), *a, *errs;
 	const struct lr_instance *in = &cfg->inst[ev->inst];
 	char buf[64];
-	char *out;
 
-	json_object_object_add(o, "seq", json_object_new_int64((int64_t)ev->seq));
-	lr_format_time(ev->time_us, buf, sizeof(buf));
-	json_object_object_add(o, "time", json_object_new_string(buf));
 	json_object_object_add(o, "host", json_object_new_string(ev->host));
 	json_object_object_add(o, "source", json_object_new_string(ev->source));
 	json_object_object_add(o, "scope", json_object_new_string(lr_scope_name(ev->scope)));
 	json_object_object_add(o, "name", json_object_new_string(ev->name));
-	json_object_object_add(o, "previous", side(ev->prev_kstate, ev->prev_priority, ev->prev_role));
-	json_object_object_add(o, "new", side(ev->kstate, ev->priority, ev->role));
+	json_object_object_add(o, "arrival", json_object_new_int64((int64_t)ev->seq));
+	json_object_object_add(o, "prev_state", ev->prev_kstate == LR_KSTATE_NONE ? NULL
+				: json_object_new_string(lr_kstate_name(ev->prev_kstate)));
+	json_object_object_add(o, "state", ev->kstate == LR_KSTATE_NONE ? NULL
+				: json_object_new_string(lr_kstate_name(ev->kstate)));
+	json_object_object_add(o, "prev_priority", opt_int(ev->prev_priority));
+	json_object_object_add(o, "priority", opt_int(ev->priority));
+	json_object_object_add(o, "prev_role", json_object_new_string(lr_role_name(ev->prev_role)));
+	json_object_object_add(o, "role", json_object_new_string(lr_role_name(ev->role)));
 	a = json_object_new_array();
 	for (size_t j = 0; j < in->n_vips; j++) {
+		struct json_object *v = json_object_new_object();
+
 		lr_vip_str(&in->vips[j], buf, sizeof(buf));
-		json_object_array_add(a, json_object_new_string(buf));
+		json_object_object_add(v, "address", json_object_new_string(buf));
+		json_object_object_add(v, "interface", json_object_new_string(in->nic));
+		json_object_array_add(a, v);
 	}
 	json_object_object_add(o, "vips", a);
 	a = json_object_new_array();
@@ -100,12 +108,14 @@ char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev)
 		const struct lr_step *s = &ev->plan.steps[i];
 		char d[160], e[320];
 
-		json_object_array_add(a, change(cfg, s));
+		json_object_array_add(a, change(s));
 		if (s->err || s->skipped) {
 			snprintf(e, sizeof(e), "%s: %s", lr_step_describe(cfg, s, d, sizeof(d)), s->msg);
 			json_object_array_add(errs, json_object_new_string(e));
 		}
 	}
+	if (ev->err[0])
+		json_object_array_add(errs, json_object_new_string(ev->err));
 	json_object_object_add(o, "changes", a);
 	json_object_object_add(o, "result", json_object_new_string(lr_result_name(ev->result)));
 	json_object_object_add(o, "errors", errs);
@@ -114,16 +124,26 @@ char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev)
 	if (ev->applied_for) {
 		struct json_object *a2 = json_object_new_object();
 
-		json_object_object_add(a2, "seq", json_object_new_int64((int64_t)ev->applied_for));
+		json_object_object_add(a2, "arrival", json_object_new_int64((int64_t)ev->applied_for));
 		json_object_object_add(a2, "state", json_object_new_string(lr_kstate_name(ev->applied_kstate)));
 		json_object_object_add(a2, "role", json_object_new_string(lr_role_name(ev->applied_role)));
 		json_object_object_add(a2, "result", json_object_new_string(lr_result_name(lr_event_outcome(&ev->plan))));
 		json_object_object_add(o, "applied", a2);
 	}
-	json_object_object_add(o, "duration_us", json_object_new_int64((int64_t)ev->duration_us));
+	json_object_object_add(o, "switch_us", json_object_new_int64((int64_t)ev->duration_us));
 	json_object_object_add(o, "lock_wait_us", json_object_new_int64((int64_t)ev->lock_wait_us));
 	if (ev->dry_run)
 		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+	return o;
+}
+
+char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev)
+{
+	struct json_object *o = lr_event_data(cfg, ev);
+	char buf[64], *out;
+
+	lr_format_time(ev->time_us, buf, sizeof(buf));
+	json_object_object_add(o, "time", json_object_new_string(buf));
 	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return out;

@@ -13,6 +13,7 @@ enum lr_result {
 	LR_RESULT_FAILED,
 	LR_RESULT_NOOP,
 	LR_RESULT_SUPERSEDED,
+	LR_RESULT__COUNT,
 };
 
 struct lr_event {
@@ -35,11 +36,15 @@ struct lr_event {
 	bool converge_only;     /* superseded: only finish the recorded switch, if unfinished */
 	uint64_t lock_wait_us, duration_us;
 	bool dry_run;
+	char err[200]; /* why the switch could not run, when it could not */
 };
 
 const char *lr_result_name(enum lr_result r);
 /* Result from the executed plan: noop, ok, partial or failed. */
 enum lr_result lr_event_outcome(const struct lr_plan *plan);
-/* The event as compact JSON (malloc'd). */
+struct json_object;
+/* The event's "data" object of a report (webhook.md). */
+struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_event *ev);
+/* The same with the time, as compact JSON for the debug log (malloc'd). */
 char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev);
 void lr_event_clear(struct lr_event *ev);

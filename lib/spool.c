@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,15 +116,13 @@ static int write_meta(int qfd, const struct lr_spool_entry *e)
 }
 
 int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n, uint64_t seq,
-		    const char *id, const void *body, size_t len, uint64_t now_ms)
+		    const char *id, const void *body, size_t len)
 {
-	struct lr_spool_entry e = { .seq = seq, .first_ms = now_ms };
 	char name[128];
 	int tmpfd, r;
 
 	if (!name_ok(id) || len > LR_SPOOL_MAX_BODY)
 		return -EINVAL;
-	snprintf(e.id, sizeof(e.id), "%s", id);
 	entry_name(seq, id, "json", name, sizeof(name));
 	tmpfd = openat(sp->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (tmpfd < 0)
@@ -137,9 +136,9 @@ int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n,
 			r = qfd;
 			break;
 		}
-		/* meta first: an event file is what counts, and it never lacks its meta */
-		r = write_meta(qfd, &e);
-		if (r == 0 && linkat(tmpfd, name, qfd, name, 0) < 0 && errno != EEXIST)
+		/* no meta yet: an event without one has had no attempt, and was committed at
+		 * its file's mtime */
+		if (linkat(tmpfd, name, qfd, name, 0) < 0 && errno != EEXIST)
 			r = -errno;
 		if (r == 0 && fsync(qfd) < 0)
 			r = -errno;
@@ -235,6 +234,7 @@ int lr_spool_list(struct lr_spool *sp, const char *endpoint, bool dead, struct l
 		    !S_ISREG(st.st_mode))
 			continue;
 		e.bytes = (size_t)st.st_size;
+		e.first_ms = (uint64_t)st.st_mtim.tv_sec * 1000u + (uint64_t)st.st_mtim.tv_nsec / 1000000u;
 		read_meta(qfd, &e);
 		if (k == cap) {
 			struct lr_spool_entry *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
@@ -379,4 +379,87 @@ int lr_spool_replay(struct lr_spool *sp, const char *endpoint, uint64_t now_ms)
 	}
 	free(v);
 	return r < 0 ? r : moved;
+}
+
+/* flock with a bound: LOCK_NB retried every millisecond until wait_ms have passed
+ * (wait_ms < 0: wait as long as it takes). */
+static int lock_fd(int fd, int wait_ms)
+{
+	uint64_t end = lr_now_us() + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000u;
+
+	if (wait_ms < 0)
+		return flock(fd, LOCK_EX) < 0 ? -errno : 0;
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (lr_now_us() >= end)
+			return -EWOULDBLOCK;
+		usleep(1000);
+	}
+}
+
+int lr_spool_lock_commit(struct lr_spool *sp, int wait_ms)
+{
+	int fd = openat(sp->dirfd, "commit.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600), r;
+
+	if (fd < 0)
+		return -errno;
+	r = lock_fd(fd, wait_ms);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int lr_spool_lock_endpoint(struct lr_spool *sp, const char *endpoint, int wait_ms)
+{
+	int fd = open_sub(sp, "q", endpoint, true), r;
+
+	if (fd < 0)
+		return fd;
+	r = lock_fd(fd, wait_ms);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int lr_spool_next_seq(struct lr_spool *sp, unsigned n, uint64_t *first)
+{
+	char buf[32], *text = NULL, *end;
+	uint64_t last = 0;
+	int fd = openat(sp->dirfd, "seq", O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
+
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	if (fd >= 0) {
+		r = lr_read_fd(fd, 64, &text, NULL);
+		close(fd);
+		if (r < 0)
+			return r;
+		errno = 0;
+		last = strtoull(text, &end, 10);
+		if (errno || end == text || (*end && *end != '\n')) {
+			free(text);
+			return -EBADMSG;
+		}
+		free(text);
+	}
+	/* persisted before any event with these numbers is written: a crash leaves a gap,
+	 * never a number used twice */
+	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", last + n);
+	r = lr_write_atomic(sp->dirfd, "seq", buf, strlen(buf));
+	if (r < 0)
+		return r;
+	*first = last + 1;
+	return 0;
+}
+
+const char *lr_spool_dir(const struct lr_spool *sp)
+{
+	return sp->dir;
 }

@@ -29,9 +29,10 @@ struct lr_spool_entry {
 int lr_spool_open(const char *dir, struct lr_spool **out);
 void lr_spool_close(struct lr_spool *sp);
 /* Writes body for each endpoint and commits it: write to tmp/, fsync, link into each
- * q/ENDPOINT/, fsync the directories, then drop the tmp name. */
+ * q/ENDPOINT/, fsync the directories, then drop the tmp name. The event has no meta file
+ * until its first attempt; its commit time is the file's mtime. */
 int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n, uint64_t seq,
-		    const char *id, const void *body, size_t len, uint64_t now_ms);
+		    const char *id, const void *body, size_t len);
 /* Entries of q/ENDPOINT (dead: of dead/ENDPOINT), sorted by seq; caller frees *out. */
 int lr_spool_list(struct lr_spool *sp, const char *endpoint, bool dead, struct lr_spool_entry **out,
 		  size_t *n);
@@ -46,5 +47,15 @@ int lr_spool_bury(struct lr_spool *sp, const char *endpoint, struct lr_spool_ent
 /* Moves the oldest pending events to dead/ until at most max_events and max_bytes remain;
  * returns how many were moved. */
 int lr_spool_trim(struct lr_spool *sp, const char *endpoint, size_t max_events, size_t max_bytes);
+/* The commit lock (commit.lock): commits, and the sequence numbers they take, happen in the
+ * order of the switches. wait_ms < 0: no bound. Returns the locked descriptor (close it to
+ * unlock) or -EWOULDBLOCK after wait_ms. */
+int lr_spool_lock_commit(struct lr_spool *sp, int wait_ms);
+/* The delivery lock of an endpoint (its queue directory), so that one process delivers it. */
+int lr_spool_lock_endpoint(struct lr_spool *sp, const char *endpoint, int wait_ms);
+/* Takes n report sequence numbers (file "seq", persisted first); *first is the first. Call
+ * with the commit lock held. */
+int lr_spool_next_seq(struct lr_spool *sp, unsigned n, uint64_t *first);
+const char *lr_spool_dir(const struct lr_spool *sp);
 /* Moves every dead event of endpoint back to the queue (attempts reset); returns how many. */
 int lr_spool_replay(struct lr_spool *sp, const char *endpoint, uint64_t now_ms);

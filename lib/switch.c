@@ -621,6 +621,8 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
 	}
 	if (r == 0 && !req->dry_run)
 		r = sweep(&x);
+	if (!req->dry_run && req->before_unlock)
+		req->before_unlock(req->arg);
 out:
 	if (x.sd && !req->dry_run)
 		lr_statedir_unlock(x.sd);

@@ -18,6 +18,10 @@ struct lr_request {
 	int priority;          /* -1: none */
 	bool dry_run;
 	unsigned lock_timeout_s;
+	/* called with the state lock still held, once the switch is over (reports take their
+	 * order from it); may be NULL */
+	void (*before_unlock)(void *arg);
+	void *arg;
 };
 
 /* Where a switch that could not start failed (maps to an exit code). */

@@ -234,3 +234,37 @@ bool lr_printable(const char *s, size_t max)
 			return false;
 	return n > 0;
 }
+
+int lr_read_secret(const char *path, size_t max, char **out, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK), r;
+
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, r == -ELOOP ? "is a symbolic link (refused)" : strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_mode & 0077) {
+		snprintf(err, errlen, "%s: readable or writable by others than its owner (mode %04o): "
+			 "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %u: it must belong to root (or to the user "
+			 "lvsrole runs as)", path, (unsigned)st.st_uid);
+		close(fd);
+		return -EPERM;
+	}
+	r = lr_read_fd(fd, max, out, NULL);
+	close(fd);
+	if (r < 0)
+		snprintf(err, errlen, "%s: %s", path, r == -EFBIG ? "too large" : strerror(-r));
+	return r;
+}

@@ -44,3 +44,7 @@ void lr_format_time(uint64_t wall_us, char *buf, size_t len);
 
 /* True when s is 1..max bytes of printable ASCII (0x20-0x7e). */
 bool lr_printable(const char *s, size_t max);
+
+/* Reads a secret (at most max bytes) from a regular file that only its owner, root or the
+ * effective user, can read or write; symbolic links are refused. err says what is wrong. */
+int lr_read_secret(const char *path, size_t max, char **out, char *err, size_t errlen);

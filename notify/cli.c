@@ -16,6 +16,9 @@ const char lr_cli_usage[] =
 	"  lvsrole-notify [OPTIONS] apply director|real-server|none [NAME]\n"
 	"  lvsrole-notify [OPTIONS] status [--json]\n"
 	"  lvsrole-notify [OPTIONS] check\n"
+	"  lvsrole-notify [OPTIONS] webhook test [ENDPOINT]\n"
+	"  lvsrole-notify [OPTIONS] spool [--json]\n"
+	"  lvsrole-notify [OPTIONS] replay|flush [ENDPOINT]\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  configuration (default " LR_DEFAULT_CONFIG ")\n"
@@ -27,7 +30,8 @@ const char lr_cli_usage[] =
 	"\n"
 	"STATE is MASTER, BACKUP, FAULT, STOP or DELETED; PRIORITY is 0..255.\n"
 	"Exit codes: 0 ok, 1 switch failed or partial, 2 usage, 3 config, 4 unknown name,\n"
-	"5 state directory, 6 not permitted, 7 status found drift.\n";
+	"5 state directory, 6 not permitted, 7 status found drift, 8 report not delivered\n"
+	"(webhook test, flush) or spool unusable.\n";
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, 'c' }, { "dry-run", no_argument, NULL, 'n' },
@@ -159,6 +163,26 @@ int lr_cli_parse(int argc, char **argv, struct lr_cli *out, char *err, size_t er
 		out->cmd = words[0][0] == 's' ? LR_CMD_STATUS : LR_CMD_CHECK;
 		if (n != 1)
 			return usage_err(err, errlen, "%s takes no further words", words[0]);
+		return 0;
+	}
+	if (!strcmp(words[0], "webhook")) {
+		if (n < 2 || strcmp(words[1], "test") || n > 3)
+			return usage_err(err, errlen, "%s", "webhook needs \"test [ENDPOINT]\"");
+		out->cmd = LR_CMD_WEBHOOK_TEST;
+		out->endpoint = n == 3 ? words[2] : NULL;
+		return 0;
+	}
+	if (!strcmp(words[0], "spool")) {
+		out->cmd = LR_CMD_SPOOL;
+		if (n != 1)
+			return usage_err(err, errlen, "%s", "spool takes no further words");
+		return 0;
+	}
+	if (!strcmp(words[0], "replay") || !strcmp(words[0], "flush")) {
+		out->cmd = words[0][0] == 'r' ? LR_CMD_REPLAY : LR_CMD_FLUSH;
+		if (n > 2)
+			return usage_err(err, errlen, "%s takes at most one ENDPOINT", words[0]);
+		out->endpoint = n == 2 ? words[1] : NULL;
 		return 0;
 	}
 	return usage_err(err, errlen, "unknown command \"%s\" (see --help)", words[0]);

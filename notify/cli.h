@@ -18,9 +18,13 @@ enum lr_exit {
 	LR_EXIT_STATE = 5,      /* state directory or lock unusable */
 	LR_EXIT_PRIVILEGE = 6,  /* not permitted: needs root or CAP_NET_ADMIN (+CAP_NET_RAW) */
 	LR_EXIT_DRIFT = 7,      /* status: the host differs from the recorded roles */
+	LR_EXIT_REPORT = 8,     /* webhook test, flush: not delivered; spool, replay: spool unusable */
 };
 
-enum lr_cmd { LR_CMD_EVENT, LR_CMD_APPLY, LR_CMD_STATUS, LR_CMD_CHECK, LR_CMD_HELP, LR_CMD_VERSION };
+enum lr_cmd {
+	LR_CMD_EVENT, LR_CMD_APPLY, LR_CMD_STATUS, LR_CMD_CHECK, LR_CMD_HELP, LR_CMD_VERSION,
+	LR_CMD_WEBHOOK_TEST, LR_CMD_SPOOL, LR_CMD_REPLAY, LR_CMD_FLUSH,
+};
 
 struct lr_cli {
 	enum lr_cmd cmd;
@@ -30,6 +34,7 @@ struct lr_cli {
 	int verbose;
 	enum lr_scope scope;
 	const char *name; /* NULL: every instance (apply) */
+	const char *endpoint; /* webhook test, replay, flush: NULL for every endpoint */
 	enum lr_kstate kstate;
 	enum lr_role role;
 	int priority;

@@ -10,14 +10,26 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "deliver.h"
 #include "log.h"
 #include "status.h"
 #include "switch.h"
+#include "webhook.h"
 
 static int cmd_check(const struct lr_config *cfg)
 {
-	char *dump = lr_config_dump(cfg);
+	char *dump, err[400];
+	int code = LR_EXIT_OK;
 
+	/* the files a delivery reads: a report must not be the first to find them wrong */
+	for (size_t i = 0; i < cfg->n_endpoints; i++)
+		if (lr_deliver_check_creds(cfg, &cfg->endpoints[i], err, sizeof(err)) < 0) {
+			log_err("%s: webhooks.endpoints.%s: %s", cfg->path, cfg->endpoints[i].name, err);
+			code = LR_EXIT_CONFIG;
+		}
+	if (code != LR_EXIT_OK)
+		return code;
+	dump = lr_config_dump(cfg);
 	if (!dump)
 		return LR_EXIT_FAILED;
 	printf("%s\n", dump);
@@ -98,6 +110,9 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 		.dry_run = cli->dry_run,
 	};
 	struct lr_switch sw;
+	struct lr_report rp = { .commit_fd = -1 };
+	struct lr_report_arg ra = { cfg, &rp };
+	bool report = cfg->n_endpoints > 0 && !cli->dry_run;
 	size_t idx;
 	int r, code = LR_EXIT_FAILED;
 
@@ -115,9 +130,19 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 			return LR_EXIT_UNKNOWN;
 		}
 	}
+	if (report) {
+		req.before_unlock = lr_notify_report_begin;
+		req.arg = &ra;
+	}
 	r = lr_switch_run(cfg, &req, &sw);
 	if (r < 0) {
 		log_err("%s", sw.err);
+		/* what could not run is reported as failed, with the reason */
+		for (size_t i = 0; i < sw.n_events; i++)
+			if (sw.events[i].plan.n == 0 && sw.events[i].result != LR_RESULT_SUPERSEDED) {
+				sw.events[i].result = LR_RESULT_FAILED;
+				snprintf(sw.events[i].err, sizeof(sw.events[i].err), "%.190s", sw.err);
+			}
 		code = sw.fail == LR_FAIL_STATE ? LR_EXIT_STATE
 		       : (r == -EPERM || r == -EACCES) ? LR_EXIT_PRIVILEGE : LR_EXIT_FAILED;
 	}
@@ -132,6 +157,10 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 		if (!cli->dry_run && lr_switch_spawn_announcer(cfg, &sw) < 0)
 			log_warn("cannot start the repeated announcements: %s", strerror(errno));
 	}
+	/* reports only now: the switch never waits for a disk or a network */
+	if (report)
+		lr_notify_report(cfg, &rp, &sw);
+	lr_report_end(&rp);
 	lr_switch_clear(&sw);
 	return code;
 }
@@ -159,7 +188,7 @@ int main(int argc, char **argv)
 	}
 	/* keepalived runs hooks with stdout and stderr on /dev/null: syslog is the log */
 	lr_log_open("lvsrole-notify", cli.verbose > 0 || isatty(STDERR_FILENO) ||
-		    cli.cmd == LR_CMD_CHECK || cli.cmd == LR_CMD_STATUS, cli.verbose > 1);
+		    (cli.cmd != LR_CMD_EVENT && cli.cmd != LR_CMD_APPLY), cli.verbose > 1);
 	if (lr_config_load(cli.config, &cfg, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		lr_log_close();
@@ -168,6 +197,10 @@ int main(int argc, char **argv)
 	switch (cli.cmd) {
 	case LR_CMD_CHECK: code = cmd_check(cfg); break;
 	case LR_CMD_STATUS: code = lr_status(cfg, cli.json); break;
+	case LR_CMD_WEBHOOK_TEST: code = lr_cmd_webhook_test(cfg, &cli); break;
+	case LR_CMD_SPOOL: code = lr_cmd_spool(cfg, &cli); break;
+	case LR_CMD_REPLAY: code = lr_cmd_replay(cfg, &cli); break;
+	case LR_CMD_FLUSH: code = lr_cmd_flush(cfg, &cli); break;
 	default: code = cmd_switch(cfg, &cli); break;
 	}
 	lr_config_free(cfg);

@@ -1,0 +1,39 @@
+/* The parsing machinery of lvsrole.conf, shared by the files that parse its sections. */
+#pragma once
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "conf.h"
+
+struct ctx {
+	const char *name;
+	const char *text;
+	size_t len;
+	char *err;
+	size_t errlen;
+};
+
+/* A key, the parser of its value and an argument for it. */
+struct field {
+	const char *key;
+	int (*parse)(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg);
+	size_t arg;
+};
+
+/* Formats the one error message "FILE:LINE: path: what: "value""; returns -EINVAL. */
+int cf_fail(struct ctx *c, const char *path, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+const char *cf_json_text(struct json_object *v);
+int cf_want_type(struct ctx *c, struct json_object *v, const char *path, enum json_type t);
+/* Parses the object v with the table: unknown keys are errors that list the known ones. */
+int cf_parse_fields(struct ctx *c, struct json_object *v, const char *path, void *obj,
+		    const struct field *fields, size_t n);
+int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo, int hi, int *out);
+/* A normalised absolute path of printable characters (at most max bytes), strdup'd into *out. */
+int cf_parse_path(struct ctx *c, struct json_object *v, const char *path, size_t max, char **out);
+
+/* The "webhooks" section (conf-webhook.c). */
+int cf_parse_webhooks(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg);
+int cf_check_webhooks(struct ctx *c, struct lr_config *cfg);
+void cf_free_webhooks(struct lr_config *cfg);
+struct json_object *cf_dump_webhooks(const struct lr_config *cfg);

@@ -1,0 +1,604 @@
+/* Delivery: spool -> signed HTTP POST -> outcome per webhook.md -> spool. */
+#include "config.h"
+#include "deliver.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "policy.h"
+#include "sign.h"
+#include "util.h"
+
+#define MAX_RESPONSE (64 * 1024) /* read at most this much of a response, then hang up */
+#define MAX_SECRET_FILE 512
+#define MAX_TOKEN_FILE 4096
+
+enum ep_state { EP_IDLE, EP_WAITLOCK, EP_BUSY, EP_DONE };
+
+struct ep {
+	const struct lr_config *cfg;
+	const struct lr_endpoint *ep;
+	struct lr_spool *sp;
+	CURL *h;
+	struct curl_slist *hdrs;
+	int lockfd;
+	enum ep_state st;
+	bool creds_loaded;
+	int creds_err;
+	char creds_msg[320];
+	struct lr_sign_key keys[2];
+	size_t n_keys;
+	char *auth; /* "Authorization: Bearer ..." */
+	/* the request in flight */
+	struct lr_spool_entry cur;
+	char *body;
+	size_t len;
+	uint64_t t0;
+	bool cut; /* its timeout was shortened to the deadline */
+	char errbuf[CURL_ERROR_SIZE];
+	char retry_after[64];
+	char resp[160];
+	size_t resp_len, resp_total;
+};
+
+struct lr_deliverer {
+	const struct lr_config *cfg;
+	struct lr_spool *sp;
+	CURLM *multi;
+	struct ep *eps;
+	size_t n;
+};
+
+static void clear_creds(struct ep *e)
+{
+	explicit_bzero(e->keys, sizeof(e->keys));
+	e->n_keys = 0;
+	if (e->auth) {
+		explicit_bzero(e->auth, strlen(e->auth));
+		free(e->auth);
+		e->auth = NULL;
+	}
+}
+
+static int read_key(const char *path, struct lr_sign_key *k, char *err, size_t len)
+{
+	char *text, why[160];
+	int r = lr_read_secret(path, MAX_SECRET_FILE, &text, err, len);
+
+	if (r < 0)
+		return r;
+	r = lr_sign_key_parse(text, k, why, sizeof(why));
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (r < 0)
+		snprintf(err, len, "%s: %s", path, why);
+	return r;
+}
+
+/* Secrets and token, read when first needed: a broken file fails the reports, not the switch. */
+static int load_creds(struct ep *e)
+{
+	const struct lr_endpoint *ep = e->ep;
+	int r;
+
+	if (e->creds_loaded)
+		return e->creds_err;
+	e->creds_loaded = true;
+	r = read_key(ep->secret_file, &e->keys[0], e->creds_msg, sizeof(e->creds_msg));
+	if (r == 0 && ep->previous_secret_file &&
+	    (r = read_key(ep->previous_secret_file, &e->keys[1], e->creds_msg, sizeof(e->creds_msg))) == 0)
+		e->n_keys = 2;
+	else if (r == 0)
+		e->n_keys = 1;
+	if (r == 0 && ep->bearer_token_file) {
+		char *tok, *b, *end;
+
+		r = lr_read_secret(ep->bearer_token_file, MAX_TOKEN_FILE, &tok, e->creds_msg, sizeof(e->creds_msg));
+		if (r == 0) {
+			for (b = tok; *b == ' ' || *b == '\t' || *b == '\n' || *b == '\r'; b++)
+				;
+			end = b + strlen(b);
+			while (end > b && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+				*--end = '\0';
+			if (!lr_printable(b, MAX_TOKEN_FILE) || strchr(b, ' ')) {
+				snprintf(e->creds_msg, sizeof(e->creds_msg), "%s: not a bearer token (one line of printable characters, no spaces)",
+					 ep->bearer_token_file);
+				r = -EINVAL;
+			} else if (asprintf(&e->auth, "Authorization: Bearer %s", b) < 0) {
+				e->auth = NULL;
+				r = -ENOMEM;
+			}
+			explicit_bzero(tok, strlen(tok));
+			free(tok);
+		}
+	}
+	if (r < 0)
+		clear_creds(e);
+	e->creds_err = r;
+	return r;
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct ep *e = arg;
+	size_t len = size * n;
+
+	if (len >= 5 && !strncmp(buf, "HTTP/", 5))
+		e->retry_after[0] = '\0'; /* a new response (after a 1xx) */
+	else if (len > 12 && !strncasecmp(buf, "retry-after:", 12)) {
+		size_t k = 0;
+
+		for (size_t i = 12; i < len && k + 1 < sizeof(e->retry_after); i++)
+			if (buf[i] >= 0x20 && buf[i] < 0x7f)
+				e->retry_after[k++] = buf[i];
+		e->retry_after[k] = '\0';
+	}
+	return len;
+}
+
+/* The response body is only read for the log: its start, printable, and at most MAX_RESPONSE. */
+static size_t on_body(char *buf, size_t size, size_t n, void *arg)
+{
+	struct ep *e = arg;
+	size_t len = size * n;
+
+	for (size_t i = 0; i < len && e->resp_len + 1 < sizeof(e->resp); i++)
+		e->resp[e->resp_len++] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? buf[i] : ' ';
+	e->resp[e->resp_len] = '\0';
+	e->resp_total += len;
+	return e->resp_total > MAX_RESPONSE ? 0 : len;
+}
+
+static int header(struct curl_slist **l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int header(struct curl_slist **l, const char *fmt, ...)
+{
+	char buf[2048];
+	struct curl_slist *n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = curl_slist_append(*l, buf);
+	if (!n)
+		return -ENOMEM;
+	*l = n;
+	return 0;
+}
+
+/* Everything about one request: signed now, sent to the endpoint with its TLS, proxy and
+ * timeouts, never following a redirect. */
+static int setup(struct ep *e, const char *id, const char *body, size_t len, unsigned timeout_ms)
+{
+	const struct lr_endpoint *ep = e->ep;
+	char sig[2 * (LR_SIGN_ENTRY_LEN + 1) + 1];
+	int64_t ts = (int64_t)time(NULL);
+	const char *protos = ep->allow_http ? "http,https" : "https";
+	CURL *h = e->h;
+	int r;
+
+	curl_slist_free_all(e->hdrs);
+	e->hdrs = NULL;
+	r = lr_sign(e->keys, e->n_keys, id, ts, body, len, sig, sizeof(sig));
+	if (r < 0)
+		return r;
+	if (header(&e->hdrs, "Content-Type: %s", ep->format == LR_WH_CLOUDEVENTS ?
+		   "application/cloudevents+json" : "application/json") ||
+	    header(&e->hdrs, "webhook-id: %s", id) || header(&e->hdrs, "webhook-timestamp: %" PRId64, ts) ||
+	    header(&e->hdrs, "webhook-signature: %s", sig) || header(&e->hdrs, "Expect:") ||
+	    (e->auth && header(&e->hdrs, "%s", e->auth)))
+		return -ENOMEM;
+	for (size_t i = 0; i < ep->n_headers; i++)
+		if (header(&e->hdrs, "%s", ep->headers[i]))
+			return -ENOMEM;
+	e->errbuf[0] = e->retry_after[0] = e->resp[0] = '\0';
+	e->resp_len = e->resp_total = 0;
+	curl_easy_reset(h); /* keeps the connection for keep-alive */
+	if (curl_easy_setopt(h, CURLOPT_URL, ep->url) ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protos) ||
+	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protos) ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
+	    curl_easy_setopt(h, CURLOPT_POST, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->hdrs) ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, "lvsrole/" PACKAGE_VERSION) ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(ep->connect_timeout_ms < timeout_ms ?
+								 ep->connect_timeout_ms : timeout_ms)) ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms) ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, e->errbuf) ||
+	    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) ||
+	    curl_easy_setopt(h, CURLOPT_HEADERDATA, e) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, e) ||
+	    curl_easy_setopt(h, CURLOPT_PRIVATE, e) ||
+	    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) ||
+	    (ep->ca_file && curl_easy_setopt(h, CURLOPT_CAINFO, ep->ca_file)) ||
+	    (ep->client_cert && curl_easy_setopt(h, CURLOPT_SSLCERT, ep->client_cert)) ||
+	    (ep->client_key && curl_easy_setopt(h, CURLOPT_SSLKEY, ep->client_key)) ||
+	    /* libcurl reads http_proxy & co. from the environment unless told otherwise */
+	    (!ep->use_env_proxy && curl_easy_setopt(h, CURLOPT_PROXY, ep->proxy ? ep->proxy : "")))
+		return -EINVAL;
+	e->t0 = lr_now_us();
+	return 0;
+}
+
+/* What went wrong, for the log and the meta file. */
+static void describe(struct ep *e, CURLcode rc, long status, char *buf, size_t len)
+{
+	if (status > 0)
+		snprintf(buf, len, "HTTP %ld%s%s", status, e->resp_len ? ": " : "", e->resp);
+	else
+		snprintf(buf, len, "%s%s", e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc),
+			 e->cut && rc == CURLE_OPERATION_TIMEDOUT ? " (cut at the delivery deadline)" : "");
+}
+
+/* An HTTP status counts when the exchange completed, or when we hung up on a long body. */
+static long final_status(struct ep *e, CURLcode rc)
+{
+	long status = 0;
+
+	curl_easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, &status);
+	return rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && status > 0) ? status : 0;
+}
+
+static void fmt_wall_ms(uint64_t ms, char *buf, size_t len)
+{
+	lr_format_time(ms * 1000u, buf, len);
+}
+
+static void finish(struct ep *e)
+{
+	e->st = EP_DONE;
+	if (e->lockfd >= 0)
+		close(e->lockfd);
+	e->lockfd = -1;
+}
+
+/* A failed attempt on the head event: retry later with backoff (honouring Retry-After),
+ * or give up at once when the policy says so. */
+static void failed(struct ep *e, enum lr_outcome o, const char *why)
+{
+	const struct lr_config *cfg = e->cfg;
+	uint64_t now = lr_wall_us() / 1000u, delay;
+	int64_t ra = -1;
+	uint32_t rnd = 0;
+	char when[64];
+	int r;
+
+	e->cur.attempts++;
+	snprintf(e->cur.last_error, sizeof(e->cur.last_error), "%s", why);
+	if (o == LR_OUTCOME_DEAD) {
+		r = lr_spool_bury(e->sp, e->ep->name, &e->cur, why);
+		log_err("webhooks: %s: report #%" PRIu64 " %s refused (%s): moved to dead letters, not retried%s",
+			e->ep->name, e->cur.seq, e->cur.id, why, r < 0 ? " (but the move failed)" : "");
+		e->st = EP_IDLE; /* the next one may go */
+		return;
+	}
+	if (e->retry_after[0] && lr_policy_retry_after(e->retry_after, time(NULL), &ra) < 0)
+		ra = -1;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
+		rnd = (uint32_t)lr_now_us();
+	delay = lr_policy_backoff_ms(e->cur.attempts, cfg->retry_base_ms, cfg->retry_max_ms, rnd, ra);
+	e->cur.next_ms = now + delay;
+	r = lr_spool_update(e->sp, e->ep->name, &e->cur);
+	fmt_wall_ms(e->cur.next_ms, when, sizeof(when));
+	log_warn("webhooks: %s: report #%" PRIu64 " %s not delivered (attempt %u): %s; next attempt at %s (in %" PRIu64 " ms%s)%s",
+		 e->ep->name, e->cur.seq, e->cur.id, e->cur.attempts, why, when, delay,
+		 ra >= 0 ? ", Retry-After" : "", r < 0 ? "; the attempt could not be recorded" : "");
+	finish(e); /* head of line: nothing after it goes first */
+}
+
+static void complete(struct lr_deliverer *d, struct ep *e, CURLcode rc, struct lr_deliver_stats *st)
+{
+	long status = final_status(e, rc);
+	enum lr_outcome o = lr_policy_classify(status);
+	uint64_t us = lr_now_us() - e->t0;
+	char why[300];
+
+	(void)d;
+	free(e->body);
+	e->body = NULL;
+	if (o == LR_OUTCOME_DELIVERED) {
+		int r = lr_spool_done(e->sp, e->ep->name, &e->cur);
+
+		log_info("webhooks: %s: report #%" PRIu64 " %s delivered (HTTP %ld) in %" PRIu64 " ms%s",
+			 e->ep->name, e->cur.seq, e->cur.id, status, us / 1000u,
+			 r < 0 ? "; removing it from the spool failed: it may be sent again" : "");
+		st->delivered++;
+		e->st = EP_IDLE;
+		return;
+	}
+	describe(e, rc, status, why, sizeof(why));
+	if (o == LR_OUTCOME_DEAD)
+		st->dead++;
+	else
+		st->retried++;
+	failed(e, o, why);
+}
+
+/* Takes the head of the queue and starts it, or finishes the endpoint for this run. */
+static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_us, unsigned flags,
+		       struct lr_deliver_stats *st)
+{
+	struct lr_spool_entry *v = NULL;
+	uint64_t now_ms;
+	size_t n = 0;
+	unsigned timeout;
+	int r;
+
+	if (e->lockfd < 0) {
+		e->lockfd = lr_spool_lock_endpoint(e->sp, e->ep->name, 0);
+		if (e->lockfd == -EWOULDBLOCK) { /* another process delivers it: wait for it */
+			e->st = EP_WAITLOCK;
+			return;
+		}
+		if (e->lockfd < 0) {
+			log_err_errno(e->lockfd, "webhooks: %s: cannot lock its queue in %s", e->ep->name,
+				      lr_spool_dir(e->sp));
+			finish(e);
+			return;
+		}
+		r = lr_spool_trim(e->sp, e->ep->name, e->ep->max_events, e->ep->max_bytes);
+		if (r > 0)
+			log_err("webhooks: %s: spool full: %d oldest report(s) moved to dead letters", e->ep->name, r);
+	}
+	e->st = EP_IDLE;
+	for (;;) {
+		r = lr_spool_list(e->sp, e->ep->name, false, &v, &n);
+		if (r < 0) {
+			log_err_errno(r, "webhooks: %s: cannot list its queue", e->ep->name);
+			finish(e);
+			return;
+		}
+		if (n == 0) {
+			free(v);
+			finish(e);
+			return;
+		}
+		e->cur = v[0];
+		free(v);
+		now_ms = lr_wall_us() / 1000u;
+		if (now_ms >= e->cur.first_ms + e->ep->max_age_s * 1000u) {
+			char why[320];
+
+			snprintf(why, sizeof(why), "expired: not delivered within max_age_s (%" PRIu64 " s) after %u attempt(s); last error: %s",
+				 e->ep->max_age_s, e->cur.attempts, e->cur.last_error[0] ? e->cur.last_error : "none");
+			r = lr_spool_bury(e->sp, e->ep->name, &e->cur, why);
+			log_err("webhooks: %s: report #%" PRIu64 " %s %s", e->ep->name, e->cur.seq, e->cur.id, why);
+			st->dead++;
+			if (r < 0) {
+				finish(e);
+				return;
+			}
+			continue;
+		}
+		break;
+	}
+	if (!(flags & LR_DELIVER_NOW) && e->cur.next_ms > now_ms) {
+		finish(e); /* not due yet */
+		return;
+	}
+	timeout = e->ep->timeout_ms;
+	e->cut = false;
+	if (deadline_us) {
+		uint64_t now = lr_now_us(), left = deadline_us > now ? (deadline_us - now) / 1000u : 0;
+
+		if (left == 0) {
+			finish(e);
+			return;
+		}
+		if (left < timeout) {
+			timeout = (unsigned)left;
+			e->cut = true;
+		}
+	}
+	if (load_creds(e) < 0) {
+		log_err("webhooks: %s: cannot sign: %s", e->ep->name, e->creds_msg);
+		st->retried++;
+		e->retry_after[0] = '\0';
+		failed(e, LR_OUTCOME_RETRY, e->creds_msg);
+		return;
+	}
+	r = lr_spool_read(e->sp, e->ep->name, &e->cur, &e->body, &e->len);
+	if (r == -ENOENT) { /* trimmed or delivered meanwhile: look again */
+		e->st = EP_IDLE;
+		return;
+	}
+	if (r < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "cannot read the spooled report: %s", strerror(-r));
+		st->dead++;
+		failed(e, LR_OUTCOME_DEAD, why);
+		return;
+	}
+	r = setup(e, e->cur.id, e->body, e->len, timeout);
+	if (r == 0 && curl_multi_add_handle(d->multi, e->h) != CURLM_OK)
+		r = -EIO;
+	if (r < 0) {
+		log_err_errno(r, "webhooks: %s: cannot set up the request", e->ep->name);
+		free(e->body);
+		e->body = NULL;
+		finish(e);
+		return;
+	}
+	e->st = EP_BUSY;
+}
+
+int lr_deliverer_new(const struct lr_config *cfg, struct lr_spool *sp, struct lr_deliverer **out)
+{
+	struct lr_deliverer *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->cfg = cfg;
+	d->sp = sp;
+	d->multi = curl_multi_init();
+	d->eps = calloc(cfg->n_endpoints ? cfg->n_endpoints : 1, sizeof(*d->eps));
+	if (!d->multi || !d->eps) {
+		lr_deliverer_free(d);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		struct ep *e = &d->eps[d->n++];
+
+		e->cfg = cfg;
+		e->ep = &cfg->endpoints[i];
+		e->sp = sp;
+		e->lockfd = -1;
+		e->h = curl_easy_init();
+		if (!e->h) {
+			lr_deliverer_free(d);
+			return -ENOMEM;
+		}
+	}
+	*out = d;
+	return 0;
+}
+
+void lr_deliverer_free(struct lr_deliverer *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		struct ep *e = &d->eps[i];
+
+		if (e->st == EP_BUSY)
+			curl_multi_remove_handle(d->multi, e->h);
+		curl_easy_cleanup(e->h);
+		curl_slist_free_all(e->hdrs);
+		free(e->body);
+		clear_creds(e);
+		if (e->lockfd >= 0)
+			close(e->lockfd);
+	}
+	free(d->eps);
+	if (d->multi)
+		curl_multi_cleanup(d->multi);
+	free(d);
+}
+
+int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags,
+		   struct lr_deliver_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < d->n; i++)
+		d->eps[i].st = only && strcmp(only, d->eps[i].ep->name) ? EP_DONE : EP_IDLE;
+	for (;;) {
+		bool past = deadline_us && lr_now_us() >= deadline_us, busy = false, waiting = false,
+		     again = false;
+		struct CURLMsg *msg;
+		int running, left;
+
+		for (size_t i = 0; i < d->n; i++) {
+			struct ep *e = &d->eps[i];
+
+			if (e->st == EP_IDLE || e->st == EP_WAITLOCK) {
+				if (past)
+					finish(e);
+				else
+					start_next(d, e, deadline_us, flags, st);
+			}
+		}
+		curl_multi_perform(d->multi, &running);
+		while ((msg = curl_multi_info_read(d->multi, &left))) {
+			struct ep *e = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&e);
+			curl_multi_remove_handle(d->multi, msg->easy_handle);
+			if (e)
+				complete(d, e, msg->data.result, st);
+		}
+		for (size_t i = 0; i < d->n; i++) {
+			busy |= d->eps[i].st == EP_BUSY;
+			waiting |= d->eps[i].st == EP_WAITLOCK;
+			again |= d->eps[i].st == EP_IDLE;
+		}
+		if (again)
+			continue;
+		if (!busy && !waiting)
+			break;
+		{
+			int ms = waiting ? 10 : 1000;
+
+			if (deadline_us) {
+				uint64_t now = lr_now_us();
+				int rem = deadline_us > now ? (int)((deadline_us - now) / 1000u) + 1 : 1;
+
+				ms = rem < ms ? rem : ms;
+			}
+			curl_multi_poll(d->multi, NULL, 0, ms, NULL);
+		}
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		struct lr_spool_entry *v;
+		size_t n;
+
+		if (only && strcmp(only, d->eps[i].ep->name))
+			continue;
+		if (lr_spool_list(d->sp, d->eps[i].ep->name, false, &v, &n) == 0) {
+			st->left += (unsigned)n;
+			free(v);
+		}
+	}
+	return 0;
+}
+
+int lr_deliver_send(const struct lr_config *cfg, const struct lr_endpoint *ep, const char *id,
+		    const char *body, size_t len, struct lr_send_result *res)
+{
+	struct ep e = { .cfg = cfg, .ep = ep, .lockfd = -1 };
+	CURLcode rc;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	e.h = curl_easy_init();
+	if (!e.h)
+		return -ENOMEM;
+	r = load_creds(&e);
+	if (r < 0) {
+		snprintf(res->error, sizeof(res->error), "%s", e.creds_msg);
+		goto out;
+	}
+	r = setup(&e, id, body, len, ep->timeout_ms);
+	if (r < 0) {
+		snprintf(res->error, sizeof(res->error), "cannot set up the request: %s", strerror(-r));
+		goto out;
+	}
+	rc = curl_easy_perform(e.h);
+	res->elapsed_us = lr_now_us() - e.t0;
+	res->status = final_status(&e, rc);
+	if (lr_policy_classify(res->status) != LR_OUTCOME_DELIVERED)
+		describe(&e, rc, res->status, res->error, sizeof(res->error));
+out:
+	curl_slist_free_all(e.hdrs);
+	curl_easy_cleanup(e.h);
+	clear_creds(&e);
+	return r;
+}
+
+int lr_deliver_check_creds(const struct lr_config *cfg, const struct lr_endpoint *ep, char *err,
+			   size_t len)
+{
+	struct ep e = { .cfg = cfg, .ep = ep, .lockfd = -1 };
+	int r = load_creds(&e);
+
+	if (r < 0)
+		snprintf(err, len, "%s", e.creds_msg);
+	clear_creds(&e);
+	return r;
+}

@@ -1,0 +1,279 @@
+/* Report bodies (standard, CloudEvents, Slack) and their commit to the spool. */
+#include "config.h"
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "policy.h"
+#include "util.h"
+
+static char *serialise(struct json_object *o)
+{
+	char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	return s;
+}
+
+/* "0.412 ms" from microseconds, without floating point */
+static void fmt_ms(uint64_t us, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 ".%03" PRIu64 " ms", us / 1000u, us % 1000u);
+}
+
+static char *slack_text(const struct lr_config *cfg, const struct lr_event *ev)
+{
+	const struct lr_instance *in = &cfg->inst[ev->inst];
+	char text[1024], t[32];
+	size_t n = 0, errs = 0;
+
+#define ADD(...) n += (size_t)snprintf(text + n, n < sizeof(text) ? sizeof(text) - n : 0, __VA_ARGS__)
+	if (ev->result == LR_RESULT_SUPERSEDED && !ev->applied_for) {
+		ADD("%s: %s %s event superseded by a newer one (#%" PRIu64 "), nothing to do", ev->host,
+		    ev->name, lr_kstate_name(ev->kstate), ev->superseded_by);
+	} else {
+		enum lr_role role = ev->applied_for ? ev->applied_role : ev->role;
+
+		fmt_ms(ev->duration_us, t, sizeof(t));
+		ADD("%s: %s is %s (%s%s%s)", ev->host, ev->name, lr_role_name(role),
+		    lr_kstate_name(ev->applied_for ? ev->applied_kstate : ev->kstate),
+		    ev->prev_role != role ? ", was " : "",
+		    ev->prev_role != role ? lr_role_name(ev->prev_role) : "");
+		for (size_t j = 0; j < in->n_vips && j < 8; j++) {
+			char v[64];
+
+			lr_vip_str(&in->vips[j], v, sizeof(v));
+			ADD("%s%s", j ? ", " : " for ", v);
+		}
+		if (in->n_vips > 8)
+			ADD(" and %zu more", in->n_vips - 8);
+		ADD(": %s, %zu change(s) in %s", lr_result_name(lr_event_outcome(&ev->plan)),
+		    lr_plan_changes(&ev->plan), t);
+		for (size_t i = 0; i < ev->plan.n; i++) {
+			const struct lr_step *s = &ev->plan.steps[i];
+			char d[160];
+
+			if (!(s->err || s->skipped) || errs++ >= 3)
+				continue;
+			ADD("\n- %s: %s", lr_step_describe(cfg, s, d, sizeof(d)), s->msg);
+		}
+		if (ev->err[0])
+			ADD("\n- %s", ev->err);
+	}
+#undef ADD
+	return strdup(text);
+}
+
+static char *envelope(enum lr_wh_format f, const char *type, const char *id, uint64_t seq,
+		      uint64_t time_us, const char *host, const char *subject, struct json_object *data)
+{
+	struct json_object *o = json_object_new_object();
+	char ts[64], src[300], ctype[64];
+
+	lr_format_time(time_us, ts, sizeof(ts));
+	if (f == LR_WH_CLOUDEVENTS) {
+		snprintf(src, sizeof(src), "lvsrole/%s", host);
+		snprintf(ctype, sizeof(ctype), "io.lvsrole.%s", type);
+		json_object_object_add(o, "specversion", json_object_new_string("1.0"));
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "source", json_object_new_string(src));
+		json_object_object_add(o, "type", json_object_new_string(ctype));
+		json_object_object_add(o, "time", json_object_new_string(ts));
+		if (subject)
+			json_object_object_add(o, "subject", json_object_new_string(subject));
+		if (seq) {
+			char sq[24];
+
+			snprintf(sq, sizeof(sq), "%" PRIu64, seq);
+			json_object_object_add(o, "sequence", json_object_new_string(sq));
+		}
+		json_object_object_add(o, "datacontenttype", json_object_new_string("application/json"));
+	} else {
+		snprintf(ctype, sizeof(ctype), "lvsrole.%s", type);
+		json_object_object_add(o, "type", json_object_new_string(ctype));
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "timestamp", json_object_new_string(ts));
+		if (seq)
+			json_object_object_add(o, "seq", json_object_new_int64((int64_t)seq));
+	}
+	json_object_object_add(o, "data", data);
+	return serialise(o);
+}
+
+char *lr_report_body(const struct lr_config *cfg, const struct lr_event *ev, enum lr_wh_format f,
+		     const char *id, uint64_t seq)
+{
+	if (f == LR_WH_SLACK) {
+		struct json_object *o = json_object_new_object();
+		char *text = slack_text(cfg, ev);
+
+		if (!text) {
+			json_object_put(o);
+			return NULL;
+		}
+		json_object_object_add(o, "text", json_object_new_string(text));
+		free(text);
+		return serialise(o);
+	}
+	return envelope(f, "transition", id, seq, ev->time_us, ev->host, ev->name, lr_event_data(cfg, ev));
+}
+
+char *lr_report_ping_body(const char *host, const char *endpoint, enum lr_wh_format f,
+			  const char *id, uint64_t wall_us)
+{
+	struct json_object *d;
+	char text[400];
+
+	snprintf(text, sizeof(text), "%s: test report to endpoint %s (lvsrole-notify webhook test)",
+		 host, endpoint);
+	if (f == LR_WH_SLACK) {
+		d = json_object_new_object();
+		json_object_object_add(d, "text", json_object_new_string(text));
+		return serialise(d);
+	}
+	d = json_object_new_object();
+	json_object_object_add(d, "host", json_object_new_string(host));
+	json_object_object_add(d, "endpoint", json_object_new_string(endpoint));
+	json_object_object_add(d, "message", json_object_new_string(text));
+	return envelope(f, "test", id, 0, wall_us, host, NULL, d);
+}
+
+bool lr_report_wants(const struct lr_endpoint *ep, const struct lr_event *ev)
+{
+	bool name = ep->n_instances == 0;
+
+	for (size_t i = 0; i < ep->n_instances && !name; i++)
+		name = !strcmp(ep->instances[i], ev->name);
+	return name && (!ep->results || (ep->results & (1u << ev->result)));
+}
+
+void lr_report_begin(const struct lr_config *cfg, int wait_ms, struct lr_report *rp)
+{
+	int r;
+
+	rp->sp = NULL;
+	rp->commit_fd = -1;
+	r = lr_spool_open(cfg->spool_dir, &rp->sp);
+	if (r < 0) {
+		log_err_errno(r, "webhooks: cannot open the spool %s", cfg->spool_dir);
+		return;
+	}
+	rp->commit_fd = lr_spool_lock_commit(rp->sp, wait_ms);
+	if (rp->commit_fd == -EWOULDBLOCK)
+		log_warn("webhooks: %s: the commit lock is busy (slow disk?): this report may be numbered out of order",
+			 cfg->spool_dir);
+	else if (rp->commit_fd < 0)
+		log_err_errno(rp->commit_fd, "webhooks: %s: cannot take the commit lock", cfg->spool_dir);
+}
+
+static int commit_one(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *ev,
+		      uint64_t seq)
+{
+	char id[32];
+	int r = lr_policy_event_id(ev->time_us / 1000u, id, sizeof(id)), committed = 0;
+
+	if (r < 0) {
+		log_err_errno(r, "webhooks: cannot make an event id");
+		return r;
+	}
+	/* one body per format, serialised once, linked into each endpoint's queue */
+	for (int f = 0; f < LR_WH__COUNT; f++) {
+		const char *eps[LR_MAX_ENDPOINTS];
+		size_t n = 0;
+		char *body;
+
+		for (size_t i = 0; i < cfg->n_endpoints; i++)
+			if (cfg->endpoints[i].format == (enum lr_wh_format)f &&
+			    lr_report_wants(&cfg->endpoints[i], ev))
+				eps[n++] = cfg->endpoints[i].name;
+		if (n == 0)
+			continue;
+		body = lr_report_body(cfg, ev, (enum lr_wh_format)f, id, seq);
+		r = body ? lr_spool_commit(rp->sp, eps, n, seq, id, body, strlen(body)) : -ENOMEM;
+		free(body);
+		if (r < 0) {
+			log_err_errno(r, "webhooks: report #%" PRIu64 " %s (%s %s) NOT spooled for %s%s: it is lost",
+				      seq, id, ev->name, lr_result_name(ev->result), eps[0], n > 1 ? " and others" : "");
+			return r;
+		}
+		committed++;
+	}
+	log_debug("webhooks: report #%" PRIu64 " %s (%s) spooled", seq, id, ev->name);
+	return committed;
+}
+
+int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *evs,
+		     size_t n)
+{
+	unsigned want = 0;
+	uint64_t seq;
+	int r, done = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < cfg->n_endpoints && !evs[i].dry_run; k++)
+			if (lr_report_wants(&cfg->endpoints[k], &evs[i])) {
+				want++;
+				break;
+			}
+	if (want == 0)
+		return 0;
+	if (!rp->sp) {
+		log_err("webhooks: %u report(s) lost: the spool %s cannot be opened", want, cfg->spool_dir);
+		return -EIO;
+	}
+	if (rp->commit_fd < 0) /* numbered and committed out of order rather than lost */
+		rp->commit_fd = lr_spool_lock_commit(rp->sp, -1);
+	r = lr_spool_next_seq(rp->sp, want, &seq);
+	if (r < 0) {
+		log_err_errno(r, "webhooks: %u report(s) lost: %s/seq", want, cfg->spool_dir);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool any = false;
+
+		for (size_t k = 0; k < cfg->n_endpoints && !evs[i].dry_run; k++)
+			any |= lr_report_wants(&cfg->endpoints[k], &evs[i]);
+		if (!any)
+			continue;
+		r = commit_one(rp, cfg, &evs[i], seq++);
+		if (r < 0)
+			goto out;
+		done++;
+	}
+	/* the caps: the oldest go to dead/ (unless a deliverer holds the queue: it trims) */
+	for (size_t k = 0; k < cfg->n_endpoints; k++) {
+		const struct lr_endpoint *ep = &cfg->endpoints[k];
+		int fd = lr_spool_lock_endpoint(rp->sp, ep->name, 0), moved;
+
+		if (fd < 0)
+			continue;
+		moved = lr_spool_trim(rp->sp, ep->name, ep->max_events, ep->max_bytes);
+		if (moved > 0)
+			log_err("webhooks: %s: spool full (max_events %u, max_bytes %" PRIu64 "): %d oldest report(s) moved to dead letters",
+				ep->name, ep->max_events, ep->max_bytes, moved);
+		close(fd);
+	}
+	r = 0;
+out:
+	if (rp->commit_fd >= 0)
+		close(rp->commit_fd);
+	rp->commit_fd = -1;
+	return r < 0 ? r : done;
+}
+
+void lr_report_end(struct lr_report *rp)
+{
+	if (rp->commit_fd >= 0)
+		close(rp->commit_fd);
+	rp->commit_fd = -1;
+	lr_spool_close(rp->sp);
+	rp->sp = NULL;
+}

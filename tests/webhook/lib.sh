@@ -1,0 +1,81 @@
+# Helpers for the webhook tests: a recording receiver in a namespace, configurations with
+# endpoints, and queries on what the receiver got and what the spool holds.
+# shellcheck shell=bash
+RECEIVER=$LR_SRCDIR/tests/webhook/receiver.py
+
+# receiver NS NAME [ARGS...]: starts a receiver in NS recording into $TMP/NAME
+receiver() {
+	local ns=$1 n=$2 _; shift 2
+	mkdir -p "$TMP/$n"
+	rm -f "$TMP/$n/port"
+	ip netns exec "$ns" python3 "$RECEIVER" "$TMP/$n" "$@" 2>"$TMP/$n/stderr" &
+	BGPIDS+=("$!")
+	disown
+	for _ in $(seq 100); do [ -s "$TMP/$n/port" ] && return 0; sleep 0.05; done
+	echo "# receiver $n did not start: $(cat "$TMP/$n/stderr")"
+	return 1
+}
+port() { cat "$TMP/$1/port"; }
+mode() { echo "$2" >"$TMP/$1/mode"; }
+
+# rq NAME PYTHON-EXPRESSION: evaluated over R, the requests NAME received (r["B"]: the parsed body)
+rq() {
+	python3 - "$TMP/$1/received.jsonl" "$2" <<'EOP'
+import json, sys
+try:
+    R = [json.loads(l) for l in open(sys.argv[1])]
+except FileNotFoundError:
+    R = []
+for r in R:
+    try:
+        r["B"] = json.loads(r["body"])
+    except Exception:
+        r["B"] = None
+print(eval(sys.argv[2]))
+EOP
+}
+# wait_rx NAME N: until NAME has received N requests (10 s at most)
+wait_rx() {
+	local _
+	for _ in $(seq 200); do
+		[ "$(wc -l <"$TMP/$1/received.jsonl" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# quiet CONF: until no lvsrole-notify (or its delivery child) runs with CONF (20 s at most)
+quiet() {
+	local _
+	for _ in $(seq 400); do
+		pgrep -f -- "-c $1 " >/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+# spq NS CONF PYTHON-EXPRESSION: evaluated over S, the output of `spool --json`
+spq() {
+	ip netns exec "$1" "$NOTIFY" -c "$2" spool --json 2>/dev/null | python3 -c '
+import json, sys
+S = json.load(sys.stdin)
+print(eval(sys.argv[1]))' "$3"
+}
+# newkey FILE: a Standard Webhooks secret, mode 600
+newkey() {
+	(umask 077 && printf 'whsec_%s\n' "$(head -c 32 /dev/urandom | base64)" >"$1")
+}
+# whconf FILE STATEDIR SPOOLDIR ENDPOINTS [WEBHOOK-SETTINGS]: two instances and the endpoints
+whconf() {
+	cat >"$1" <<EOC
+{
+  "state_dir": "$2",
+  "announce": { "count": 1 },
+  "instances": {
+    "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] },
+    "VI_2": { "nic": "eth0", "vips": ["10.9.0.60/24"] }
+  },
+  "webhooks": { "spool_dir": "$3", ${5:-} "endpoints": { $4 } }
+}
+EOC
+}
+# ep NAME URL [MORE-JSON]: one endpoint signed with $KEY
+ep() { echo "\"$1\": { \"url\": \"$2\", \"allow_http\": true, \"secret_file\": \"$KEY\"${3:+, $3} }"; }
