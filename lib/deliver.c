@@ -122,6 +122,15 @@ static int load_creds(struct ep *e)
 			free(tok);
 		}
 	}
+	if (r == 0 && ep->client_key) { /* curl reads it; the same rule as for the secrets */
+		char *key;
+
+		r = lr_read_secret(ep->client_key, 64 * 1024, &key, e->creds_msg, sizeof(e->creds_msg));
+		if (r == 0) {
+			explicit_bzero(key, strlen(key));
+			free(key);
+		}
+	}
 	if (r < 0)
 		clear_creds(e);
 	e->creds_err = r;

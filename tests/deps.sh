@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
 	build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
-	keepalived iproute2 iputils-arping iputils-ping tcpdump nftables python3 procps util-linux
+	keepalived iproute2 iputils-arping iputils-ping tcpdump nftables python3 procps util-linux openssl
 	curl groff-base
 )
 missing=()

@@ -5,8 +5,16 @@ set -u
 SRC=${LR_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 NOTIFY=${LR_BUILDDIR:-$SRC/build}/lvsrole-notify
 pass=0 fail=0 skip=0
+T=$(mktemp -d /tmp/lvsrole-examples.XXXXXX)
+trap 'rm -rf "$T"' EXIT
 for f in "$SRC"/conf-examples/lvsrole*.conf; do
-	if out=$("$NOTIFY" -c "$f" check 2>&1); then
+	# the files a config names under /etc/lvsrole/ (webhook secrets) are made here, mode 600
+	sed "s|/etc/lvsrole/|$T/|g" "$f" >"$T/conf"
+	chmod 644 "$T/conf"
+	for s in $(grep -o "\"$T/[^\"]*\"" "$T/conf" | tr -d '"'); do
+		(umask 077 && printf 'whsec_%s\n' "$(head -c 32 /dev/urandom | base64)" >"$s")
+	done
+	if out=$("$NOTIFY" -c "$T/conf" check 2>&1); then
 		pass=$((pass + 1)); echo "ok - $(basename "$f"): lvsrole-notify check"
 	else
 		fail=$((fail + 1)); echo "not ok - $(basename "$f"): $out"

@@ -15,9 +15,11 @@ PASS=0
 FAIL=0
 SKIP=0
 
+CLEANUP_CMDS=() # run first by cleanup (e.g. umount)
 cleanup() {
-	local p ns
+	local p ns c
 	for p in "${BGPIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for c in "${CLEANUP_CMDS[@]}"; do eval "$c" 2>/dev/null; done
 	# every namespace of this run carries its random tag (mkns runs in $(...) subshells,
 	# so NSES alone would miss them)
 	for ns in "${NSES[@]}" $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$TAG"); do

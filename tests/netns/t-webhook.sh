@@ -14,6 +14,7 @@ newkey "$OLD"
 receiver "$NS" r1 --secret "$KEY"
 receiver "$NS" old --secret "$OLD"
 receiver "$NS" ce --secret "$KEY"
+receiver "$NS" slk --secret "$KEY"
 P=$(port r1)
 C=$TMP/w.conf
 ST=$TMP/w.state
@@ -24,7 +25,8 @@ TOKEN=$(cat "$TMP/token")
 whconf "$C" "$ST" "$SP" "$(ep ops "http://127.0.0.1:$P/hook" "\"bearer_token_file\": \"$TMP/token\", \"headers\": {\"X-Team\": \"net\"}"),
 	$(ep rotated "http://127.0.0.1:$(port old)/h" "\"previous_secret_file\": \"$OLD\""),
 	$(ep ce "http://127.0.0.1:$(port ce)/h" '"format": "cloudevents", "filter": {"instances": ["VI_1"]}'),
-	$(ep failures "http://127.0.0.1:$P/failures" '"filter": {"results": ["failed", "partial"]}')"
+	$(ep failures "http://127.0.0.1:$P/failures" '"filter": {"results": ["failed", "partial"]}'),
+	$(ep chat "http://127.0.0.1:$(port slk)/slack" '"format": "slack", "filter": {"instances": ["VI_1"]}')"
 
 lr "$NS" "$C" check
 assert_eq "check accepts the webhook configuration" 0 $?
@@ -37,7 +39,10 @@ wait_rx r1 1
 wait_rx old 1
 wait_rx ce 1
 quiet "$C"
+wait_rx slk 1
 assert_eq "ops got one request" 1 "$(rq r1 'len(R)')"
+assert_match "slack: a readable line, signed" "^True [^ ]+: VI_1 is director \(MASTER, was unknown\) for 10.9.0.50/24: ok, 1 change\(s\) in [0-9]+\.[0-9]{3} ms$" \
+	"$(rq slk 'str(R[0]["sig_ok"]) + " " + R[0]["B"]["text"]')"
 assert_eq "signature verifies (Python hmac)" True "$(rq r1 'R[0]["sig_ok"]')"
 assert_eq "webhook-timestamp is now" True "$(rq r1 'R[0]["ts_ok"]')"
 assert_eq "webhook-id is the body's id" True "$(rq r1 'R[0]["id"] == R[0]["B"]["id"] and R[0]["id"].startswith("evt_") and "." not in R[0]["id"]')"

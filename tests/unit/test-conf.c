@@ -42,7 +42,13 @@
 #define D60 D10 D10 D10 D10 D10 D10
 #define UNICAST "not a unicast address usable as a VIP"
 #define IFNAME "not a valid interface name (1 to 15 characters, no '/', ':' or spaces)"
-#define KNOWN_TOP "unknown key (known: state_dir, arp_sysctl, announce, instances, groups)"
+#define KNOWN_TOP "unknown key (known: state_dir, arp_sysctl, announce, instances, groups, webhooks)"
+/* Webhook settings starting on line 3; one endpoint "x" whose settings start on line 4. */
+#define WH(body) TOP("\"webhooks\": {\n" body "\n},\n")
+#define EP(body) WH("\"endpoints\": {\"x\": {\n" body "\n}}")
+#define URL "\"url\": \"https://hooks.example.com/lvsrole\",\n"
+#define SECRET "\"secret_file\": \"/etc/lvsrole/x.secret\""
+#define EPX "webhooks.endpoints.x"
 #define KNOWN_INST "unknown key (known: nic, real_server_device, nic_vip_owner, vips, roles)"
 #define KNOWN_SYSCTL "unknown key (known: interfaces, real_server, director)"
 #define KNOWN_VALUES "unknown key (known: arp_ignore, arp_announce)"
@@ -388,6 +394,63 @@ static struct conf_case conf_cases[] = {
 	  "{\n/* one\n * \"two\" {\n * [three\n */\n\"instances\": {\"VI_1\": {\"nic\": \"eth0\",\n"
 	  "// \"vips\": [\"10.0.0.50/24\"]\n\"vips\": [\"10.0.0.50/33\"]}}}\n",
 	  0, 8, P0, "prefix length must be 1..32" },
+	/* ---- webhooks ---- */
+	{ "webhooks: a good endpoint", EP(URL SECRET), 0, 0, NULL, NULL },
+	{ "webhooks: every endpoint setting",
+	  EP(URL SECRET ",\n\"format\": \"cloudevents\", \"previous_secret_file\": \"/etc/lvsrole/x.old\",\n"
+	     "\"bearer_token_file\": \"/etc/lvsrole/x.token\", \"headers\": {\"X-Team\": \"net ops\"},\n"
+	     "\"connect_timeout_ms\": 1000, \"timeout_ms\": 3000, \"ca_file\": \"/etc/ssl/ca.pem\",\n"
+	     "\"client_cert\": \"/etc/lvsrole/c.pem\", \"client_key\": \"/etc/lvsrole/c.key\",\n"
+	     "\"proxy\": \"http://proxy.example.com:3128\", \"filter\": {\"instances\": [\"VI_1\"], \"results\": [\"failed\", \"partial\"]},\n"
+	     "\"max_events\": 100, \"max_bytes\": 1048576, \"max_age_s\": 3600"), 0, 0, NULL, NULL },
+	{ "webhooks: unknown key", WH("\"endpoint\": {}"), 0, 3, "webhooks.endpoint",
+	  "unknown key (known: spool_dir, delivery_deadline_ms, retry_base_ms, retry_max_ms, endpoints)" },
+	{ "webhooks: unknown endpoint key", EP(URL SECRET ",\n\"retries\": 3"), 0, 6, EPX ".retries",
+	  "unknown key (known: url, format," },
+	{ "webhooks: missing url", EP(SECRET), 0, 3, EPX, "missing \"url\"" },
+	{ "webhooks: missing secret", EP("\"url\": \"https://h.example.com/\""), 0, 3, EPX,
+	  "missing \"secret_file\" (every report is signed)" },
+	{ "webhooks: plain http refused", EP("\"url\": \"http://h.example.com/\",\n" SECRET), 0, 4,
+	  EPX ".url", "plain http sends reports unencrypted: use https, or set \"allow_http\": true" },
+	{ "webhooks: plain http allowed", EP("\"url\": \"http://h.example.com/\", \"allow_http\": true,\n" SECRET),
+	  0, 0, NULL, NULL },
+	{ "webhooks: other scheme", EP("\"url\": \"ftp://h.example.com/\",\n" SECRET), 0, 4, EPX ".url",
+	  "scheme must be one of https,http" },
+	{ "webhooks: not a URL", EP("\"url\": \"hooks\",\n" SECRET), 0, 4, EPX ".url", "not a valid URL" },
+	{ "webhooks: credentials in the URL", EP("\"url\": \"https://u:p@h.example.com/\",\n" SECRET), 0, 4,
+	  EPX ".url", "credentials in a URL end up in logs" },
+	{ "webhooks: relative secret path", EP(URL "\"secret_file\": \"x.secret\""), 0, 5, EPX ".secret_file",
+	  "must be a normalised absolute path" },
+	{ "webhooks: bad format", EP(URL SECRET ",\n\"format\": \"teams\""), 0, 6, EPX ".format",
+	  "must be \"standard\", \"cloudevents\" or \"slack\": \"teams\"" },
+	{ "webhooks: reserved header", EP(URL SECRET ",\n\"headers\": {\"Authorization\": \"x\"}"), 0, 6,
+	  EPX ".headers.Authorization", "set by lvsrole itself (use bearer_token_file)" },
+	{ "webhooks: signature header", EP(URL SECRET ",\n\"headers\": {\"webhook-signature\": \"x\"}"), 0, 6,
+	  EPX ".headers.webhook-signature", "set by lvsrole itself" },
+	{ "webhooks: bad header name", EP(URL SECRET ",\n\"headers\": {\"X Team\": \"x\"}"), 0, 6,
+	  EPX ".headers[\"X Team\"]", "not a header name" },
+	{ "webhooks: header value with a newline", EP(URL SECRET ",\n\"headers\": {\"X-A\": \"a\\r\\nB: c\"}"), 0, 6,
+	  EPX ".headers.X-A", "1 to 1024 printable characters" },
+	{ "webhooks: timeout too short", EP(URL SECRET ",\n\"timeout_ms\": 10"), 0, 6, EPX ".timeout_ms",
+	  "out of range 100..300000" },
+	{ "webhooks: connect timeout over the total", EP(URL SECRET ",\n\"connect_timeout_ms\": 9000"), 0, 6,
+	  EPX ".connect_timeout_ms", "longer than timeout_ms (5000)" },
+	{ "webhooks: cert without key", EP(URL SECRET ",\n\"client_cert\": \"/etc/c.pem\""), 0, 3, EPX,
+	  "give both \"client_cert\" and \"client_key\", or neither" },
+	{ "webhooks: proxy and env proxy", EP(URL SECRET ",\n\"proxy\": \"http://p.example.com:3128\", \"use_env_proxy\": true"),
+	  0, 3, EPX, "give \"proxy\" or \"use_env_proxy\", not both" },
+	{ "webhooks: filter on an unknown instance", EP(URL SECRET ",\n\"filter\": {\"instances\": [\"VI_9\"]}"), 0, 6,
+	  EPX ".filter.instances[0]", "no such instance or group in this file: \"VI_9\"" },
+	{ "webhooks: filter on an unknown result", EP(URL SECRET ",\n\"filter\": {\"results\": [\"error\"]}"), 0, 6,
+	  EPX ".filter.results[0]", "must be \"ok\", \"partial\", \"failed\", \"noop\" or \"superseded\"" },
+	{ "webhooks: bad endpoint name", WH("\"endpoints\": {\"ops/1\": {}}"), 0, 3,
+	  "webhooks.endpoints[\"ops/1\"]", "invalid endpoint name" },
+	{ "webhooks: max_bytes too small", EP(URL SECRET ",\n\"max_bytes\": 1000"), 0, 6, EPX ".max_bytes",
+	  "out of range 65536.." },
+	{ "webhooks: deadline too long", WH("\"delivery_deadline_ms\": 600000"), 0, 3,
+	  "webhooks.delivery_deadline_ms", "out of range 0..60000" },
+	{ "webhooks: retry base over max", WH("\"retry_base_ms\": 5000, \"retry_max_ms\": 1000"), 0, 3,
+	  "webhooks.retry_base_ms", "larger than retry_max_ms (1000)" },
 	{ "comment-like text in a string",
 	  "{\n\"state_dir\": \"/run/x/*\",\n"
 	  "\"instances\": {\"VI_1\": {\"nic\": \"eth0\",\n\"vips\": [\"10.0.0.50\"]}}}",

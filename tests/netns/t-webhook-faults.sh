@@ -1,0 +1,146 @@
+#!/bin/bash
+# Delivery policy against a misbehaving receiver: each fault gets the right outcome (retry
+# later, or dead letter at once), and once the receiver recovers every event arrives exactly
+# once per id, in sequence order. TLS with a CA made here, mTLS, a name mismatch; one dead
+# endpoint does not delay another; a full disk fails the report, never the switch.
+. "$(dirname "$0")/lib.sh"
+. "$LR_SRCDIR/tests/webhook/lib.sh"
+require_netns
+command -v openssl >/dev/null || { echo "FAIL: openssl not installed"; exit 99; }
+
+NS=$(mkns f)
+KEY=$TMP/f.key
+newkey "$KEY"
+receiver "$NS" f --secret "$KEY"
+C=$TMP/f.conf
+ST=$TMP/f.state
+SP=$TMP/f.spool
+POLICY='"delivery_deadline_ms": 3000, "retry_base_ms": 100, "retry_max_ms": 10000,'
+whconf "$C" "$ST" "$SP" "$(ep f "http://127.0.0.1:$(port f)/f" '"timeout_ms": 800, "connect_timeout_ms": 500')" "$POLICY"
+# the same queue, the endpoint's address now refusing connections
+whconf "$TMP/refused.conf" "$ST" "$SP" "$(ep f "http://127.0.0.1:9/f" '"timeout_ms": 800, "connect_timeout_ms": 500')" "$POLICY"
+
+ROLE=MASTER
+flip() { # a switch of VI_1, alternating director / real server, with config $1
+	ROLE=$([ "$ROLE" = MASTER ] && echo BACKUP || echo MASTER)
+	lr "$NS" "$1" INSTANCE VI_1 "$ROLE" 100
+}
+lastseq() { cat "$SP/seq"; }
+where() { # SEQ: "queue ATTEMPTS ERROR" or "dead ATTEMPTS ERROR" or "gone"
+	spq "$NS" "$C" "next(('%s %d %s' % (k.replace('_letters', ''), e['attempts'], e['last_error']) for k in ('queue', 'dead_letters') for e in S['endpoints']['f'][k] if e['seq'] == $1), 'gone')"
+}
+# fault DESCRIPTION MODE OUTCOME(queue|dead) ERROR-REGEX [CONF]
+fault() {
+	local s w
+	mode f ok
+	lr "$NS" "$C" flush
+	mode f "$2"
+	flip "${5:-$C}"
+	assert_eq "$1: the switch itself succeeded" 0 $?
+	quiet "$C"
+	s=$(lastseq)
+	w=$(where "$s")
+	assert_match "$1: report #$s -> $3 after one attempt" "^$3 1 $4" "$w"
+	assert_match "$1: logged with endpoint, id, cause$([ "$3" = queue ] && echo ' and next attempt')" \
+		"webhooks: f: report #$s evt_[0-9A-Z]+ $([ "$3" = queue ] && echo "not delivered \(attempt 1\): $4.*; next attempt at 20[0-9-]+T" || echo "refused \($4")" \
+		"$(cat "$TMP/last.out")"
+}
+
+fault "connection refused" ok queue "(Failed to connect|Couldn't connect|refused)" "$TMP/refused.conf"
+fault "HTTP 500" status:500 queue "HTTP 500"
+fault "HTTP 503 + Retry-After" retry:503:7 queue "HTTP 503"
+NEXT=$(spq "$NS" "$C" "[e['next_attempt'] for e in S['endpoints']['f']['queue'] if e['seq'] == $(lastseq)][0]")
+DELAY=$(python3 -c 'import sys, datetime; t = datetime.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc); print(round(t.timestamp() - __import__("time").time()))' "$NEXT")
+assert_match "Retry-After: 7 honoured (next attempt in ~7 s, got $DELAY)" "^[567]$" "$DELAY"
+fault "HTTP 429" status:429 queue "HTTP 429"
+fault "HTTP 408" status:408 queue "HTTP 408"
+fault "a response that never comes" hang queue "(Operation timed out|timed out)"
+fault "connection closed without a response" close queue "(Empty reply|Recv failure|Server returned nothing)"
+fault "HTTP 410" status:410 dead "HTTP 410"
+fault "HTTP 400" status:400 dead "HTTP 400"
+fault "HTTP 301 (never followed)" status:301 dead "HTTP 301"
+assert_eq "301: the redirect was not followed" 0 "$(rq f 'len([r for r in R if r["path"] == "/elsewhere"])')"
+
+# recovery: everything not dead arrives, once per id, in sequence order
+mode f ok
+lr "$NS" "$C" flush
+assert_eq "recovery: flush exit 0" 0 $?
+N=$(lastseq)
+DEAD=$(spq "$NS" "$C" "sorted(e['seq'] for e in S['endpoints']['f']['dead_letters'])")
+assert_eq "recovery: the dead letters are the 410, 400 and 301 reports" "[$((N - 2)), $((N - 1)), $N]" "$DEAD"
+assert_eq "recovery: queue empty" 0 "$(spq "$NS" "$C" "S['endpoints']['f']['pending']")"
+DELIVERED="[r['B']['seq'] for r in R if 200 <= r['status'] < 300]"
+assert_eq "recovery: every report not dead delivered exactly once, in order" \
+	"$(python3 -c "print([s for s in range(1, $N + 1) if s not in $DEAD])")" "$(rq f "$DELIVERED")"
+assert_eq "recovery: one id per seq across attempts, every attempt signed" True \
+	"$(rq f 'all(r["sig_ok"] for r in R) and len({(r["B"]["seq"], r["id"]) for r in R}) == len({r["B"]["seq"] for r in R})')"
+assert_eq "recovery: same bytes on every attempt of an id" True \
+	"$(rq f 'all(len({r["body"] for r in R if r["id"] == i}) == 1 for i in {r["id"] for r in R})')"
+lr "$NS" "$C" replay f
+lr "$NS" "$C" flush
+assert_eq "replayed dead letters delivered" "3 0" "$(rq f "'%d %d' % (len([s for s in $DELIVERED if s in $DEAD]), len($DELIVERED) - len(set($DELIVERED)))")"
+
+# --- one endpoint that never answers does not delay another ---
+receiver "$NS" g --secret "$KEY"
+receiver "$NS" h --secret "$KEY"
+mode h hang
+C2=$TMP/two.conf
+whconf "$C2" "$ST" "$TMP/two.spool" "$(ep hang "http://127.0.0.1:$(port h)/" '"timeout_ms": 2500'), $(ep good "http://127.0.0.1:$(port g)/")" "$POLICY"
+T0=$(date +%s.%N)
+flip "$C2"
+wait_rx g 1
+quiet "$C2"
+T1=$(date +%s.%N)
+LAG=$(rq g "round(R[0]['time'] - $T0, 3)")
+assert_match "good endpoint served at once while the other hangs (${LAG} s)" "^0\.[0-9]+$" "$LAG"
+assert_match "the hanging request was cut at its timeout ($(python3 -c "print(round($T1 - $T0, 1))") s)" "^(2\.[5-9]|3\.[0-9])" "$(python3 -c "print(round($T1 - $T0, 1))")"
+
+# --- TLS: a CA made here, verification on by default, name mismatch, mTLS ---
+mkpki "$TMP/pki"
+PKI=$TMP/pki
+receiver "$NS" tls --secret "$KEY" --tls "$PKI/srv.crt" "$PKI/srv.key"
+receiver "$NS" mtls --secret "$KEY" --tls "$PKI/srv.crt" "$PKI/srv.key" --client-ca "$PKI/ca.crt"
+TP=$(port tls)
+MP=$(port mtls)
+C3=$TMP/tls.conf
+tlsep() { echo "\"$1\": { \"url\": \"$2\", \"secret_file\": \"$KEY\"${3:+, $3} }"; }
+whconf "$C3" "$ST" "$TMP/tls.spool" "$(tlsep tls "https://localhost:$TP/" "\"ca_file\": \"$PKI/ca.crt\""),
+	$(tlsep noca "https://localhost:$TP/"),
+	$(tlsep mismatch "https://127.0.0.1:$TP/" "\"ca_file\": \"$PKI/ca.crt\""),
+	$(tlsep mtls "https://localhost:$MP/" "\"ca_file\": \"$PKI/ca.crt\", \"client_cert\": \"$PKI/cli.crt\", \"client_key\": \"$PKI/cli.key\""),
+	$(tlsep nocert "https://localhost:$MP/" "\"ca_file\": \"$PKI/ca.crt\"")" "$POLICY"
+lr "$NS" "$C3" check
+assert_eq "TLS config checks" 0 $?
+flip "$C3"
+quiet "$C3"
+tls_err() { spq "$NS" "$C3" "(S['endpoints']['$1']['queue'] or [{'last_error': 'delivered'}])[0]['last_error']"; }
+assert_eq "https with the test CA: delivered, signed" "1 True" "$(rq tls '"%d %s" % (len(R), R[0]["sig_ok"]) if R else "0"')"
+assert_match "https without the CA: not delivered (verification is on)" "(certificate|SSL)" "$(tls_err noca)"
+assert_match "https to a name the certificate lacks: not delivered" "(subject name|does not match|no alternative)" "$(tls_err mismatch)"
+assert_eq "mTLS with the client certificate: delivered, certificate seen" "1 True" "$(rq mtls '"%d %s" % (len(R), R[0]["client_cert"]) if R else "0"')"
+assert_match "mTLS without a client certificate: not delivered" "." "$(tls_err nocert | grep -v '^delivered$')"
+chmod 644 "$PKI/cli.key"
+lr "$NS" "$C3" check
+assert_eq "a client key others can read is refused by check: exit 3" 3 $?
+
+# --- disk full: the switch happens, the report fails loudly ---
+FULL=$TMP/full
+mkdir -p "$FULL"
+mount -t tmpfs -o size=256k lvsrole-test "$FULL" || { echo "FAIL: cannot mount a tmpfs"; exit 99; }
+CLEANUP_CMDS+=("umount -l '$FULL'")
+C4=$TMP/full.conf
+whconf "$C4" "$ST" "$FULL/spool" "$(ep f "http://127.0.0.1:$(port f)/f")" '"delivery_deadline_ms": 0,'
+flip "$C4"
+dd if=/dev/zero of="$FULL/fill" bs=4k 2>/dev/null
+flip "$C4"
+RC=$?
+assert_eq "disk full: switch exit 0" 0 "$RC"
+assert_match "disk full: the switch happened" "$([ "$ROLE" = MASTER ] && echo '^10.9.0.50/24' || echo '10.9.0.50/32')" "$(addrs "$NS" "$([ "$ROLE" = MASTER ] && echo eth0 || echo lo)")"
+assert_match "disk full: the lost report is logged as an error" "error: webhooks: .*(NOT spooled|lost).*(No space left|space)" "$(cat "$TMP/last.out")"
+assert_eq "disk full: the switch was logged before the report failed" yes \
+	"$([ "$(grep -n 'VI_1: .* -> .* in [0-9]* us' "$TMP/last.out" | cut -d: -f1)" -lt "$(grep -n 'webhooks:' "$TMP/last.out" | head -1 | cut -d: -f1)" ] && echo yes)"
+rm -f "$FULL/fill"
+flip "$C4"
+assert_eq "disk space back: reports spooled again" 0 "$(grep -c 'NOT spooled\|lost' "$TMP/last.out")"
+
+finish
