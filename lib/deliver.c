@@ -292,7 +292,10 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why)
 		r = lr_spool_bury(e->sp, e->ep->name, &e->cur, why);
 		log_err("webhooks: %s: report #%" PRIu64 " %s refused (%s): moved to dead letters, not retried%s",
 			e->ep->name, e->cur.seq, e->cur.id, why, r < 0 ? " (but the move failed)" : "");
-		e->st = EP_IDLE; /* the next one may go */
+		if (r < 0)
+			finish(e); /* it is still the head: do not send it again in this run */
+		else
+			e->st = EP_IDLE; /* the next one may go */
 		return;
 	}
 	if (e->retry_after[0] && lr_policy_retry_after(e->retry_after, time(NULL), &ra) < 0)
@@ -326,7 +329,10 @@ static void complete(struct lr_deliverer *d, struct ep *e, CURLcode rc, struct l
 			 e->ep->name, e->cur.seq, e->cur.id, status, us / 1000u,
 			 r < 0 ? "; removing it from the spool failed: it may be sent again" : "");
 		st->delivered++;
-		e->st = EP_IDLE;
+		if (r < 0)
+			finish(e);
+		else
+			e->st = EP_IDLE;
 		return;
 	}
 	describe(e, rc, status, why, sizeof(why));
