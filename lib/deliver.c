@@ -39,7 +39,10 @@ struct ep {
 	struct lr_sign_key keys[2];
 	size_t n_keys;
 	char *auth; /* "Authorization: Bearer ..." */
-	/* the request in flight */
+	/* the queue as listed once per pass (only this process, holding the lock, removes
+	 * from it; commits only append), and the request in flight */
+	struct lr_spool_entry *list;
+	size_t n_list, pos;
 	struct lr_spool_entry cur;
 	char *body;
 	size_t len;
@@ -292,6 +295,7 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why)
 		r = lr_spool_bury(e->sp, e->ep->name, &e->cur, why);
 		log_err("webhooks: %s: report #%" PRIu64 " %s refused (%s): moved to dead letters, not retried%s",
 			e->ep->name, e->cur.seq, e->cur.id, why, r < 0 ? " (but the move failed)" : "");
+		e->pos++;
 		if (r < 0)
 			finish(e); /* it is still the head: do not send it again in this run */
 		else
@@ -329,6 +333,7 @@ static void complete(struct lr_deliverer *d, struct ep *e, CURLcode rc, struct l
 			 e->ep->name, e->cur.seq, e->cur.id, status, us / 1000u,
 			 r < 0 ? "; removing it from the spool failed: it may be sent again" : "");
 		st->delivered++;
+		e->pos++;
 		if (r < 0)
 			finish(e);
 		else
@@ -371,19 +376,25 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 	}
 	e->st = EP_IDLE;
 	for (;;) {
-		r = lr_spool_list(e->sp, e->ep->name, false, &v, &n);
-		if (r < 0) {
-			log_err_errno(r, "webhooks: %s: cannot list its queue", e->ep->name);
-			finish(e);
-			return;
+		if (e->pos >= e->n_list) { /* listed to the end: look again for new commits */
+			free(e->list);
+			e->list = NULL;
+			e->n_list = e->pos = 0;
+			r = lr_spool_list(e->sp, e->ep->name, false, &v, &n);
+			if (r < 0) {
+				log_err_errno(r, "webhooks: %s: cannot list its queue", e->ep->name);
+				finish(e);
+				return;
+			}
+			if (n == 0) {
+				free(v);
+				finish(e);
+				return;
+			}
+			e->list = v;
+			e->n_list = n;
 		}
-		if (n == 0) {
-			free(v);
-			finish(e);
-			return;
-		}
-		e->cur = v[0];
-		free(v);
+		e->cur = e->list[e->pos];
 		now_ms = lr_wall_us() / 1000u;
 		if (now_ms >= e->cur.first_ms + e->ep->max_age_s * 1000u) {
 			char why[320];
@@ -397,6 +408,7 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 				finish(e);
 				return;
 			}
+			e->pos++;
 			continue;
 		}
 		break;
@@ -427,7 +439,8 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 		return;
 	}
 	r = lr_spool_read(e->sp, e->ep->name, &e->cur, &e->body, &e->len);
-	if (r == -ENOENT) { /* trimmed or delivered meanwhile: look again */
+	if (r == -ENOENT) { /* gone meanwhile: list again */
+		e->pos = e->n_list;
 		e->st = EP_IDLE;
 		return;
 	}
@@ -495,6 +508,7 @@ void lr_deliverer_free(struct lr_deliverer *d)
 		curl_easy_cleanup(e->h);
 		curl_slist_free_all(e->hdrs);
 		free(e->body);
+		free(e->list);
 		clear_creds(e);
 		if (e->lockfd >= 0)
 			close(e->lockfd);
@@ -509,8 +523,10 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
 		   struct lr_deliver_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		d->eps[i].st = only && strcmp(only, d->eps[i].ep->name) ? EP_DONE : EP_IDLE;
+		d->eps[i].pos = d->eps[i].n_list; /* list afresh */
+	}
 	for (;;) {
 		bool past = deadline_us && lr_now_us() >= deadline_us, busy = false, waiting = false,
 		     again = false;
