@@ -43,6 +43,7 @@ struct ep {
 	 * from it; commits only append), and the request in flight */
 	struct lr_spool_entry *list;
 	size_t n_list, pos;
+	uint64_t gone_seq; /* seq + 1 of a head found missing (0: none) */
 	struct lr_spool_entry cur;
 	char *body;
 	size_t len;
@@ -174,14 +175,19 @@ static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 static int header(struct curl_slist **l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int header(struct curl_slist **l, const char *fmt, ...)
 {
-	char buf[2048];
 	struct curl_slist *n;
+	char *buf;
 	va_list ap;
+	int k;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	k = vasprintf(&buf, fmt, ap);
 	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
 	n = curl_slist_append(*l, buf);
+	explicit_bzero(buf, (size_t)k); /* may be the bearer token */
+	free(buf);
 	if (!n)
 		return -ENOMEM;
 	*l = n;
@@ -370,6 +376,7 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 			finish(e);
 			return;
 		}
+		lr_spool_sweep(e->sp, e->ep->name);
 		r = lr_spool_trim(e->sp, e->ep->name, e->ep->max_events, e->ep->max_bytes);
 		if (r > 0)
 			log_err("webhooks: %s: spool full: %d oldest report(s) moved to dead letters", e->ep->name, r);
@@ -439,8 +446,13 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 		return;
 	}
 	r = lr_spool_read(e->sp, e->ep->name, &e->cur, &e->body, &e->len);
-	if (r == -ENOENT) { /* gone meanwhile: list again */
-		e->pos = e->n_list;
+	if (r == -ENOENT) { /* gone meanwhile: list again, or skip it if it is gone again */
+		if (e->gone_seq == e->cur.seq + 1) {
+			e->pos++;
+		} else {
+			e->gone_seq = e->cur.seq + 1;
+			e->pos = e->n_list;
+		}
 		e->st = EP_IDLE;
 		return;
 	}

@@ -231,6 +231,8 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 	}
 	if (rp->commit_fd < 0) /* numbered and committed out of order rather than lost */
 		rp->commit_fd = lr_spool_lock_commit(rp->sp, -1);
+	if (rp->commit_fd >= 0)
+		lr_spool_sweep(rp->sp, NULL); /* a crashed commit's leftovers */
 	r = lr_spool_next_seq(rp->sp, want, &seq);
 	if (r < 0) {
 		log_err_errno(r, "webhooks: %u report(s) lost: %s/seq", want, cfg->spool_dir);

@@ -38,8 +38,9 @@ static bool name_ok(const char *s)
 
 static int mkdirat_0700(int dirfd, const char *name)
 {
-	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdirat(dirfd, name, 0700) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	fsync(dirfd); /* the new directory's entry survives a power loss */
 	return 0;
 }
 
@@ -193,6 +194,9 @@ static bool parse_name(const char *name, struct lr_spool_entry *e)
 
 	if (!dot || dot - name != 20 || !(ext = strrchr(name, '.')) || strcmp(ext, ".json") || ext <= dot)
 		return false;
+	for (const char *p = name; p < dot; p++) /* exactly the 20 digits entry_name writes */
+		if (*p < '0' || *p > '9')
+			return false;
 	errno = 0;
 	e->seq = strtoull(name, &end, 10);
 	idlen = (size_t)(ext - dot - 1);
@@ -371,6 +375,7 @@ int lr_spool_replay(struct lr_spool *sp, const char *endpoint, uint64_t now_ms)
 	for (size_t i = 0; i < n; i++) {
 		v[i].attempts = 0;
 		v[i].next_ms = now_ms;
+		v[i].first_ms = now_ms; /* max_age counts again from the replay */
 		v[i].last_error[0] = '\0';
 		r = move(sp, endpoint, &v[i], false);
 		if (r < 0)
@@ -462,4 +467,71 @@ int lr_spool_next_seq(struct lr_spool *sp, unsigned n, uint64_t *first)
 const char *lr_spool_dir(const struct lr_spool *sp)
 {
 	return sp->dir;
+}
+
+/* Removes, from the directory open as dfd, what a crash can leave: temporary files of an
+ * atomic write (".NAME.PID.tmp"), and with orphans set, .meta files whose event is gone
+ * (all: every regular file). */
+static int sweep_dir(int dfd, bool all)
+{
+	int n = 0, cfd = dup(dfd);
+	DIR *d = cfd >= 0 ? fdopendir(cfd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (cfd >= 0)
+			close(cfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		size_t len = strlen(nm);
+		bool drop = false;
+		struct stat st;
+
+		if (!strcmp(nm, ".") || !strcmp(nm, "..") || fstatat(dfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISDIR(st.st_mode))
+			continue;
+		if (all || (nm[0] == '.' && len > 4 && !strcmp(nm + len - 4, ".tmp")))
+			drop = true;
+		else if (len > 5 && !strcmp(nm + len - 5, ".meta")) {
+			char json[NAME_MAX + 1];
+
+			snprintf(json, sizeof(json), "%.*s.json", (int)(len - 5), nm);
+			drop = faccessat(dfd, json, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+		}
+		if (drop && unlinkat(dfd, nm, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int lr_spool_sweep(struct lr_spool *sp, const char *endpoint)
+{
+	int n = 0, fd;
+
+	if (!endpoint) {
+		fd = openat(sp->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return -errno;
+		n = sweep_dir(fd, true);
+		close(fd);
+		return n;
+	}
+	for (int k = 0; k < 2; k++) {
+		int r;
+
+		fd = open_sub(sp, k ? "dead" : "q", endpoint, false);
+		if (fd == -ENOENT)
+			continue;
+		if (fd < 0)
+			return fd;
+		r = sweep_dir(fd, false);
+		close(fd);
+		if (r < 0)
+			return r;
+		n += r;
+	}
+	return n;
 }

@@ -57,5 +57,9 @@ int lr_spool_lock_endpoint(struct lr_spool *sp, const char *endpoint, int wait_m
  * with the commit lock held. */
 int lr_spool_next_seq(struct lr_spool *sp, unsigned n, uint64_t *first);
 const char *lr_spool_dir(const struct lr_spool *sp);
+/* Removes what a crash can leave behind: with endpoint NULL, everything in tmp/ (call with
+ * the commit lock held); else temporary files and orphaned .meta files in the endpoint's
+ * queue and dead letters (call with its delivery lock held). Returns how many. */
+int lr_spool_sweep(struct lr_spool *sp, const char *endpoint);
 /* Moves every dead event of endpoint back to the queue (attempts reset); returns how many. */
 int lr_spool_replay(struct lr_spool *sp, const char *endpoint, uint64_t now_ms);

@@ -160,7 +160,7 @@ int lr_cmd_flush(const struct lr_config *cfg, const struct lr_cli *cli)
 	printf("delivered %u, failed %u (will be retried), dead %u, left in the queue %u\n",
 	       st.delivered, st.retried, st.dead, st.left);
 	lr_spool_close(sp);
-	return code == LR_EXIT_OK && st.left == 0 ? LR_EXIT_OK : LR_EXIT_REPORT;
+	return code == LR_EXIT_OK && st.left == 0 && st.dead == 0 ? LR_EXIT_OK : LR_EXIT_REPORT;
 }
 
 int lr_cmd_replay(const struct lr_config *cfg, const struct lr_cli *cli)

@@ -135,6 +135,26 @@ http_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 https_proxy=http://1
 	ip netns exec "$NS" "$NOTIFY" -c "$C" webhook test ops >/dev/null 2>&1
 assert_eq "proxy environment ignored by default" 0 $?
 
+# --- a bearer token of 3000 characters goes whole; the announcement child (5 repeats) does
+# not keep the commit lock from the next switch ---
+head -c 3000 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | head -c 3000 >"$TMP/long.token"
+chmod 600 "$TMP/long.token"
+C5=$TMP/ann.conf
+whconf "$C5" "$TMP/ann.state" "$TMP/ann.spool" "$(ep long "http://127.0.0.1:$(port slk)/long" "\"bearer_token_file\": \"$TMP/long.token\"")"
+sed -i 's/"count": 1 }/"count": 5, "interval_ms": 1000 }/' "$C5"
+lr "$NS" "$C5" INSTANCE VI_1 MASTER 100
+cat "$TMP/last.out" >"$TMP/ann.out"
+T0=$(date +%s%N)
+lr "$NS" "$C5" INSTANCE VI_2 MASTER 100
+T1=$(date +%s%N)
+cat "$TMP/last.out" >>"$TMP/ann.out"
+assert_eq "switches after a director switch do not wait for the commit lock" "" "$(grep 'commit lock is busy' "$TMP/ann.out")"
+assert_eq "... and returns at once ($(((T1 - T0) / 1000000)) ms)" yes "$([ $(((T1 - T0) / 1000000)) -lt 1000 ] && echo yes)"
+wait_rx slk 3
+quiet "$C5"
+assert_eq "long bearer token sent whole" "Bearer $(cat "$TMP/long.token")" "$(rq slk '[r["bearer"] for r in R if r["path"] == "/long"][-1]')"
+assert_eq "reports in switch order" "['VI_1 MASTER', 'VI_2 MASTER']" "$(rq slk '[r["B"]["data"]["name"] + " " + r["B"]["data"]["state"] for r in R if r["path"] == "/long"]')"
+
 # --- caps: a dead endpoint's queue keeps max_events, the oldest go to dead letters ---
 C2=$TMP/cap.conf
 whconf "$C2" "$ST" "$TMP/cap.spool" "$(ep down "http://127.0.0.1:9/none" '"max_events": 3')" '"delivery_deadline_ms": 0,'

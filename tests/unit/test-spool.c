@@ -256,6 +256,61 @@ static void test_locks(void **state)
 	lr_spool_close(other);
 }
 
+/* a crash leaves temporary files, orphaned metas and tmp/ entries: swept; a name that is
+ * not exactly what the spool writes is not an event (it could never be read back) */
+static void test_sweep_and_strays(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const junk[] = {
+		"q/ops/.00000000000000000009.evt_B.meta.123.tmp", "q/ops/00000000000000000009.evt_B.meta",
+		"tmp/00000000000000000010.evt_C.json", "q/ops/+0000000000000000007.evt_D.json",
+	};
+	struct lr_spool_entry *v;
+	char path[512];
+	size_t n;
+
+	commit(f, 7, "evt_A", "{}");
+	for (size_t i = 0; i < sizeof(junk) / sizeof(*junk); i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s", f->dir, junk[i]);
+		assert_non_null(fp = fopen(path, "w"));
+		fclose(fp);
+	}
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 1); /* "+000...7" is not listed */
+	assert_string_equal(v[0].id, "evt_A");
+	free(v);
+	assert_int_equal(lr_spool_sweep(f->sp, "ops"), 2);
+	assert_int_equal(lr_spool_sweep(f->sp, NULL), 1);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, junk[i]);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+	snprintf(path, sizeof(path), "%s/q/ops/%020d.evt_A.json", f->dir, 7);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+/* replay gives a dead letter a new lease on max_age */
+static void test_replay_age(void **state)
+{
+	struct fixture *f = *state;
+	struct lr_spool_entry *v;
+	size_t n;
+
+	commit(f, 3, "evt_A", "{}");
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	v[0].first_ms = 1000;
+	assert_int_equal(lr_spool_bury(f->sp, "ops", &v[0], "expired"), 0);
+	free(v);
+	assert_int_equal(lr_spool_replay(f->sp, "ops", 99999000), 1);
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].first_ms, 99999000);
+	assert_int_equal(v[0].attempts, 0);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +321,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_and_strays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_age, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
