@@ -95,34 +95,21 @@ static int check_url(struct ctx *c, const char *path, const char *s, const char 
 	return r;
 }
 
+/* url (arg 0) or proxy (arg 1) */
 static int p_url(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
 	struct lr_endpoint *ep = obj;
+	char **dst = arg ? &ep->proxy : &ep->url;
 	const char *s;
 	int r = cf_want_type(c, v, path, json_type_string);
 
 	if (r < 0)
 		return r;
 	s = json_object_get_string(v);
-	if ((r = check_url(c, path, s, "https,http")) < 0)
+	if ((r = check_url(c, path, s, arg ? "http,https,socks4,socks4a,socks5,socks5h" : "https,http")) < 0)
 		return r;
-	free(ep->url);
-	return (ep->url = strdup(s)) ? 0 : -ENOMEM;
-}
-
-static int p_proxy(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
-{
-	struct lr_endpoint *ep = obj;
-	const char *s;
-	int r = cf_want_type(c, v, path, json_type_string);
-
-	if (r < 0)
-		return r;
-	s = json_object_get_string(v);
-	if ((r = check_url(c, path, s, "http,https,socks4,socks4a,socks5,socks5h")) < 0)
-		return r;
-	free(ep->proxy);
-	return (ep->proxy = strdup(s)) ? 0 : -ENOMEM;
+	free(*dst);
+	return (*dst = strdup(s)) ? 0 : -ENOMEM;
 }
 
 static int p_format(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
@@ -219,6 +206,16 @@ static int p_ep_bool(struct ctx *c, struct json_object *v, const char *path, voi
 	return p_bool(c, v, path, arg ? &ep->allow_http : &ep->use_env_proxy);
 }
 
+static int filter_instance(struct ctx *c, const char *path, const char *s, size_t i, void *obj)
+{
+	struct lr_endpoint *ep = obj;
+
+	if (!lr_printable(s, LR_MAX_NAME))
+		return cf_fail(c, path, s, "not an instance or group name");
+	snprintf(ep->instances[ep->n_instances++], LR_MAX_NAME + 1, "%s", s);
+	return 0;
+}
+
 static int p_filter_instances(struct ctx *c, struct json_object *v, const char *path, void *obj,
 			      size_t arg)
 {
@@ -236,19 +233,19 @@ static int p_filter_instances(struct ctx *c, struct json_object *v, const char *
 	if (!ep->instances)
 		return -ENOMEM;
 	ep->n_instances = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-		char sub[512];
+	return cf_each_string(c, v, path, filter_instance, ep);
+}
 
-		snprintf(sub, sizeof(sub), "%s", path);
-		lr_jpath_index(sub, sizeof(sub), i);
-		if ((r = cf_want_type(c, e, sub, json_type_string)) < 0)
-			return r;
-		if (!lr_printable(json_object_get_string(e), LR_MAX_NAME))
-			return cf_fail(c, sub, json_object_get_string(e), "not an instance or group name");
-		snprintf(ep->instances[ep->n_instances++], LR_MAX_NAME + 1, "%s", json_object_get_string(e));
-	}
-	return 0;
+static int filter_result(struct ctx *c, const char *path, const char *s, size_t i, void *obj)
+{
+	struct lr_endpoint *ep = obj;
+
+	for (int k = 0; k < LR_RESULT__COUNT; k++)
+		if (!strcmp(s, lr_result_name((enum lr_result)k))) {
+			ep->results |= 1u << k;
+			return 0;
+		}
+	return cf_fail(c, path, s, "must be \"ok\", \"partial\", \"failed\", \"noop\" or \"superseded\"");
 }
 
 static int p_filter_results(struct ctx *c, struct json_object *v, const char *path, void *obj,
@@ -264,24 +261,7 @@ static int p_filter_results(struct ctx *c, struct json_object *v, const char *pa
 	if (n == 0 || n > LR_RESULT__COUNT)
 		return cf_fail(c, path, NULL, "must list 1 to %d results (leave it out for all)", LR_RESULT__COUNT);
 	ep->results = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-		char sub[512];
-		const char *s;
-		int k = 0;
-
-		snprintf(sub, sizeof(sub), "%s", path);
-		lr_jpath_index(sub, sizeof(sub), i);
-		if ((r = cf_want_type(c, e, sub, json_type_string)) < 0)
-			return r;
-		s = json_object_get_string(e);
-		while (k < LR_RESULT__COUNT && strcmp(s, lr_result_name((enum lr_result)k)))
-			k++;
-		if (k == LR_RESULT__COUNT)
-			return cf_fail(c, sub, s, "must be \"ok\", \"partial\", \"failed\", \"noop\" or \"superseded\"");
-		ep->results |= 1u << k;
-	}
-	return 0;
+	return cf_each_string(c, v, path, filter_result, ep);
 }
 
 static const struct field filter_fields[] = {
@@ -324,7 +304,7 @@ static const struct field endpoint_fields[] = {
 	{ "ca_file", p_file, offsetof(struct lr_endpoint, ca_file) },
 	{ "client_cert", p_file, offsetof(struct lr_endpoint, client_cert) },
 	{ "client_key", p_file, offsetof(struct lr_endpoint, client_key) },
-	{ "proxy", p_proxy, 0 },
+	{ "proxy", p_url, 1 },
 	{ "use_env_proxy", p_ep_bool, 0 },
 	{ "allow_http", p_ep_bool, 1 },
 	{ "filter", p_filter, 0 },

@@ -186,6 +186,24 @@ static int parse_ifname(struct ctx *c, struct json_object *v, const char *path, 
 	return 0;
 }
 
+int cf_each_string(struct ctx *c, struct json_object *v, const char *path,
+		   int (*fn)(struct ctx *c, const char *path, const char *s, size_t i, void *obj),
+		   void *obj)
+{
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		char sub[512];
+		int r;
+
+		snprintf(sub, sizeof(sub), "%s", path);
+		lr_jpath_index(sub, sizeof(sub), i);
+		if ((r = cf_want_type(c, e, sub, json_type_string)) < 0 ||
+		    (r = fn(c, sub, json_object_get_string(e), i, obj)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* ---- global settings ---- */
 
 int cf_parse_path(struct ctx *c, struct json_object *v, const char *path, size_t max, char **out)
@@ -237,6 +255,19 @@ static int p_sysctl_values(struct ctx *c, struct json_object *v, const char *pat
 	return 0;
 }
 
+static int sysctl_iface(struct ctx *c, const char *path, const char *s, size_t i, void *obj)
+{
+	struct lr_config *cfg = obj;
+
+	if (!lr_ifname_valid(s))
+		return cf_fail(c, path, s, "not a valid interface name");
+	for (size_t j = 0; j < cfg->n_sysctl_ifaces; j++)
+		if (!strcmp(cfg->sysctl_ifaces[j], s))
+			return cf_fail(c, path, s, "listed twice");
+	snprintf(cfg->sysctl_ifaces[cfg->n_sysctl_ifaces++], LR_IFNAMSIZ, "%s", s);
+	return 0;
+}
+
 static int p_sysctl_ifaces(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
 	struct lr_config *cfg = obj;
@@ -254,24 +285,7 @@ static int p_sysctl_ifaces(struct ctx *c, struct json_object *v, const char *pat
 		return -ENOMEM;
 	cfg->n_sysctl_ifaces = 0;
 	cfg->sysctl_ifaces_default = false;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-		char sub[512];
-		const char *s;
-
-		snprintf(sub, sizeof(sub), "%s", path);
-		lr_jpath_index(sub, sizeof(sub), i);
-		if ((r = cf_want_type(c, e, sub, json_type_string)) < 0)
-			return r;
-		s = json_object_get_string(e);
-		if (!lr_ifname_valid(s))
-			return cf_fail(c, sub, s, "not a valid interface name");
-		for (size_t j = 0; j < cfg->n_sysctl_ifaces; j++)
-			if (!strcmp(cfg->sysctl_ifaces[j], s))
-				return cf_fail(c, sub, s, "listed twice");
-		snprintf(cfg->sysctl_ifaces[cfg->n_sysctl_ifaces++], LR_IFNAMSIZ, "%s", s);
-	}
-	return 0;
+	return cf_each_string(c, v, path, sysctl_iface, cfg);
 }
 
 static const struct field arp_sysctl_fields[] = {
@@ -397,6 +411,16 @@ static int parse_vip(struct ctx *c, const char *path, const char *s, struct lr_v
 	return 0;
 }
 
+static int vip(struct ctx *c, const char *path, const char *s, size_t i, void *obj)
+{
+	struct lr_instance *in = obj;
+	int r = parse_vip(c, path, s, &in->vips[i]);
+
+	if (r == 0)
+		in->n_vips++;
+	return r;
+}
+
 static int p_vips(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
 	struct lr_instance *in = obj;
@@ -415,19 +439,7 @@ static int p_vips(struct ctx *c, struct json_object *v, const char *path, void *
 	if (!in->vips)
 		return -ENOMEM;
 	in->n_vips = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-		char sub[512];
-
-		snprintf(sub, sizeof(sub), "%s", path);
-		lr_jpath_index(sub, sizeof(sub), i);
-		if ((r = cf_want_type(c, e, sub, json_type_string)) < 0)
-			return r;
-		if ((r = parse_vip(c, sub, json_object_get_string(e), &in->vips[i])) < 0)
-			return r;
-		in->n_vips++;
-	}
-	return 0;
+	return cf_each_string(c, v, path, vip, in);
 }
 
 static int p_role(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)

@@ -29,6 +29,11 @@ int cf_want_type(struct ctx *c, struct json_object *v, const char *path, enum js
 int cf_parse_fields(struct ctx *c, struct json_object *v, const char *path, void *obj,
 		    const struct field *fields, size_t n);
 int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo, int hi, int *out);
+/* For each element of the array v (whose type the caller has checked): a string, given to
+ * fn with its path ("path[i]") and index. Stops at the first error. */
+int cf_each_string(struct ctx *c, struct json_object *v, const char *path,
+		   int (*fn)(struct ctx *c, const char *path, const char *s, size_t i, void *obj),
+		   void *obj);
 /* A normalised absolute path of printable characters (at most max bytes), strdup'd into *out. */
 int cf_parse_path(struct ctx *c, struct json_object *v, const char *path, size_t max, char **out);
 

@@ -38,16 +38,6 @@ static struct json_object *opt_int(int v)
 	return v < 0 ? NULL : json_object_new_int(v);
 }
 
-static const char *op_name(enum lr_step_kind k)
-{
-	static const char *const names[] = {
-		[LR_STEP_SYSCTL] = "sysctl", [LR_STEP_ADDR_ADD] = "addr_add",
-		[LR_STEP_ADDR_DEL] = "addr_del", [LR_STEP_ADDR_UPDATE] = "addr_deprecate",
-		[LR_STEP_ANNOUNCE] = "announce",
-	};
-	return names[k];
-}
-
 /* One change: what it was (address on a device, or a sysctl from -> to) and how it went. */
 static struct json_object *change(const struct lr_step *s)
 {
@@ -55,7 +45,7 @@ static struct json_object *change(const struct lr_step *s)
 	char buf[128];
 	struct lr_vip v = { .ip = s->ip, .prefix = s->prefix };
 
-	json_object_object_add(o, "op", json_object_new_string(op_name(s->kind)));
+	json_object_object_add(o, "op", json_object_new_string(lr_step_kind_name(s->kind)));
 	if (s->kind == LR_STEP_SYSCTL) {
 		snprintf(buf, sizeof(buf), "net.ipv4.conf.%s.%s", s->ifname, lr_sysctl_key_name(s->key));
 		json_object_object_add(o, "key", json_object_new_string(buf));

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
+static const char *log_ident;
 static bool log_stderr;
 static bool log_syslog;
 static int log_max = LR_LOG_INFO;
@@ -17,6 +19,7 @@ void lr_log_open(const char *ident, bool to_stderr, int verbosity)
 	log_stderr = to_stderr;
 	log_max = verbosity > 0 ? LR_LOG_DEBUG : LR_LOG_INFO;
 	if (ident) {
+		log_ident = ident;
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		log_syslog = true;
 	}
@@ -27,6 +30,19 @@ void lr_log_close(void)
 	if (log_syslog)
 		closelog();
 	log_syslog = false;
+}
+
+void lr_log_drop_fds(void)
+{
+	bool reopen = log_syslog;
+
+	/* syslog's socket first, so that it is not left pointing at a closed number */
+	lr_log_close();
+	closefrom(3);
+	if (reopen && log_ident) {
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_syslog = true;
+	}
 }
 
 static void vlog(int level, const char *fmt, va_list ap)

@@ -7,6 +7,9 @@ enum lr_log_level { LR_LOG_ERR = 3, LR_LOG_WARN = 4, LR_LOG_INFO = 6, LR_LOG_DEB
 /* ident: program name for syslog; to_stderr: also print to stderr; verbosity raises to debug. */
 void lr_log_open(const char *ident, bool to_stderr, int verbosity);
 void lr_log_close(void);
+/* In a forked child: closes every inherited descriptor above 2 (locks live while any copy of
+ * their descriptor does), keeping syslog working. */
+void lr_log_drop_fds(void);
 void lr_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs "msg: strerror(-err)" and returns err (a negative errno) so callers can return it. */
 int lr_log_errno(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -323,8 +323,8 @@ size_t lr_plan_changes(const struct lr_plan *plan)
 const char *lr_step_kind_name(enum lr_step_kind kind)
 {
 	static const char *const names[] = {
-		[LR_STEP_SYSCTL] = "sysctl", [LR_STEP_ADDR_ADD] = "add", [LR_STEP_ADDR_DEL] = "delete",
-		[LR_STEP_ADDR_UPDATE] = "deprecate", [LR_STEP_ANNOUNCE] = "announce",
+		[LR_STEP_SYSCTL] = "sysctl", [LR_STEP_ADDR_ADD] = "addr_add", [LR_STEP_ADDR_DEL] = "addr_del",
+		[LR_STEP_ADDR_UPDATE] = "addr_deprecate", [LR_STEP_ANNOUNCE] = "announce",
 	};
 	return names[kind];
 }

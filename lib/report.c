@@ -210,6 +210,15 @@ static int commit_one(struct lr_report *rp, const struct lr_config *cfg, const s
 	return committed;
 }
 
+/* Some endpoint takes the event (dry runs are never reported). */
+static bool wanted(const struct lr_config *cfg, const struct lr_event *ev)
+{
+	for (size_t k = 0; k < cfg->n_endpoints && !ev->dry_run; k++)
+		if (lr_report_wants(&cfg->endpoints[k], ev))
+			return true;
+	return false;
+}
+
 int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *evs,
 		     size_t n)
 {
@@ -218,11 +227,7 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 	int r, done = 0;
 
 	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < cfg->n_endpoints && !evs[i].dry_run; k++)
-			if (lr_report_wants(&cfg->endpoints[k], &evs[i])) {
-				want++;
-				break;
-			}
+		want += wanted(cfg, &evs[i]);
 	if (want == 0)
 		return 0;
 	if (!rp->sp) {
@@ -239,11 +244,7 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		bool any = false;
-
-		for (size_t k = 0; k < cfg->n_endpoints && !evs[i].dry_run; k++)
-			any |= lr_report_wants(&cfg->endpoints[k], &evs[i]);
-		if (!any)
+		if (!wanted(cfg, &evs[i]))
 			continue;
 		r = commit_one(rp, cfg, &evs[i], seq++);
 		if (r < 0)

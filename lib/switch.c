@@ -723,7 +723,7 @@ out:
 	free(live);
 }
 
-int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw, int close_fd)
+int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw)
 {
 	bool needed = false;
 	pid_t pid;
@@ -737,10 +737,9 @@ int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switc
 		return -errno;
 	if (pid > 0)
 		return pid;
-	/* the child must not hold the caller's pipes or locks (flock lives while any copy of
-	 * its descriptor does) */
-	if (close_fd >= 0)
-		close(close_fd);
+	/* the child must not hold the caller's pipes or locks (the caller may hold the report
+	 * commit lock): it opens what it needs itself */
+	lr_log_drop_fds();
 	{
 		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 

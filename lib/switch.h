@@ -36,11 +36,10 @@ struct lr_switch {
 
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out);
 void lr_switch_clear(struct lr_switch *sw);
-/* close_fd: a descriptor of the caller the child must not keep (a lock), or -1.
- * Repeats the announcements of the director events in sw (count - 1 more, at the configured
+/* Repeats the announcements of the director events in sw (count - 1 more, at the configured
  * interval) in a child process that holds the lock only while it sends, and stops as soon as
  * an instance is no longer recorded as director. Returns the child's pid, 0 if none needed. */
-int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw, int close_fd);
+int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw);
 
 /* What the kernel shows for the configured VIPs and sysctls (saved values from st). */
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st,

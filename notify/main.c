@@ -154,7 +154,7 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 	}
 	if (r == 0) {
 		code = exit_for(&sw);
-		if (!cli->dry_run && lr_switch_spawn_announcer(cfg, &sw, rp.commit_fd) < 0)
+		if (!cli->dry_run && lr_switch_spawn_announcer(cfg, &sw) < 0)
 			log_warn("cannot start the repeated announcements: %s", strerror(errno));
 	}
 	/* reports only now: the switch never waits for a disk or a network */

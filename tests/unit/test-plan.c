@@ -659,9 +659,9 @@ static void test_gates(void **state)
 static void test_kind_names(void **state)
 {
 	assert_string_equal(lr_step_kind_name(LR_STEP_SYSCTL), "sysctl");
-	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_ADD), "add");
-	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_DEL), "delete");
-	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_UPDATE), "deprecate");
+	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_ADD), "addr_add");
+	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_DEL), "addr_del");
+	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_UPDATE), "addr_deprecate");
 	assert_string_equal(lr_step_kind_name(LR_STEP_ANNOUNCE), "announce");
 }
 
