@@ -10,6 +10,7 @@
 #include <net/if_arp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ void lr_announcer_free(struct lr_announcer *an)
 }
 
 static int send_arp(struct lr_announcer *an, int ifindex, const uint8_t mac[6],
-		    const struct lr_ip *ip, uint16_t op)
+		    const struct lr_ip *ip, uint16_t op, bool probe)
 {
 	struct arp_pkt p = {
 		.htype = htons(ARPHRD_ETHER), .ptype = htons(ETH_P_IP), .hlen = 6, .plen = 4,
@@ -66,8 +67,9 @@ static int send_arp(struct lr_announcer *an, int ifindex, const uint8_t mac[6],
 			return -errno;
 	}
 	memcpy(p.sha, mac, 6);
-	memcpy(p.spa, ip->bytes, 4);
-	memset(p.tha, 0xff, 6);
+	if (!probe)
+		memcpy(p.spa, ip->bytes, 4); /* a probe asks from 0.0.0.0: it teaches nobody anything */
+	memset(p.tha, probe ? 0 : 0xff, 6);
 	memcpy(p.tpa, ip->bytes, 4);
 	memset(to.sll_addr, 0xff, 6);
 	if (sendto(an->pkt, &p, sizeof(p), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
@@ -129,12 +131,49 @@ int lr_announce(struct lr_announcer *an, int ifindex, const uint8_t mac[6], cons
 		r = send_na(an, ifindex, mac, ip);
 	} else {
 		if (op & LR_ARP_REQUEST)
-			r = send_arp(an, ifindex, mac, ip, ARPOP_REQUEST);
+			r = send_arp(an, ifindex, mac, ip, ARPOP_REQUEST, false);
 		if (r == 0 && (op & LR_ARP_REPLY))
-			r = send_arp(an, ifindex, mac, ip, ARPOP_REPLY);
+			r = send_arp(an, ifindex, mac, ip, ARPOP_REPLY, false);
 	}
 	if (r < 0)
 		snprintf(err, errlen, "%s%s", strerror(-r),
 			 r == -EPERM ? " (sending announcements needs CAP_NET_RAW)" : "");
 	return r;
+}
+
+int lr_arp_probe(struct lr_announcer *an, int ifindex, const uint8_t mac[6], const struct lr_ip *ip)
+{
+	return ip->family == AF_INET ? send_arp(an, ifindex, mac, ip, ARPOP_REQUEST, true) : -EAFNOSUPPORT;
+}
+
+int lr_arpwatch_open(void)
+{
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP));
+
+	return fd < 0 ? -errno : fd;
+}
+
+int lr_arpwatch_read(int fd, struct lr_arp_seen *out)
+{
+	for (;;) {
+		struct arp_pkt p;
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, &p, sizeof(p), 0, (struct sockaddr *)&from, &flen);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		/* our own packets and anything that is not Ethernet/IPv4 ARP */
+		if (from.sll_pkttype == PACKET_OUTGOING || n < (ssize_t)sizeof(p) ||
+		    p.htype != htons(ARPHRD_ETHER) || p.ptype != htons(ETH_P_IP) || p.hlen != 6 || p.plen != 4)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->ifindex = from.sll_ifindex;
+		out->op = ntohs(p.op);
+		memcpy(out->sha, p.sha, 6);
+		out->spa.family = out->tpa.family = AF_INET;
+		memcpy(out->spa.bytes, p.spa, 4);
+		memcpy(out->tpa.bytes, p.tpa, 4);
+		return 1;
+	}
 }

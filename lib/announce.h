@@ -14,3 +14,18 @@ void lr_announcer_free(struct lr_announcer *an);
  * or a negative errno with the reason in err. */
 int lr_announce(struct lr_announcer *an, int ifindex, const uint8_t mac[6], const struct lr_ip *ip,
 		enum lr_arp_op op, char *err, size_t errlen);
+
+/* An ARP probe for ip (RFC 5227: sender address 0.0.0.0, so no neighbour learns from it):
+ * whoever holds ip answers it. IPv4 only. */
+int lr_arp_probe(struct lr_announcer *an, int ifindex, const uint8_t mac[6], const struct lr_ip *ip);
+
+/* Watching ARP on every interface (split brain): a non-blocking packet socket, CLOEXEC. */
+struct lr_arp_seen {
+	int ifindex;
+	uint16_t op; /* 1 request, 2 reply */
+	uint8_t sha[6];
+	struct lr_ip spa, tpa;
+};
+int lr_arpwatch_open(void);
+/* The next ARP packet received (not sent) on the socket: 1, 0 when none is queued. */
+int lr_arpwatch_read(int fd, struct lr_arp_seen *out);

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -535,6 +536,81 @@ static int p_instances(struct ctx *c, struct json_object *v, const char *path, v
 	return 0;
 }
 
+/* ---- plugin ---- */
+
+static const char *const drift_names[] = {
+	[LR_DRIFT_REPAIR] = "repair", [LR_DRIFT_REPORT] = "report", [LR_DRIFT_OFF] = "off",
+};
+
+const char *lr_drift_mode_name(enum lr_drift_mode m)
+{
+	return (unsigned)m <= LR_DRIFT_OFF ? drift_names[m] : "?";
+}
+
+static int p_drift(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	const char *s;
+	int r = cf_want_type(c, v, path, json_type_string);
+
+	if (r < 0)
+		return r;
+	s = json_object_get_string(v);
+	for (int i = LR_DRIFT_REPAIR; i <= LR_DRIFT_OFF; i++)
+		if (!strcmp(s, drift_names[i])) {
+			((struct lr_plugin_conf *)obj)->drift = (enum lr_drift_mode)i;
+			return 0;
+		}
+	return cf_fail(c, path, s, "must be \"repair\", \"report\" or \"off\"");
+}
+
+/* arg: offset of an unsigned field; its range is in the table below */
+static int p_plugin_uint(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	static const struct { size_t off; int lo, hi; } ranges[] = {
+		{ offsetof(struct lr_plugin_conf, drift_check_ms), 100, 60000 },
+		{ offsetof(struct lr_plugin_conf, announce_refresh_s), 0, 86400 },
+		{ offsetof(struct lr_plugin_conf, conflict_probe_ms), 50, 2000 },
+	};
+	int x, r = -EINVAL;
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (ranges[i].off == arg) {
+			r = cf_parse_int(c, v, path, ranges[i].lo, ranges[i].hi, &x);
+			if (r == 0)
+				*(unsigned *)((char *)obj + arg) = (unsigned)x;
+		}
+	return r;
+}
+
+static int p_conflict(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	int r = cf_want_type(c, v, path, json_type_boolean);
+
+	if (r == 0)
+		((struct lr_plugin_conf *)obj)->conflict_detection = json_object_get_boolean(v);
+	return r;
+}
+
+static int p_metrics(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	return cf_parse_path(c, v, path, 200, &((struct lr_plugin_conf *)obj)->metrics_file);
+}
+
+static const struct field plugin_fields[] = {
+	{ "drift", p_drift, 0 },
+	{ "drift_check_ms", p_plugin_uint, offsetof(struct lr_plugin_conf, drift_check_ms) },
+	{ "announce_refresh_s", p_plugin_uint, offsetof(struct lr_plugin_conf, announce_refresh_s) },
+	{ "conflict_detection", p_conflict, 0 },
+	{ "conflict_probe_ms", p_plugin_uint, offsetof(struct lr_plugin_conf, conflict_probe_ms) },
+	{ "metrics_file", p_metrics, 0 },
+};
+
+static int p_plugin(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	return cf_parse_fields(c, v, path, &((struct lr_config *)obj)->plugin, plugin_fields,
+			       sizeof(plugin_fields) / sizeof(*plugin_fields));
+}
+
 static const struct field top_fields[] = {
 	{ "state_dir", p_state_dir, 0 },
 	{ "arp_sysctl", p_arp_sysctl, 0 },
@@ -542,6 +618,7 @@ static const struct field top_fields[] = {
 	{ "instances", p_instances, 0 },
 	{ "groups", p_instances, 1 },
 	{ "webhooks", cf_parse_webhooks, 0 },
+	{ "plugin", p_plugin, 0 },
 };
 
 /* ---- whole-file checks ---- */
@@ -650,6 +727,7 @@ void lr_config_free(struct lr_config *cfg)
 	free(cfg->sysctl_ifaces);
 	free(cfg->state_dir);
 	cf_free_webhooks(cfg);
+	free(cfg->plugin.metrics_file);
 	free(cfg->path);
 	free(cfg);
 }
@@ -717,6 +795,10 @@ int lr_config_parse(const char *name, const char *text, size_t len, struct lr_co
 	cfg->delivery_deadline_ms = 3000;
 	cfg->retry_base_ms = 1000;
 	cfg->retry_max_ms = 600000;
+	cfg->plugin.drift = LR_DRIFT_REPAIR;
+	cfg->plugin.drift_check_ms = 500;
+	cfg->plugin.conflict_detection = true;
+	cfg->plugin.conflict_probe_ms = 300;
 	r = cf_parse_fields(&c, root, "", cfg, top_fields, sizeof(top_fields) / sizeof(*top_fields));
 	if (r == 0)
 		r = check_whole(&c, cfg);
@@ -851,6 +933,15 @@ char *lr_config_dump(const struct lr_config *cfg)
 	json_object_object_add(root, "groups", groups);
 	if (cfg->n_endpoints)
 		json_object_object_add(root, "webhooks", cf_dump_webhooks(cfg));
+	o = json_object_new_object();
+	json_object_object_add(o, "drift", jstr(lr_drift_mode_name(cfg->plugin.drift)));
+	json_object_object_add(o, "drift_check_ms", json_object_new_int((int)cfg->plugin.drift_check_ms));
+	json_object_object_add(o, "announce_refresh_s", json_object_new_int((int)cfg->plugin.announce_refresh_s));
+	json_object_object_add(o, "conflict_detection", json_object_new_boolean(cfg->plugin.conflict_detection));
+	json_object_object_add(o, "conflict_probe_ms", json_object_new_int((int)cfg->plugin.conflict_probe_ms));
+	if (cfg->plugin.metrics_file)
+		json_object_object_add(o, "metrics_file", jstr(cfg->plugin.metrics_file));
+	json_object_object_add(root, "plugin", o);
 	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_SPACED |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -81,6 +81,18 @@ struct lr_endpoint {
 	uint64_t max_age_s;
 };
 
+enum lr_drift_mode { LR_DRIFT_REPAIR, LR_DRIFT_REPORT, LR_DRIFT_OFF };
+
+/* The "plugin" section: what lvsrole-plugin does between keepalived's events. */
+struct lr_plugin_conf {
+	enum lr_drift_mode drift;
+	unsigned drift_check_ms;     /* periodic re-check of sysctls and addresses */
+	unsigned announce_refresh_s; /* re-announce while directing; 0: never */
+	bool conflict_detection;     /* ARP probe around takeover, watch while directing */
+	unsigned conflict_probe_ms;  /* how long a probe listens for a foreign answer */
+	char *metrics_file;          /* Prometheus textfile; NULL: none */
+};
+
 struct lr_config {
 	char *path;
 	char *state_dir;
@@ -100,6 +112,7 @@ struct lr_config {
 	unsigned retry_base_ms, retry_max_ms;
 	struct lr_endpoint *endpoints;
 	size_t n_endpoints;
+	struct lr_plugin_conf plugin;
 };
 
 /* Parses and validates path. On failure returns a negative errno and writes one message
@@ -122,6 +135,7 @@ int lr_kstate_parse(const char *s, enum lr_kstate *out);
 const char *lr_scope_name(enum lr_scope scope);
 const char *lr_sysctl_key_name(enum lr_sysctl_key key);
 const char *lr_format_name(enum lr_wh_format f);
+const char *lr_drift_mode_name(enum lr_drift_mode m);
 const struct lr_endpoint *lr_config_endpoint(const struct lr_config *cfg, const char *name);
 /* "10.0.0.50/24" */
 void lr_vip_str(const struct lr_vip *vip, char *buf, size_t len);

@@ -5,6 +5,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,8 @@ struct ep {
 	char retry_after[64];
 	char resp[160];
 	size_t resp_len, resp_total;
+	uint64_t wake_ms; /* when its head in backoff is due (0: nothing waits) */
+	uint64_t n_delivered, n_failed; /* over the deliverer's life */
 };
 
 struct lr_deliverer {
@@ -61,6 +65,10 @@ struct lr_deliverer {
 	CURLM *multi;
 	struct ep *eps;
 	size_t n;
+	/* the pass in progress */
+	uint64_t deadline_us;
+	unsigned flags;
+	struct lr_deliver_stats st;
 };
 
 static void clear_creds(struct ep *e)
@@ -314,6 +322,8 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why)
 		rnd = (uint32_t)lr_now_us();
 	delay = lr_policy_backoff_ms(e->cur.attempts, cfg->retry_base_ms, cfg->retry_max_ms, rnd, ra);
 	e->cur.next_ms = now + delay;
+	e->wake_ms = e->cur.next_ms;
+	e->n_failed++;
 	r = lr_spool_update(e->sp, e->ep->name, &e->cur);
 	fmt_wall_ms(e->cur.next_ms, when, sizeof(when));
 	log_warn("webhooks: %s: report #%" PRIu64 " %s not delivered (attempt %u): %s; next attempt at %s (in %" PRIu64 " ms%s)%s",
@@ -339,6 +349,7 @@ static void complete(struct lr_deliverer *d, struct ep *e, CURLcode rc, struct l
 			 e->ep->name, e->cur.seq, e->cur.id, status, us / 1000u,
 			 r < 0 ? "; removing it from the spool failed: it may be sent again" : "");
 		st->delivered++;
+		e->n_delivered++;
 		e->pos++;
 		if (r < 0)
 			finish(e);
@@ -421,6 +432,7 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 		break;
 	}
 	if (!(flags & LR_DELIVER_NOW) && e->cur.next_ms > now_ms) {
+		e->wake_ms = e->cur.next_ms;
 		finish(e); /* not due yet */
 		return;
 	}
@@ -531,20 +543,32 @@ void lr_deliverer_free(struct lr_deliverer *d)
 	free(d);
 }
 
-int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags,
-		   struct lr_deliver_stats *st)
+void lr_deliver_start(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags)
 {
-	memset(st, 0, sizeof(*st));
+	memset(&d->st, 0, sizeof(d->st));
+	d->deadline_us = deadline_us;
+	d->flags = flags;
 	for (size_t i = 0; i < d->n; i++) {
-		d->eps[i].st = only && strcmp(only, d->eps[i].ep->name) ? EP_DONE : EP_IDLE;
-		d->eps[i].pos = d->eps[i].n_list; /* list afresh */
+		struct ep *e = &d->eps[i];
+
+		if (e->st == EP_BUSY)
+			continue; /* a pass is under way: it goes on */
+		e->st = only && strcmp(only, e->ep->name) ? EP_DONE : EP_IDLE;
+		e->pos = e->n_list; /* list afresh */
+		e->wake_ms = 0;
 	}
-	for (;;) {
-		bool past = deadline_us && lr_now_us() >= deadline_us, busy = false, waiting = false,
-		     again = false;
+}
+
+bool lr_deliver_step(struct lr_deliverer *d)
+{
+	bool busy, waiting, again;
+
+	do {
+		bool past = d->deadline_us && lr_now_us() >= d->deadline_us;
 		struct CURLMsg *msg;
 		int running, left;
 
+		busy = waiting = again = false;
 		for (size_t i = 0; i < d->n; i++) {
 			struct ep *e = &d->eps[i];
 
@@ -552,7 +576,7 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
 				if (past)
 					finish(e);
 				else
-					start_next(d, e, deadline_us, flags, st);
+					start_next(d, e, d->deadline_us, d->flags, &d->st);
 			}
 		}
 		curl_multi_perform(d->multi, &running);
@@ -564,29 +588,81 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&e);
 			curl_multi_remove_handle(d->multi, msg->easy_handle);
 			if (e)
-				complete(d, e, msg->data.result, st);
+				complete(d, e, msg->data.result, &d->st);
 		}
 		for (size_t i = 0; i < d->n; i++) {
 			busy |= d->eps[i].st == EP_BUSY;
 			waiting |= d->eps[i].st == EP_WAITLOCK;
 			again |= d->eps[i].st == EP_IDLE;
 		}
-		if (again)
-			continue;
-		if (!busy && !waiting)
-			break;
-		{
-			int ms = waiting ? 10 : 1000;
+	} while (again);
+	return busy || waiting;
+}
 
-			if (deadline_us) {
-				uint64_t now = lr_now_us();
-				int rem = deadline_us > now ? (int)((deadline_us - now) / 1000u) + 1 : 1;
+int lr_deliver_wait_ms(const struct lr_deliverer *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->eps[i].st == EP_WAITLOCK)
+			return 10; /* another process delivers it: look again soon */
+	return 1000;
+}
 
-				ms = rem < ms ? rem : ms;
-			}
-			curl_multi_poll(d->multi, NULL, 0, ms, NULL);
-		}
+int lr_deliver_poll(struct lr_deliverer *d, struct pollfd *fds, unsigned n, int timeout_ms)
+{
+	struct curl_waitfd w[16];
+	int numfds = 0;
+
+	if (n > sizeof(w) / sizeof(w[0]))
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		w[i].fd = fds[i].fd;
+		w[i].events = (short)((fds[i].events & POLLIN ? CURL_WAIT_POLLIN : 0) |
+				      (fds[i].events & POLLPRI ? CURL_WAIT_POLLPRI : 0) |
+				      (fds[i].events & POLLOUT ? CURL_WAIT_POLLOUT : 0));
+		w[i].revents = 0;
 	}
+	if (curl_multi_poll(d->multi, w, n, timeout_ms, &numfds) != CURLM_OK)
+		return -EIO;
+	/* curl reports readiness as POLLIN/POLLPRI/POLLOUT only: a hung-up FIFO shows as readable */
+	for (unsigned i = 0; i < n; i++)
+		fds[i].revents = (short)((w[i].revents & CURL_WAIT_POLLIN ? POLLIN : 0) |
+					 (w[i].revents & CURL_WAIT_POLLPRI ? POLLPRI : 0) |
+					 (w[i].revents & CURL_WAIT_POLLOUT ? POLLOUT : 0));
+	return numfds;
+}
+
+uint64_t lr_deliver_next_ms(const struct lr_deliverer *d)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (d->eps[i].wake_ms && (!m || d->eps[i].wake_ms < m))
+			m = d->eps[i].wake_ms;
+	return m;
+}
+
+void lr_deliver_counts(const struct lr_deliverer *d, size_t i, uint64_t *delivered, uint64_t *failed)
+{
+	*delivered = i < d->n ? d->eps[i].n_delivered : 0;
+	*failed = i < d->n ? d->eps[i].n_failed : 0;
+}
+
+int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags,
+		   struct lr_deliver_stats *st)
+{
+	lr_deliver_start(d, only, deadline_us, flags);
+	while (lr_deliver_step(d)) {
+		int ms = lr_deliver_wait_ms(d);
+
+		if (deadline_us) {
+			uint64_t now = lr_now_us();
+			int rem = deadline_us > now ? (int)((deadline_us - now) / 1000u) + 1 : 1;
+
+			ms = rem < ms ? rem : ms;
+		}
+		curl_multi_poll(d->multi, NULL, 0, ms, NULL);
+	}
+	*st = d->st;
 	for (size_t i = 0; i < d->n; i++) {
 		struct lr_spool_entry *v;
 		size_t n;
@@ -599,6 +675,40 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
 		}
 	}
 	return 0;
+}
+
+int lr_deliver_detached(const struct lr_config *cfg, unsigned deadline_ms)
+{
+	struct lr_deliver_stats st;
+	struct lr_deliverer *d = NULL;
+	struct lr_spool *sp = NULL;
+	pid_t pid;
+
+	if (cfg->n_endpoints == 0 || deadline_ms == 0)
+		return 0;
+	pid = fork();
+	if (pid != 0)
+		return pid < 0 ? -errno : pid;
+	/* its own session: keepalived's SIGKILL of the caller's process group (after a STOP)
+	 * does not cut it; it holds none of the caller's descriptors (locks, FIFO) */
+	setsid();
+	{
+		sigset_t all;
+
+		sigfillset(&all); /* the caller may block signals it reads from a signalfd */
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	lr_log_drop_fds();
+	if (lr_spool_open(cfg->spool_dir, &sp) == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {
+		if (lr_deliverer_new(cfg, sp, &d) == 0)
+			lr_deliver_run(d, NULL, lr_now_us() + (uint64_t)deadline_ms * 1000u, 0, &st);
+		lr_deliverer_free(d);
+		curl_global_cleanup();
+	}
+	lr_spool_close(sp);
+	lr_log_close();
+	_exit(0);
 }
 
 int lr_deliver_send(const struct lr_config *cfg, const struct lr_endpoint *ep, const char *id,

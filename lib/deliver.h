@@ -29,6 +29,24 @@ void lr_deliverer_free(struct lr_deliverer *d);
 int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags,
 		   struct lr_deliver_stats *st);
 
+/* The same in steps, for a caller's event loop: start a pass, then call step whenever
+ * lr_deliver_poll returns (or its timeout passes) until step returns false. */
+void lr_deliver_start(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags);
+bool lr_deliver_step(struct lr_deliverer *d);
+/* How long to wait before the next step at most while step returns true. */
+int lr_deliver_wait_ms(const struct lr_deliverer *d);
+/* poll(2) over the caller's descriptors and the transfers' sockets (at most 16 of the caller's;
+ * revents are POLLIN, POLLPRI, POLLOUT). Returns the number of ready descriptors. */
+struct pollfd;
+int lr_deliver_poll(struct lr_deliverer *d, struct pollfd *fds, unsigned n, int timeout_ms);
+/* Wall-clock ms at which the first report waiting in backoff becomes due (0: none). */
+uint64_t lr_deliver_next_ms(const struct lr_deliverer *d);
+/* Reports delivered and failed attempts on endpoint i over the deliverer's life. */
+void lr_deliver_counts(const struct lr_deliverer *d, size_t i, uint64_t *delivered, uint64_t *failed);
+/* Delivers what is due in a child process in its own session, bounded by deadline_ms, and
+ * returns its pid (0: nothing to do), so that the caller can exit at once. */
+int lr_deliver_detached(const struct lr_config *cfg, unsigned deadline_ms);
+
 /* One request outside the spool (webhook test): the same headers, signature and checks. */
 struct lr_send_result {
 	long status;        /* 0: no HTTP response */

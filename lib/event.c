@@ -7,13 +7,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 const char *lr_result_name(enum lr_result r)
 {
 	static const char *const names[] = {
 		[LR_RESULT_OK] = "ok", [LR_RESULT_PARTIAL] = "partial", [LR_RESULT_FAILED] = "failed",
 		[LR_RESULT_NOOP] = "noop", [LR_RESULT_SUPERSEDED] = "superseded",
+		[LR_RESULT_DETECTED] = "detected",
 	};
 	return names[r];
+}
+
+const char *lr_event_type_name(enum lr_event_type t)
+{
+	static const char *const names[] = {
+		[LR_EVENT_TRANSITION] = "transition", [LR_EVENT_DRIFT] = "drift",
+		[LR_EVENT_CONFLICT] = "conflict",
+	};
+	return names[t];
+}
+
+static void mac_str(const uint8_t m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* A conflict: which VIP, on which NIC, our MAC and the other one, and how it showed. */
+static struct json_object *conflict_data(const struct lr_event *ev)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+
+	json_object_object_add(o, "host", json_object_new_string(ev->host));
+	json_object_object_add(o, "source", json_object_new_string(ev->source));
+	json_object_object_add(o, "scope", json_object_new_string(lr_scope_name(ev->scope)));
+	json_object_object_add(o, "name", json_object_new_string(ev->name));
+	json_object_object_add(o, "role", json_object_new_string(lr_role_name(ev->role)));
+	json_object_object_add(o, "vip", json_object_new_string(lr_ip_str(&ev->vip, buf, sizeof(buf))));
+	json_object_object_add(o, "interface", json_object_new_string(ev->dev));
+	mac_str(ev->own_mac, buf, sizeof(buf));
+	json_object_object_add(o, "own_mac", json_object_new_string(buf));
+	mac_str(ev->foreign_mac, buf, sizeof(buf));
+	json_object_object_add(o, "foreign_mac", json_object_new_string(buf));
+	json_object_object_add(o, "seen_as", json_object_new_string(ev->seen_as ? ev->seen_as : "arp"));
+	json_object_object_add(o, "result", json_object_new_string(lr_result_name(ev->result)));
+	return o;
 }
 
 enum lr_result lr_event_outcome(const struct lr_plan *plan)
@@ -69,6 +108,10 @@ struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_e
 	const struct lr_instance *in = &cfg->inst[ev->inst];
 	char buf[64];
 
+	if (ev->type == LR_EVENT_CONFLICT) {
+		json_object_put(o);
+		return conflict_data(ev);
+	}
 	json_object_object_add(o, "host", json_object_new_string(ev->host));
 	json_object_object_add(o, "source", json_object_new_string(ev->source));
 	json_object_object_add(o, "scope", json_object_new_string(lr_scope_name(ev->scope)));
@@ -124,6 +167,8 @@ struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_e
 	json_object_object_add(o, "lock_wait_us", json_object_new_int64((int64_t)ev->lock_wait_us));
 	if (ev->dry_run)
 		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+	if (ev->type == LR_EVENT_DRIFT)
+		json_object_object_add(o, "drift", json_object_new_string(ev->repair ? "repair" : "report"));
 	return o;
 }
 
@@ -134,9 +179,35 @@ char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev)
 
 	lr_format_time(ev->time_us, buf, sizeof(buf));
 	json_object_object_add(o, "time", json_object_new_string(buf));
+	json_object_object_add(o, "type", json_object_new_string(lr_event_type_name(ev->type)));
 	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return out;
+}
+
+void lr_event_log(const struct lr_config *cfg, const struct lr_event *ev)
+{
+	size_t n = lr_plan_changes(&ev->plan);
+	char *json;
+
+	if (ev->result == LR_RESULT_SUPERSEDED && !ev->applied_for)
+		return;
+	if (ev->applied_for)
+		log_info("%s: applied event #%llu (%s %s) in place of %s %s: %s, %zu change(s) in %llu us",
+			 ev->name, (unsigned long long)ev->applied_for, lr_kstate_name(ev->applied_kstate),
+			 lr_role_name(ev->applied_role), lr_kstate_name(ev->kstate), lr_role_name(ev->role),
+			 lr_result_name(lr_event_outcome(&ev->plan)), n, (unsigned long long)ev->duration_us);
+	else if (ev->result == LR_RESULT_NOOP)
+		log_info("%s: %s %s: already in place, nothing changed", ev->name,
+			 lr_kstate_name(ev->kstate), lr_role_name(ev->role));
+	else
+		log_info("%s: %s -> %s (%s): %s, %zu change(s) in %llu us", ev->name,
+			 lr_role_name(ev->prev_role), lr_role_name(ev->role), lr_kstate_name(ev->kstate),
+			 lr_result_name(ev->result), n, (unsigned long long)ev->duration_us);
+	json = lr_event_json(cfg, ev);
+	if (json)
+		log_debug("event %s", json);
+	free(json);
 }
 
 void lr_event_clear(struct lr_event *ev)

@@ -13,10 +13,18 @@ enum lr_result {
 	LR_RESULT_FAILED,
 	LR_RESULT_NOOP,
 	LR_RESULT_SUPERSEDED,
+	LR_RESULT_DETECTED, /* drift found and only reported; a conflict */
 	LR_RESULT__COUNT,
 };
 
+enum lr_event_type {
+	LR_EVENT_TRANSITION, /* keepalived's state change or an operator's command */
+	LR_EVENT_DRIFT,      /* the host stopped matching the recorded roles */
+	LR_EVENT_CONFLICT,   /* another MAC answers or announces a VIP we direct */
+};
+
 struct lr_event {
+	enum lr_event_type type;
 	uint64_t seq;     /* per-host sequence number, given at arrival */
 	uint64_t time_us; /* wall clock at arrival */
 	const char *source;
@@ -37,7 +45,15 @@ struct lr_event {
 	uint64_t lock_wait_us, duration_us;
 	bool dry_run;
 	char err[200]; /* why the switch could not run, when it could not */
+	bool repair;   /* drift: the changes were applied (else only reported) */
+	/* conflict: who else claims which VIP, and how it was seen */
+	struct lr_ip vip;
+	char dev[LR_IFNAMSIZ];
+	uint8_t own_mac[6], foreign_mac[6];
+	const char *seen_as;
 };
+
+const char *lr_event_type_name(enum lr_event_type t);
 
 const char *lr_result_name(enum lr_result r);
 /* Result from the executed plan: noop, ok, partial or failed. */
@@ -47,4 +63,6 @@ struct json_object;
 struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_event *ev);
 /* The same with the time, as compact JSON for the debug log (malloc'd). */
 char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev);
+/* The log lines of a transition: one at info (none for a plain superseded event), the JSON at debug. */
+void lr_event_log(const struct lr_config *cfg, const struct lr_event *ev);
 void lr_event_clear(struct lr_event *ev);

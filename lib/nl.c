@@ -220,3 +220,75 @@ int lr_nl_addr_del(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip,
 	rtnl_addr_put(a);
 	return r < 0 ? report(r, err, errlen) : 0;
 }
+
+/* ---- address and link change notifications ---- */
+
+struct lr_nl_monitor {
+	struct nl_sock *sk;
+	unsigned seen;
+};
+
+static int count_msg(struct nl_msg *msg, void *arg)
+{
+	struct lr_nl_monitor *m = arg;
+
+	(void)msg;
+	m->seen++;
+	return NL_OK;
+}
+
+int lr_nl_monitor_open(struct lr_nl_monitor **out)
+{
+	struct lr_nl_monitor *m = calloc(1, sizeof(*m));
+	int r = -ENOMEM;
+
+	if (!m || !(m->sk = nl_socket_alloc()))
+		goto fail;
+	nl_socket_disable_seq_check(m->sk);
+	r = nl_socket_modify_cb(m->sk, NL_CB_VALID, NL_CB_CUSTOM, count_msg, m);
+	if (r == 0)
+		r = nl_connect(m->sk, NETLINK_ROUTE);
+	if (r == 0)
+		r = nl_socket_add_memberships(m->sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
+	if (r == 0)
+		r = nl_socket_set_nonblocking(m->sk);
+	if (r == 0)
+		r = nl_socket_set_buffer_size(m->sk, 1 << 20, 0);
+	if (r < 0) {
+		r = nle_errno(r);
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	lr_nl_monitor_close(m);
+	return r;
+}
+
+int lr_nl_monitor_fd(const struct lr_nl_monitor *m)
+{
+	return nl_socket_get_fd(m->sk);
+}
+
+int lr_nl_monitor_drain(struct lr_nl_monitor *m)
+{
+	int r, lost = 0;
+
+	m->seen = 0;
+	for (int i = 0; i < 4096; i++) {
+		r = nl_recvmsgs_default(m->sk);
+		if (r == -NLE_AGAIN)
+			break;
+		if (r < 0 && r != -NLE_INTR)
+			lost = 1; /* overrun (ENOBUFS) or a bad message: something changed, look again */
+	}
+	return (int)m->seen + lost;
+}
+
+void lr_nl_monitor_close(struct lr_nl_monitor *m)
+{
+	if (!m)
+		return;
+	nl_socket_free(m->sk);
+	free(m);
+}

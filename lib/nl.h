@@ -36,3 +36,11 @@ int lr_nl_addr_add(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip,
 		   bool replace, char *err, size_t errlen);
 int lr_nl_addr_del(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip, uint8_t prefix,
 		   char *err, size_t errlen);
+
+/* A socket subscribed to address and link changes (non-blocking), for drift detection. */
+struct lr_nl_monitor;
+int lr_nl_monitor_open(struct lr_nl_monitor **out);
+int lr_nl_monitor_fd(const struct lr_nl_monitor *m);
+/* Reads what is queued; returns how many changes were seen (a lost overrun counts as one). */
+int lr_nl_monitor_drain(struct lr_nl_monitor *m);
+void lr_nl_monitor_close(struct lr_nl_monitor *m);

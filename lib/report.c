@@ -36,7 +36,29 @@ static char *slack_text(const struct lr_config *cfg, const struct lr_event *ev)
 	size_t n = 0, errs = 0;
 
 #define ADD(...) n += (size_t)snprintf(text + n, n < sizeof(text) ? sizeof(text) - n : 0, __VA_ARGS__)
-	if (ev->result == LR_RESULT_SUPERSEDED && !ev->applied_for) {
+	if (ev->type == LR_EVENT_CONFLICT) {
+		char ip[64];
+
+		ADD("%s: VIP CONFLICT for %s: %s on %s is also claimed by %02x:%02x:%02x:%02x:%02x:%02x (%s); "
+		    "this host (%02x:%02x:%02x:%02x:%02x:%02x) is %s: split brain suspected",
+		    ev->host, ev->name, lr_ip_str(&ev->vip, ip, sizeof(ip)), ev->dev, ev->foreign_mac[0],
+		    ev->foreign_mac[1], ev->foreign_mac[2], ev->foreign_mac[3], ev->foreign_mac[4],
+		    ev->foreign_mac[5], ev->seen_as ? ev->seen_as : "arp", ev->own_mac[0], ev->own_mac[1],
+		    ev->own_mac[2], ev->own_mac[3], ev->own_mac[4], ev->own_mac[5], lr_role_name(ev->role));
+	} else if (ev->type == LR_EVENT_DRIFT) {
+		fmt_ms(ev->duration_us, t, sizeof(t));
+		ADD("%s: %s drifted from its %s role: %zu change(s) %s", ev->host, ev->name,
+		    lr_role_name(ev->role), lr_plan_changes(&ev->plan),
+		    ev->repair ? "needed" : "found (drift = report: not repaired)");
+		if (ev->repair)
+			ADD(", repair %s in %s", lr_result_name(lr_event_outcome(&ev->plan)), t);
+		for (size_t i = 0; i < ev->plan.n && i < 6; i++) {
+			char d[160];
+
+			ADD("\n- %s%s%s", lr_step_describe(cfg, &ev->plan.steps[i], d, sizeof(d)),
+			    ev->plan.steps[i].err ? ": " : "", ev->plan.steps[i].err ? ev->plan.steps[i].msg : "");
+		}
+	} else if (ev->result == LR_RESULT_SUPERSEDED && !ev->applied_for) {
 		ADD("%s: %s %s event superseded by a newer one (#%" PRIu64 "), nothing to do", ev->host,
 		    ev->name, lr_kstate_name(ev->kstate), ev->superseded_by);
 	} else {
@@ -123,7 +145,8 @@ char *lr_report_body(const struct lr_config *cfg, const struct lr_event *ev, enu
 		free(text);
 		return serialise(o);
 	}
-	return envelope(f, "transition", id, seq, ev->time_us, ev->host, ev->name, lr_event_data(cfg, ev));
+	return envelope(f, lr_event_type_name(ev->type), id, seq, ev->time_us, ev->host, ev->name,
+			lr_event_data(cfg, ev));
 }
 
 char *lr_report_ping_body(const char *host, const char *endpoint, enum lr_wh_format f,
@@ -172,6 +195,16 @@ void lr_report_begin(const struct lr_config *cfg, int wait_ms, struct lr_report 
 			 cfg->spool_dir);
 	else if (rp->commit_fd < 0)
 		log_err_errno(rp->commit_fd, "webhooks: %s: cannot take the commit lock", cfg->spool_dir);
+}
+
+/* How long a switch, still holding the state lock, waits for the previous commit. */
+#define COMMIT_LOCK_WAIT_MS 200
+
+void lr_report_begin_hook(void *arg)
+{
+	struct lr_report_arg *a = arg;
+
+	lr_report_begin(a->cfg, COMMIT_LOCK_WAIT_MS, a->rp);
 }
 
 static int commit_one(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *ev,

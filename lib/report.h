@@ -27,6 +27,13 @@ struct lr_report {
  * of the switches; a spool that cannot be opened or locked in time is logged and left to
  * lr_report_commit. */
 void lr_report_begin(const struct lr_config *cfg, int wait_ms, struct lr_report *rp);
+/* lr_report_begin as a switch's before_unlock hook (arg: struct lr_report_arg), with the
+ * wait that keeps a slow disk from holding the state lock for long. */
+struct lr_report_arg {
+	const struct lr_config *cfg;
+	struct lr_report *rp;
+};
+void lr_report_begin_hook(void *arg);
 /* Numbers, serialises and commits the events that some endpoint takes, trims the queues
  * to their caps, and releases the commit lock. Every failure is logged (the switch is done
  * by then; a report that cannot be spooled is lost, loudly). Returns the number of events

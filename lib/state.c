@@ -482,3 +482,38 @@ int lr_state_quarantine(struct lr_statedir *sd)
 {
 	return renameat(sd->dirfd, STATE_FILE, sd->dirfd, STATE_FILE ".corrupt") < 0 ? -errno : 0;
 }
+
+/* ---- plugin.json: what the running plugin shows ---- */
+
+static void copy_str(struct json_object *o, const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", get_str(o, key));
+}
+
+int lr_plugin_info_read(struct lr_statedir *sd, struct lr_plugin_info *out)
+{
+	struct json_object *o, *v;
+	int r = load_json(sd, LR_PLUGIN_INFO_FILE, &o);
+
+	if (r < 0)
+		return r;
+	memset(out, 0, sizeof(*out));
+	out->pid = (long)get_u64(o, "pid");
+	out->running = json_object_object_get_ex(o, "running", &v) && json_object_get_boolean(v);
+	copy_str(o, "started", out->started, sizeof(out->started));
+	copy_str(o, "stopped", out->stopped, sizeof(out->stopped));
+	copy_str(o, "how", out->how, sizeof(out->how));
+	copy_str(o, "fifo", out->fifo, sizeof(out->fifo));
+	copy_str(o, "last_line", out->last_line, sizeof(out->last_line));
+	copy_str(o, "last_line_time", out->last_line_time, sizeof(out->last_line_time));
+	copy_str(o, "last_event", out->last_event, sizeof(out->last_event));
+	copy_str(o, "drift", out->drift, sizeof(out->drift));
+	if (json_object_object_get_ex(o, "lines", &v) && json_object_is_type(v, json_type_object)) {
+		static const char *const kinds[] = { "state", "priority", "checker", "bad", "ignored" };
+
+		for (size_t k = 0; k < 5; k++)
+			out->lines[k] = get_u64(v, kinds[k]);
+	}
+	json_object_put(o);
+	return 0;
+}

@@ -80,3 +80,17 @@ struct lr_record *lr_state_find(struct lr_state *st, const char *name);
 /* The record for name, created empty when missing. */
 struct lr_record *lr_state_get(struct lr_state *st, const char *name);
 struct lr_saved_sysctl *lr_state_saved(struct lr_state *st, const char *ifname, bool create);
+
+/* plugin.json in the state directory: written by lvsrole-plugin, read by `status`. */
+#define LR_PLUGIN_INFO_FILE "plugin.json"
+struct lr_plugin_info {
+	long pid;
+	bool running;
+	char started[40], stopped[40], how[16];
+	char fifo[256];
+	char last_line[256], last_line_time[40];
+	char last_event[256];
+	char drift[16];
+	uint64_t lines[5]; /* state, priority, checker, bad, ignored */
+};
+int lr_plugin_info_read(struct lr_statedir *sd, struct lr_plugin_info *out);

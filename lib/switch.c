@@ -452,27 +452,32 @@ static void init_event(struct run *x, struct lr_event *ev, size_t i, const char 
 	ev->dry_run = x->req->dry_run;
 }
 
-static int prepare(struct run *x)
+static int prepare(struct run *x, const struct lr_request *reqs, size_t n_reqs)
 {
 	const struct lr_config *cfg = x->cfg;
-	const struct lr_request *req = x->req;
 	struct lr_switch *out = x->out;
 	uint64_t now = lr_wall_us();
-	size_t n = 0;
+	size_t n = 0, max = 0;
 
 	gethostname(x->host, sizeof(x->host) - 1);
-	out->events = calloc(cfg->n_inst, sizeof(*out->events));
-	x->roles = calloc(cfg->n_inst, sizeof(*x->roles));
-	x->announce = calloc(cfg->n_inst, sizeof(*x->announce));
+	for (size_t k = 0; k < n_reqs; k++)
+		max += reqs[k].name ? 1 : cfg->n_inst;
+	out->events = calloc(max + 1, sizeof(*out->events));
+	x->roles = calloc(cfg->n_inst + 1, sizeof(*x->roles));
+	x->announce = calloc(cfg->n_inst + 1, sizeof(*x->announce));
 	if (!out->events || !x->roles || !x->announce)
 		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_inst; i++) {
-		const struct lr_instance *in = &cfg->inst[i];
+	for (size_t k = 0; k < n_reqs; k++) {
+		const struct lr_request *req = &reqs[k];
 
-		if (req->name && strcmp(req->name, in->name))
-			continue;
-		init_event(x, &out->events[n++], i, req->source, req->kstate, req->priority,
-			   requested_role(req, in), now);
+		for (size_t i = 0; i < cfg->n_inst; i++) {
+			const struct lr_instance *in = &cfg->inst[i];
+
+			if (req->name && strcmp(req->name, in->name))
+				continue;
+			init_event(x, &out->events[n++], i, req->source, req->kstate, req->priority,
+				   requested_role(req, in), req->time_us ? req->time_us : now);
+		}
 	}
 	out->n_events = n;
 	return 0;
@@ -584,14 +589,37 @@ static int sweep(struct run *x)
 	return r;
 }
 
-int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
+/* A later event of the same batch for the same instance: this one is superseded at once
+ * (never replay deltas: the later one is applied under the same lock). */
+static const struct lr_event *later_in_batch(const struct lr_switch *out, size_t i)
 {
+	for (size_t j = out->n_events; j-- > i + 1;)
+		if (out->events[j].inst == out->events[i].inst)
+			return &out->events[j];
+	return NULL;
+}
+
+static void skip_superseded(struct run *x, struct lr_event *ev, uint64_t by)
+{
+	struct lr_record *rec = lr_state_find(&x->st, ev->name);
+
+	ev->prev_role = rec ? rec->role : LR_ROLE_UNKNOWN;
+	ev->prev_kstate = rec ? rec->kstate : LR_KSTATE_NONE;
+	ev->prev_priority = rec ? rec->priority : -1;
+	ev->result = LR_RESULT_SUPERSEDED;
+	ev->superseded_by = by;
+}
+
+int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *reqs, size_t n_reqs,
+		       struct lr_switch *out)
+{
+	const struct lr_request *req = &reqs[0];
 	struct run x = { .cfg = cfg, .req = req, .out = out };
 	uint64_t t_wait;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = prepare(&x);
+	r = prepare(&x, reqs, n_reqs);
 	if (r < 0)
 		goto out;
 	r = open_state(&x);
@@ -616,8 +644,13 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
 	}
 	lr_roles_from_state(cfg, &x.st, x.roles);
 	for (size_t i = 0; i < out->n_events && r == 0; i++) {
+		const struct lr_event *later = req->dry_run ? NULL : later_in_batch(out, i);
+
 		out->events[i].lock_wait_us = t_wait;
-		r = one(&x, &out->events[i]);
+		if (later)
+			skip_superseded(&x, &out->events[i], later->seq);
+		else
+			r = one(&x, &out->events[i]);
 	}
 	if (r == 0 && !req->dry_run)
 		r = sweep(&x);
@@ -635,6 +668,189 @@ out:
 	if (r < 0 && !out->err[0])
 		snprintf(out->err, sizeof(out->err), "%s", strerror(-r));
 	return r;
+}
+
+int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
+{
+	return lr_switch_run_many(cfg, req, 1, out);
+}
+
+/* ---- drift: the host against the recorded roles ---- */
+
+/* The instance a host-wide sysctl step belongs to: the first whose recorded role asks for
+ * that value (real-server values while any instance serves, director values otherwise). */
+static size_t sysctl_owner(const struct lr_config *cfg, const enum lr_role *roles, const struct lr_step *s)
+{
+	enum lr_role want = s->phase == LR_PHASE_RAISE ? LR_ROLE_REAL_SERVER : LR_ROLE_DIRECTOR;
+
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		if (roles[i] == want)
+			return i;
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		if (roles[i] != LR_ROLE_UNKNOWN)
+			return i;
+	return 0;
+}
+
+/* Splits the executed plan into one drift event per instance it touched. */
+static int split_drift(struct run *x, struct lr_event *all, bool repair)
+{
+	const struct lr_config *cfg = x->cfg;
+	size_t *owner = calloc(all->plan.n + 1, sizeof(*owner));
+	struct lr_switch *out = x->out;
+
+	if (!owner)
+		return -ENOMEM;
+	out->events = calloc(cfg->n_inst + 1, sizeof(*out->events));
+	if (!out->events) {
+		free(owner);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < all->plan.n; k++)
+		owner[k] = all->plan.steps[k].inst >= 0 ? (size_t)all->plan.steps[k].inst
+			   : sysctl_owner(cfg, x->roles, &all->plan.steps[k]);
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		struct lr_record *rec = lr_state_find(&x->st, cfg->inst[i].name);
+		struct lr_event *ev = &out->events[out->n_events];
+		size_t n = 0;
+
+		for (size_t k = 0; k < all->plan.n; k++)
+			n += owner[k] == i;
+		if (n == 0)
+			continue;
+		init_event(x, ev, i, "drift", rec ? rec->kstate : LR_KSTATE_NONE, rec ? rec->priority : -1,
+			   x->roles[i], all->time_us);
+		ev->type = LR_EVENT_DRIFT;
+		ev->repair = repair;
+		ev->prev_role = ev->role;
+		ev->prev_kstate = ev->kstate;
+		ev->prev_priority = ev->priority;
+		ev->duration_us = all->duration_us;
+		ev->lock_wait_us = all->lock_wait_us;
+		ev->plan.steps = calloc(n, sizeof(*ev->plan.steps));
+		if (!ev->plan.steps) {
+			free(owner);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < all->plan.n; k++)
+			if (owner[k] == i) {
+				ev->plan.steps[ev->plan.n] = all->plan.steps[k];
+				ev->plan.steps[ev->plan.n++].dep_step = -1;
+			}
+		ev->plan.cap = n;
+		ev->result = repair ? lr_event_outcome(&ev->plan) : LR_RESULT_DETECTED;
+		out->n_events++;
+	}
+	free(owner);
+	return 0;
+}
+
+int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req, bool repair,
+		       struct lr_switch *out)
+{
+	struct run x = { .cfg = cfg, .req = req, .out = out };
+	struct lr_event all = { .time_us = lr_wall_us() };
+	struct lr_host host;
+	uint64_t t0 = lr_now_us();
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	gethostname(x.host, sizeof(x.host) - 1);
+	x.roles = calloc(cfg->n_inst + 1, sizeof(*x.roles));
+	if (!x.roles)
+		return -ENOMEM;
+	r = lr_statedir_open(cfg->state_dir, &x.sd);
+	if (r < 0) {
+		fail(&x, LR_FAIL_STATE, r, "state directory %s", cfg->state_dir);
+		goto out;
+	}
+	/* never wait long: the caller's event loop reads keepalived's FIFO */
+	r = lr_statedir_lock(x.sd, false, 0);
+	if (r < 0) {
+		fail(&x, LR_FAIL_STATE, r, "%s: cannot take the lock", x.sd->path);
+		goto out;
+	}
+	all.lock_wait_us = lr_now_us() - t0;
+	if ((r = load_state_locked(&x)) < 0)
+		goto out;
+	lr_roles_from_state(cfg, &x.st, x.roles);
+	x.an = lr_announcer_new();
+	r = x.an ? lr_nl_open(&x.nl) : -ENOMEM;
+	if (r < 0) {
+		fail(&x, LR_FAIL_KERNEL, r, "cannot open a netlink socket");
+		goto out;
+	}
+	r = lr_host_read(cfg, x.nl, &x.st, &host);
+	if (r < 0) {
+		fail(&x, LR_FAIL_KERNEL, r, "cannot read the host's addresses");
+		goto out;
+	}
+	r = lr_plan_compute(cfg, x.roles, NULL, &host, &all.plan);
+	lr_host_free(&host);
+	if (r < 0 || all.plan.n == 0)
+		goto out;
+	snprintf(all.name, sizeof(all.name), "drift");
+	if (repair) {
+		r = remember_originals(cfg, &x.st, &all.plan);
+		if (r == 0)
+			r = lr_state_save(x.sd, &x.st);
+		if (r < 0) {
+			fail(&x, LR_FAIL_STATE, r, "%s: cannot write the state file", x.sd->path);
+			goto out;
+		}
+		execute(cfg, x.nl, x.an, &all, 0);
+	}
+	all.duration_us = lr_now_us() - t0;
+	r = split_drift(&x, &all, repair);
+	if (r == 0 && req->before_unlock)
+		req->before_unlock(req->arg);
+out:
+	lr_plan_free(&all.plan);
+	if (x.sd)
+		lr_statedir_unlock(x.sd);
+	lr_announcer_free(x.an);
+	lr_nl_close(x.nl);
+	lr_state_free(&x.st);
+	lr_statedir_close(x.sd);
+	free(x.roles);
+	if (r < 0 && !out->err[0])
+		snprintf(out->err, sizeof(out->err), "%s", strerror(-r));
+	return r;
+}
+
+int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, struct lr_announcer *an)
+{
+	const struct lr_instance *in = &cfg->inst[i];
+	struct lr_kaddr *addrs;
+	size_t n;
+	uint8_t mac[6];
+	int sent = 0, ifindex, r;
+
+	if (in->owner != LR_OWNER_LVSROLE || cfg->announce_count == 0)
+		return 0; /* keepalived announces the VIPs it owns */
+	ifindex = lr_nl_ifindex(nl, in->nic);
+	if (ifindex < 0)
+		return ifindex;
+	r = lr_nl_hwaddr(nl, in->nic, mac);
+	if (r == 0)
+		r = lr_nl_addrs(nl, &addrs, &n);
+	if (r < 0)
+		return r;
+	for (size_t j = 0; j < in->n_vips; j++)
+		for (size_t k = 0; k < n; k++) {
+			char msg[128];
+
+			/* only what the NIC holds: announcing a VIP it lacks would steal traffic */
+			if (addrs[k].ifindex != ifindex || !lr_ip_equal(&addrs[k].ip, &in->vips[j].ip))
+				continue;
+			if (lr_announce(an, ifindex, mac, &in->vips[j].ip, cfg->announce_op, msg, sizeof(msg)) < 0)
+				log_warn("%s: announcement of a VIP on %s failed: %s", in->name, in->nic, msg);
+			else
+				sent++;
+			break;
+		}
+	free(addrs);
+	return sent;
 }
 
 void lr_switch_clear(struct lr_switch *sw)

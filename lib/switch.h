@@ -3,6 +3,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "event.h"
@@ -16,6 +17,7 @@ struct lr_request {
 	enum lr_kstate kstate; /* keepalived's state, or LR_KSTATE_NONE for an explicit role */
 	enum lr_role role;     /* LR_ROLE_UNKNOWN: the config's role for kstate */
 	int priority;          /* -1: none */
+	uint64_t time_us;      /* wall clock at arrival; 0: now */
 	bool dry_run;
 	unsigned lock_timeout_s;
 	/* called with the state lock still held, once the switch is over (reports take their
@@ -35,7 +37,21 @@ struct lr_switch {
 };
 
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out);
+/* Several requests in arrival order (the FIFO's), under one lock: an event that a later one
+ * of the batch overrides for the same instance is superseded without touching the host.
+ * Options (dry_run, lock_timeout_s, before_unlock) are reqs[0]'s. */
+int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *reqs, size_t n_reqs,
+		       struct lr_switch *out);
 void lr_switch_clear(struct lr_switch *sw);
+/* Drift: compares the host with the recorded roles under the lock (waiting at most ~0.1 s)
+ * and, with repair, applies what differs. out holds one LR_EVENT_DRIFT event per instance
+ * concerned (none when the host matches). Of req only before_unlock and arg are used. */
+int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req, bool repair,
+		       struct lr_switch *out);
+struct lr_announcer;
+/* Announces instance i's NIC VIPs that lvsrole owns and the NIC holds (repeats, refresh).
+ * Returns how many were sent. */
+int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, struct lr_announcer *an);
 /* Repeats the announcements of the director events in sw (count - 1 more, at the configured
  * interval) in a child process that holds the lock only while it sends, and stops as soon as
  * an instance is no longer recorded as director. Returns the child's pid, 0 if none needed. */

@@ -140,16 +140,23 @@ static int write_all(int fd, const void *data, size_t len)
 
 int lr_write_atomic(int dirfd, const char *name, const void *data, size_t len)
 {
+	return lr_write_atomic_mode(dirfd, name, data, len, 0600);
+}
+
+int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
 	char tmp[NAME_MAX + 1];
 	int fd, r;
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, data, len);
+	r = fchmod(fd, mode) < 0 ? -errno : 0; /* whatever the umask */
+	if (r == 0)
+		r = write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)

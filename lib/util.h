@@ -33,6 +33,8 @@ int lr_read_file(const char *path, size_t max, char **out, size_t *len);
 int lr_read_fd(int fd, size_t max, char **out, size_t *len);
 /* Writes data to dir/name atomically: temp file, fsync, rename, fsync(dir). Mode 0600. */
 int lr_write_atomic(int dirfd, const char *name, const void *data, size_t len);
+/* The same with another mode (files others read, such as metrics). */
+int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 /* Creates dir (0700, parents as needed) and checks it is a real directory owned by us. */
 int lr_ensure_dir(const char *path);
 

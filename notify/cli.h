@@ -4,22 +4,10 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "exitcode.h"
 
 #define LR_MAX_ARGS 32
 #define LR_MAX_ARG_LEN 256
-
-/* Exit codes (documented in the README and the man page). */
-enum lr_exit {
-	LR_EXIT_OK = 0,
-	LR_EXIT_FAILED = 1,     /* the switch failed or was partial */
-	LR_EXIT_USAGE = 2,      /* bad arguments */
-	LR_EXIT_CONFIG = 3,     /* configuration unreadable or invalid */
-	LR_EXIT_UNKNOWN = 4,    /* instance or group not in the configuration */
-	LR_EXIT_STATE = 5,      /* state directory or lock unusable */
-	LR_EXIT_PRIVILEGE = 6,  /* not permitted: needs root or CAP_NET_ADMIN (+CAP_NET_RAW) */
-	LR_EXIT_DRIFT = 7,      /* status: the host differs from the recorded roles */
-	LR_EXIT_REPORT = 8,     /* webhook test, flush: not delivered; spool, replay: spool unusable */
-};
 
 enum lr_cmd {
 	LR_CMD_EVENT, LR_CMD_APPLY, LR_CMD_STATUS, LR_CMD_CHECK, LR_CMD_HELP, LR_CMD_VERSION,

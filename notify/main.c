@@ -74,31 +74,6 @@ static int exit_for(const struct lr_switch *sw)
 	return code;
 }
 
-static void log_event(const struct lr_config *cfg, const struct lr_event *ev)
-{
-	size_t n = lr_plan_changes(&ev->plan);
-	char *json;
-
-	if (ev->result == LR_RESULT_SUPERSEDED && !ev->applied_for)
-		return;
-	if (ev->applied_for)
-		log_info("%s: applied event #%llu (%s %s) in place of %s %s: %s, %zu change(s) in %llu us",
-			 ev->name, (unsigned long long)ev->applied_for, lr_kstate_name(ev->applied_kstate),
-			 lr_role_name(ev->applied_role), lr_kstate_name(ev->kstate), lr_role_name(ev->role),
-			 lr_result_name(lr_event_outcome(&ev->plan)), n, (unsigned long long)ev->duration_us);
-	else if (ev->result == LR_RESULT_NOOP)
-		log_info("%s: %s %s: already in place, nothing changed", ev->name,
-			 lr_kstate_name(ev->kstate), lr_role_name(ev->role));
-	else
-		log_info("%s: %s -> %s (%s): %s, %zu change(s) in %llu us", ev->name,
-			 lr_role_name(ev->prev_role), lr_role_name(ev->role), lr_kstate_name(ev->kstate),
-			 lr_result_name(ev->result), n, (unsigned long long)ev->duration_us);
-	json = lr_event_json(cfg, ev);
-	if (json)
-		log_debug("event %s", json);
-	free(json);
-}
-
 static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 {
 	struct lr_request req = {
@@ -131,7 +106,7 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 		}
 	}
 	if (report) {
-		req.before_unlock = lr_notify_report_begin;
+		req.before_unlock = lr_report_begin_hook;
 		req.arg = &ra;
 	}
 	r = lr_switch_run(cfg, &req, &sw);
@@ -150,7 +125,7 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 		if (cli->dry_run)
 			print_plan(cfg, &sw.events[i]);
 		else if (r == 0 || sw.events[i].result != LR_RESULT_OK)
-			log_event(cfg, &sw.events[i]);
+			lr_event_log(cfg, &sw.events[i]);
 	}
 	if (r == 0) {
 		code = exit_for(&sw);

@@ -4,6 +4,7 @@
 #include "status.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,86 @@ static struct json_object *build(const struct lr_config *cfg, struct lr_state *s
 	return root;
 }
 
+/* The plugin's view: plugin.json, and whether the process that wrote it still runs. */
+static bool plugin_alive(long pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (pid <= 0 || kill((pid_t)pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strcmp(comm, "lvsrole-plugin\n");
+}
+
+static struct json_object *plugin_view(const struct lr_config *cfg)
+{
+	static const char *const kinds[] = { "state", "priority", "checker", "bad", "ignored" };
+	struct lr_statedir *sd;
+	struct lr_plugin_info pi;
+	struct json_object *o, *l;
+	bool alive;
+	int r = lr_statedir_open_ro(cfg->state_dir, &sd);
+
+	if (r == 0) {
+		r = lr_plugin_info_read(sd, &pi);
+		lr_statedir_close(sd);
+	}
+	if (r < 0)
+		return NULL;
+	alive = pi.running && plugin_alive(pi.pid);
+	o = json_object_new_object();
+	json_object_object_add(o, "running", json_object_new_boolean(alive));
+	json_object_object_add(o, "pid", json_object_new_int64(pi.pid));
+	json_object_object_add(o, "started", json_object_new_string(pi.started));
+	if (!alive)
+		json_object_object_add(o, "stopped", pi.stopped[0] ? json_object_new_string(pi.stopped) : NULL);
+	if (!alive)
+		json_object_object_add(o, "how", json_object_new_string(pi.running ? "died" : pi.how));
+	json_object_object_add(o, "fifo", json_object_new_string(pi.fifo));
+	l = json_object_new_object();
+	for (size_t k = 0; k < 5; k++)
+		json_object_object_add(l, kinds[k], json_object_new_int64((int64_t)pi.lines[k]));
+	json_object_object_add(o, "lines", l);
+	json_object_object_add(o, "last_line", pi.last_line[0] ? json_object_new_string(pi.last_line) : NULL);
+	json_object_object_add(o, "last_line_time", pi.last_line_time[0] ? json_object_new_string(pi.last_line_time) : NULL);
+	json_object_object_add(o, "last_event", pi.last_event[0] ? json_object_new_string(pi.last_event) : NULL);
+	json_object_object_add(o, "drift", json_object_new_string(pi.drift));
+	return o;
+}
+
+static void print_plugin(struct json_object *root)
+{
+	struct json_object *o, *v, *l;
+
+	if (!json_object_object_get_ex(root, "plugin", &o) || !o) {
+		printf("plugin: no lvsrole-plugin has run with this state directory\n");
+		return;
+	}
+#define S(obj, key) (json_object_object_get_ex(obj, key, &v) && v ? json_object_get_string(v) : "-")
+	json_object_object_get_ex(o, "running", &v);
+	if (json_object_get_boolean(v))
+		printf("plugin: running (pid %s since %s, FIFO %s, drift %s)\n", S(o, "pid"), S(o, "started"),
+		       S(o, "fifo"), S(o, "drift"));
+	else
+		printf("plugin: not running (pid %s, started %s, ended %s: %s)\n", S(o, "pid"), S(o, "started"),
+		       S(o, "stopped"), S(o, "how"));
+	json_object_object_get_ex(o, "lines", &l);
+	printf("  lines: %s state, %s priority, %s checker, %s bad, %s ignored\n", S(l, "state"),
+	       S(l, "priority"), S(l, "checker"), S(l, "bad"), S(l, "ignored"));
+	if (json_object_object_get_ex(o, "last_line", &l) && l)
+		printf("  last line: %s at %s\n", json_object_get_string(l), S(o, "last_line_time"));
+	if (json_object_object_get_ex(o, "last_event", &v) && v)
+		printf("  last event: %s\n", json_object_get_string(v));
+#undef S
+}
+
 static void print_text(struct json_object *root)
 {
 	struct json_object *insts, *sys, *drift;
@@ -132,6 +213,7 @@ static void print_text(struct json_object *root)
 		       an ? json_object_get_string(an) : "?");
 	}
 	printf(" (arp_ignore/arp_announce)\n");
+	print_plugin(root);
 	if (json_object_array_length(drift) == 0) {
 		printf("converged: the host matches the recorded roles\n");
 		return;
@@ -189,6 +271,7 @@ int lr_status(const struct lr_config *cfg, bool json)
 		return LR_EXIT_FAILED;
 	}
 	root = build(cfg, &st, &host, &plan);
+	json_object_object_add(root, "plugin", plugin_view(cfg));
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -18,16 +18,6 @@
 #include "policy.h"
 #include "util.h"
 
-/* How long a switch, still holding the state lock, waits for the previous run's commit. */
-#define COMMIT_LOCK_WAIT_MS 200
-
-void lr_notify_report_begin(void *arg)
-{
-	struct lr_report_arg *a = arg;
-
-	lr_report_begin(a->cfg, COMMIT_LOCK_WAIT_MS, a->rp);
-}
-
 static int deliver(const struct lr_config *cfg, struct lr_spool *sp, const char *only,
 		   uint64_t deadline_us, unsigned flags, struct lr_deliver_stats *st)
 {
@@ -49,29 +39,11 @@ static int deliver(const struct lr_config *cfg, struct lr_spool *sp, const char 
 
 void lr_notify_report(const struct lr_config *cfg, struct lr_report *rp, const struct lr_switch *sw)
 {
-	struct lr_deliver_stats st;
-	pid_t pid;
-
-	if (!rp->sp) /* lr_notify_report_begin did not run: the switch stopped before the end */
+	if (!rp->sp) /* the begin hook did not run: the switch stopped before the end */
 		lr_report_begin(cfg, -1, rp);
 	lr_report_commit(rp, cfg, sw->events, sw->n_events);
-	if (!rp->sp || cfg->delivery_deadline_ms == 0)
-		return;
-	pid = fork();
-	if (pid < 0) {
+	if (rp->sp && lr_deliver_detached(cfg, cfg->delivery_deadline_ms) < 0)
 		log_warn_errno(-errno, "webhooks: cannot start the delivery: left to the next run or flush");
-		return;
-	}
-	if (pid > 0)
-		return;
-	/* the child: its own session, so that keepalived's SIGKILL of the notify's process
-	 * group after a STOP does not cut the delivery; what it cannot do in time stays spooled */
-	setsid();
-	signal(SIGPIPE, SIG_IGN);
-	deliver(cfg, rp->sp, NULL, lr_now_us() + (uint64_t)cfg->delivery_deadline_ms * 1000u, 0, &st);
-	lr_report_end(rp);
-	lr_log_close();
-	_exit(0);
 }
 
 static const struct lr_endpoint *pick(const struct lr_config *cfg, const char *name, int *code)

@@ -5,13 +5,6 @@
 #include "report.h"
 #include "switch.h"
 
-struct lr_report_arg {
-	const struct lr_config *cfg;
-	struct lr_report *rp;
-};
-
-/* With the state lock still held (arg: struct lr_report_arg): open the spool, take the commit lock. */
-void lr_notify_report_begin(void *arg);
 /* After the switch: commit its events, then leave delivery to a child in its own session
  * (it outlives keepalived's kill of the notify's process group) bounded by the deadline. */
 void lr_notify_report(const struct lr_config *cfg, struct lr_report *rp, const struct lr_switch *sw);

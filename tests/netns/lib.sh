@@ -198,3 +198,46 @@ conf() {
 }
 EOC
 }
+
+# ---- lvsrole-plugin ----
+PLUGIN=${LR_PLUGIN:-$LR_BUILDDIR/lvsrole-plugin}
+FIFOW=$LR_SRCDIR/tests/plugin/fifo-writer.py
+
+# plugin_start NS CONF FIFO [ARGS...]: lvsrole-plugin --fifo FIFO in NS, in the background;
+# its pid in PLUGIN_PID, its output in $TMP/plugin.PID.log. Waits until it reads the FIFO.
+plugin_start() {
+	local ns=$1 conf=$2 fifo=$3 sd _; shift 3
+	sd=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state_dir"])' "$conf")
+	rm -f "$sd/plugin.json"
+	ip netns exec "$ns" ${LR_PLUGIN_WRAP:-} "$PLUGIN" -v -c "$conf" --fifo "$fifo" "$@" >"$TMP/plugin.out" 2>&1 &
+	PLUGIN_PID=$!
+	BGPIDS+=("$PLUGIN_PID")
+	disown
+	for _ in $(seq 200); do
+		[ -s "$sd/plugin.json" ] && { cat "$TMP/plugin.out" >"$TMP/plugin.$PLUGIN_PID.log"; return 0; }
+		sleep 0.05
+	done
+	echo "# plugin did not start: $(cat "$TMP/plugin.out")"
+	return 1
+}
+# plugin_wait PID [SECONDS]: until PID has exited (5 s by default); 1 if it still runs
+plugin_wait() {
+	local _
+	for _ in $(seq $((${2:-5} * 20))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+# metric FILE NAME{LABELS}: a sample's value from a Prometheus textfile (empty if absent)
+metric() { awk -v k="$2" '$1 == k { print $2 }' "$1" 2>/dev/null; }
+# until_true SECONDS CMD...: polls CMD every 10 ms; prints the seconds it took, 1 on timeout
+until_true() {
+	local t=$1 t0 _; shift
+	t0=$(date +%s%N)
+	for _ in $(seq $((t * 100))); do
+		if "$@"; then echo $(( ($(date +%s%N) - t0) / 1000000 ))ms; return 0; fi
+		sleep 0.01
+	done
+	return 1
+}

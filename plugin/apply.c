@@ -1,0 +1,323 @@
+/* From keepalived's FIFO to the core switch: read everything at once (keepalived drops what
+ * does not fit in the pipe), apply in FIFO order as batches, report, and keep announcing
+ * while directing. */
+#include "config.h"
+#include "plugin.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "announce.h"
+#include "log.h"
+#include "nl.h"
+#include "report.h"
+#include "state.h"
+#include "util.h"
+
+/* Complaints about bad lines: at most this many per window, then one summary. */
+#define BAD_LOG_MAX 20
+#define BAD_LOG_WINDOW_US (10 * 1000000ull)
+
+static void bad_line(struct lr_plugin *p, const char *what)
+{
+	uint64_t now = lr_now_us();
+
+	p->lines_total[LR_LINE_BAD]++;
+	if (now >= p->bad_window_us) {
+		if (p->bad_logged > BAD_LOG_MAX)
+			log_warn("FIFO: %u more bad line(s) not logged", p->bad_logged - BAD_LOG_MAX);
+		p->bad_logged = 0;
+		p->bad_window_us = now + BAD_LOG_WINDOW_US;
+	}
+	if (p->bad_logged++ < BAD_LOG_MAX)
+		log_warn("FIFO %s: skipped %s", p->fifo_path, what);
+}
+
+static void on_line(const char *line, size_t len, bool overlong, void *arg)
+{
+	struct lr_plugin *p = arg;
+	struct lr_fifo_line l;
+	const struct lr_instance *in;
+	char err[512];
+	size_t idx;
+
+	memcpy(p->last_line, line, len + 1);
+	p->last_line_wall_us = lr_wall_us();
+	p->metrics_dirty = p->status_dirty = true;
+	if (overlong) {
+		snprintf(err, sizeof(err), "a line longer than %d bytes", LR_FIFO_MAX_LINE);
+		bad_line(p, err);
+		return;
+	}
+	if (lr_fifo_parse(line, len, &l, err, sizeof(err)) < 0) {
+		bad_line(p, err);
+		return;
+	}
+	if (l.kind == LR_FIFO_CHECKER) {
+		p->lines_total[LR_LINE_CHECKER]++;
+		log_debug("FIFO: checker line ignored: %s", line);
+		return;
+	}
+	if (l.kind == LR_FIFO_PRIORITY) {
+		/* events, never states (2.2.7 even sends BACKUP_PRIORITY for a MASTER on reload) */
+		p->lines_total[LR_LINE_PRIORITY]++;
+		log_info("%s: %s (priority %d): not a state change", l.name, l.event, l.priority);
+		return;
+	}
+	in = lr_config_find(p->cfg, l.name, &idx);
+	if (!in || in->scope != l.scope) {
+		p->lines_total[LR_LINE_IGNORED]++;
+		if (!in)
+			log_info("%s %s %s: not in %s, ignored", lr_scope_name(l.scope), l.name, l.event,
+				 p->cfg->path);
+		else
+			log_warn("\"%s\" is configured as a %s in %s, but keepalived reported a %s: ignored",
+				 l.name, lr_scope_name(in->scope), p->cfg->path, lr_scope_name(l.scope));
+		return;
+	}
+	p->lines_total[LR_LINE_STATE]++;
+	if (p->term && l.kstate == LR_KSTATE_STOP && !p->stopped[idx]) {
+		p->stopped[idx] = true;
+		p->stops_after_term++;
+	}
+	if (p->nq == LR_PLUGIN_MAX_QUEUE)
+		lr_plugin_apply(p);
+	p->q[p->nq].l = l;
+	p->q[p->nq++].time_us = lr_wall_us();
+}
+
+int lr_plugin_drain(struct lr_plugin *p)
+{
+	char buf[64 * 1024];
+
+	if (p->fifo_fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(p->fifo_fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			lr_lines_feed(&p->lines, buf, (size_t)n, on_line, p);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			log_err_errno(-errno, "FIFO %s: read failed", p->fifo_path);
+		if (lr_lines_finish(&p->lines) > 0)
+			bad_line(p, "an incomplete last line (no newline before the end)");
+		return -1;
+	}
+}
+
+/* ---- applying ---- */
+
+static bool announced(const struct lr_event *ev)
+{
+	for (size_t j = 0; j < ev->plan.n; j++) {
+		const struct lr_step *s = &ev->plan.steps[j];
+
+		if (s->kind == LR_STEP_ANNOUNCE && s->done && !s->err && !s->skipped)
+			return true;
+	}
+	return false;
+}
+
+static void leave_director(struct lr_view *v)
+{
+	/* pitfall 5: nothing pending from the director phase may go out now */
+	v->ann_left = 0;
+	v->ann_next_us = v->refresh_next_us = 0;
+	v->probe_until_us = v->confirm_at_us = v->confirm_until_us = 0;
+}
+
+/* The plugin's view after a switch (or drift repair) ran. */
+static void update_views(struct lr_plugin *p, const struct lr_event *evs, size_t n)
+{
+	const struct lr_config *cfg = p->cfg;
+	uint64_t now = lr_now_us();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct lr_event *ev = &evs[i];
+		struct lr_view *v = &p->views[ev->inst];
+		bool applied = ev->result != LR_RESULT_SUPERSEDED || ev->applied_for;
+		enum lr_role role = ev->applied_for ? ev->applied_role : ev->role;
+
+		if (ev->type == LR_EVENT_TRANSITION)
+			v->transitions[ev->result]++;
+		if (!applied || ev->dry_run)
+			continue;
+		if (ev->type == LR_EVENT_TRANSITION) {
+			v->kstate = ev->applied_for ? ev->applied_kstate : ev->kstate;
+			v->priority = ev->priority;
+			v->changed_wall_us = ev->time_us;
+			snprintf(p->last_event, sizeof(p->last_event), "%s %s %s: %s", ev->name,
+				 lr_kstate_name(v->kstate), lr_role_name(role), lr_result_name(ev->result));
+		}
+		v->role = role;
+		if (role != LR_ROLE_DIRECTOR) {
+			leave_director(v);
+			continue;
+		}
+		if (announced(ev)) {
+			v->ann_left = cfg->announce_count > 1 ? cfg->announce_count - 1 : 0;
+			v->ann_next_us = now + (uint64_t)cfg->announce_interval_ms * 1000u;
+		}
+		if (cfg->plugin.announce_refresh_s && !v->refresh_next_us)
+			v->refresh_next_us = now + (uint64_t)cfg->plugin.announce_refresh_s * 1000000u;
+	}
+	p->metrics_dirty = p->status_dirty = true;
+}
+
+void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n, struct lr_report *rp)
+{
+	if (p->cfg->n_endpoints == 0)
+		return;
+	if (!rp->sp)
+		lr_report_begin(p->cfg, -1, rp);
+	if (lr_report_commit(rp, p->cfg, evs, n) < 0)
+		p->reports_lost++;
+	lr_report_end(rp);
+	p->deliver_kick = true;
+}
+
+/* The last queued line for each instance, and whether it makes a new director. */
+static bool takes_director(struct lr_plugin *p, size_t k, size_t *idx)
+{
+	const struct lr_instance *in = lr_config_find(p->cfg, p->q[k].l.name, idx);
+
+	for (size_t j = k + 1; j < p->nq; j++)
+		if (!strcmp(p->q[j].l.name, p->q[k].l.name))
+			return false;
+	return in && in->roles[p->q[k].l.kstate] == LR_ROLE_DIRECTOR &&
+	       p->views[*idx].role != LR_ROLE_DIRECTOR;
+}
+
+void lr_plugin_apply(struct lr_plugin *p)
+{
+	const struct lr_config *cfg = p->cfg;
+	struct lr_request *reqs;
+	struct lr_switch sw;
+	struct lr_report rp = { .commit_fd = -1 };
+	struct lr_report_arg ra = { cfg, &rp };
+	bool *probe = NULL;
+	size_t idx, superseded = 0;
+	int r;
+
+	if (p->nq == 0)
+		return;
+	reqs = calloc(p->nq, sizeof(*reqs));
+	probe = calloc(cfg->n_inst + 1, sizeof(*probe));
+	if (!reqs || !probe) {
+		log_err("out of memory: %zu FIFO event(s) not applied", p->nq);
+		free(reqs);
+		free(probe);
+		p->nq = 0;
+		return;
+	}
+	for (size_t k = 0; k < p->nq; k++) {
+		reqs[k] = (struct lr_request){
+			.source = "plugin", .name = p->q[k].l.name, .kstate = p->q[k].l.kstate,
+			.priority = p->q[k].l.priority, .time_us = p->q[k].time_us,
+		};
+		if (cfg->plugin.conflict_detection && takes_director(p, k, &idx))
+			probe[idx] = true;
+	}
+	if (cfg->n_endpoints) {
+		reqs[0].before_unlock = lr_report_begin_hook;
+		reqs[0].arg = &ra;
+	}
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		if (probe[i])
+			lr_plugin_probe(p, i, true);
+	r = lr_switch_run_many(cfg, reqs, p->nq, &sw);
+	p->nq = 0;
+	if (r < 0) {
+		log_err("%s", sw.err);
+		for (size_t i = 0; i < sw.n_events; i++)
+			if (sw.events[i].plan.n == 0 && sw.events[i].result != LR_RESULT_SUPERSEDED) {
+				sw.events[i].result = LR_RESULT_FAILED;
+				snprintf(sw.events[i].err, sizeof(sw.events[i].err), "%.190s", sw.err);
+			}
+	}
+	for (size_t i = 0; i < sw.n_events; i++) {
+		superseded += sw.events[i].result == LR_RESULT_SUPERSEDED && !sw.events[i].applied_for;
+		if (r == 0 || sw.events[i].result != LR_RESULT_OK)
+			lr_event_log(cfg, &sw.events[i]);
+	}
+	if (superseded)
+		log_info("%zu event(s) overtaken by later lines of the same batch (reported as superseded)",
+			 superseded);
+	update_views(p, sw.events, sw.n_events);
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		if (probe[i] && p->views[i].role == LR_ROLE_DIRECTOR)
+			lr_plugin_probe(p, i, false);
+	lr_plugin_report(p, sw.events, sw.n_events, &rp);
+	lr_switch_clear(&sw);
+	free(reqs);
+	free(probe);
+}
+
+/* ---- announcements while directing ---- */
+
+static void announce(struct lr_plugin *p, size_t i)
+{
+	int r = lr_switch_announce(p->cfg, i, p->nl, p->an);
+
+	if (r < 0)
+		log_warn_errno(r, "%s: cannot announce its VIPs", p->cfg->inst[i].name);
+}
+
+uint64_t lr_plugin_announce_due(struct lr_plugin *p, uint64_t now)
+{
+	const struct lr_config *cfg = p->cfg;
+	uint64_t next = 0;
+
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		struct lr_view *v = &p->views[i];
+
+		if (v->role != LR_ROLE_DIRECTOR)
+			continue;
+		if (v->ann_left && v->ann_next_us <= now) {
+			announce(p, i);
+			v->ann_left--;
+			v->ann_next_us = now + (uint64_t)cfg->announce_interval_ms * 1000u;
+		}
+		if (cfg->plugin.announce_refresh_s && v->refresh_next_us && v->refresh_next_us <= now) {
+			announce(p, i);
+			v->refresh_next_us = now + (uint64_t)cfg->plugin.announce_refresh_s * 1000000u;
+		}
+		if (v->ann_left && (!next || v->ann_next_us < next))
+			next = v->ann_next_us;
+		if (v->refresh_next_us && (!next || v->refresh_next_us < next))
+			next = v->refresh_next_us;
+	}
+	return next;
+}
+
+void lr_plugin_views_load(struct lr_plugin *p)
+{
+	const struct lr_config *cfg = p->cfg;
+	struct lr_state st = { 0 };
+	char err[320];
+	uint64_t now = lr_now_us();
+
+	if (p->sd && lr_state_load(p->sd, &st, err, sizeof(err)) < 0)
+		log_warn("%s", err);
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		struct lr_view *v = &p->views[i];
+		struct lr_record *rec = lr_state_find(&st, cfg->inst[i].name);
+
+		v->role = rec ? rec->role : LR_ROLE_UNKNOWN;
+		v->kstate = rec ? rec->kstate : LR_KSTATE_NONE;
+		v->priority = rec ? rec->priority : -1;
+		v->changed_wall_us = rec ? rec->time_us : 0;
+		if (v->role == LR_ROLE_DIRECTOR && cfg->plugin.announce_refresh_s)
+			v->refresh_next_us = now + (uint64_t)cfg->plugin.announce_refresh_s * 1000000u;
+	}
+	lr_state_free(&st);
+}

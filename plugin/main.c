@@ -1,0 +1,474 @@
+/* lvsrole-plugin: keepalived's notify FIFO reader (vrrp_notify_fifo_script). One poll loop
+ * over the FIFO, a signalfd, netlink address changes, the ARP watch, timers and the webhook
+ * transfers; keepalived-contract.md gives the stop and reload rules it follows. */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "announce.h"
+#include "deliver.h"
+#include "exitcode.h"
+#include "log.h"
+#include "nl.h"
+#include "plugin.h"
+#include "spool.h"
+#include "state.h"
+#include "util.h"
+
+#define METRICS_MIN_US 250000            /* at most four writes a second */
+#define METRICS_PERIOD_US (15 * 1000000ull) /* and at least one every 15 s */
+#define PIPE_SIZE (1 << 20)             /* 64 KiB is 2,000 lines: take 1 MiB if allowed */
+
+static const char usage[] =
+	"usage: lvsrole-plugin [-c FILE] [-v]... FIFO\n"
+	"       lvsrole-plugin [-c FILE] [-v]... --fifo PATH\n"
+	"\n"
+	"keepalived starts it (vrrp_notify_fifo_script) with the FIFO's path as the last argument;\n"
+	"--fifo PATH is for running it by hand (the FIFO is created if missing).\n"
+	"\n"
+	"  -c, --config FILE  lvsrole configuration (default " LR_DEFAULT_CONFIG ")\n"
+	"  -v, --verbose      also log to stderr; twice: debug\n"
+	"  -h, --help         this text\n"
+	"  -V, --version      the version\n";
+
+struct args {
+	const char *config, *fifo;
+	bool by_hand;
+	int verbose;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "fifo", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { 0 },
+	};
+	int c;
+
+	*a = (struct args){ .config = LR_DEFAULT_CONFIG };
+	if (argc > 32) {
+		log_err("too many arguments (%d)", argc - 1);
+		return LR_EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++)
+		if (strlen(argv[i]) >= PATH_MAX) {
+			log_err("argument %d is longer than %d bytes", i, PATH_MAX - 1);
+			return LR_EXIT_USAGE;
+		}
+	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'f': a->fifo = optarg; a->by_hand = true; break;
+		case 'v': a->verbose++; break;
+		case 'h': fputs(usage, stdout); return -1;
+		case 'V': printf("lvsrole-plugin %s\n", PACKAGE_VERSION); return -1;
+		default: fputs(usage, stderr); return LR_EXIT_USAGE;
+		}
+	}
+	if (optind < argc && !a->fifo && optind == argc - 1)
+		a->fifo = argv[optind++];
+	if (optind < argc || !a->fifo) {
+		log_err(a->fifo ? "unexpected argument \"%s\"" : "no FIFO given: keepalived appends its path; by hand use --fifo PATH%s",
+			optind < argc ? argv[optind] : "");
+		return LR_EXIT_USAGE;
+	}
+	if (a->fifo[0] != '/') {
+		log_err("FIFO \"%s\": must be an absolute path", a->fifo);
+		return LR_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int open_fifo(struct lr_plugin *p)
+{
+	struct stat st;
+	int fd;
+
+	if (p->by_hand && mkfifo(p->fifo_path, 0600) == 0)
+		p->created_fifo = true;
+	/* keepalived opens its end itself after starting us: do not wait for a writer */
+	fd = open(p->fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return log_err_errno(-errno, "FIFO %s", p->fifo_path);
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		log_err("FIFO %s: not a FIFO", p->fifo_path);
+		return -EINVAL;
+	}
+	/* keepalived drops a line when the pipe is full: a bigger pipe is more time to read */
+	if (fcntl(fd, F_GETPIPE_SZ) < PIPE_SIZE && fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE) < 0)
+		log_debug("FIFO %s: pipe size left at %d bytes: %s", p->fifo_path, fcntl(fd, F_GETPIPE_SZ),
+			  strerror(errno));
+	p->fifo_fd = fd;
+	return 0;
+}
+
+static int open_signals(struct lr_plugin *p)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	p->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN);
+	return p->sig_fd < 0 ? -errno : 0;
+}
+
+static int open_reports(struct lr_plugin *p)
+{
+	int r;
+
+	if (p->cfg->n_endpoints == 0)
+		return 0;
+	r = lr_spool_open(p->cfg->spool_dir, &p->sp);
+	if (r < 0)
+		return log_err_errno(r, "webhooks: cannot open the spool %s (reports are lost until it can be)",
+				     p->cfg->spool_dir);
+	r = lr_deliverer_new(p->cfg, p->sp, &p->d);
+	if (r < 0)
+		return log_err_errno(r, "webhooks: cannot set up delivery");
+	p->deliver_kick = true; /* what a previous run left */
+	return 0;
+}
+
+static void close_reports(struct lr_plugin *p)
+{
+	lr_deliverer_free(p->d);
+	p->d = NULL;
+	lr_spool_close(p->sp);
+	p->sp = NULL;
+}
+
+static int alloc_views(struct lr_plugin *p)
+{
+	free(p->views);
+	free(p->stopped);
+	p->views = calloc(p->cfg->n_inst + 1, sizeof(*p->views));
+	p->stopped = calloc(p->cfg->n_inst + 1, sizeof(*p->stopped));
+	p->stops_after_term = 0;
+	if (!p->views || !p->stopped)
+		return -ENOMEM;
+	lr_plugin_views_load(p);
+	return 0;
+}
+
+/* SIGHUP: the new file whole or not at all. */
+static void reload_config(struct lr_plugin *p)
+{
+	struct lr_config *cfg, *old = p->cfg;
+	struct lr_view *views = p->views;
+	bool *stopped = p->stopped;
+	char err[1024];
+	int r = lr_config_load(p->config_path, &cfg, err, sizeof(err));
+
+	if (r < 0) {
+		log_err("SIGHUP: %s; keeping the configuration in use", err);
+		return;
+	}
+	lr_plugin_apply(p); /* what was read under the old configuration */
+	close_reports(p);
+	lr_plugin_watch_close(p);
+	p->cfg = cfg;
+	p->views = NULL;
+	p->stopped = NULL;
+	if (alloc_views(p) < 0) {
+		log_err("SIGHUP: out of memory; keeping the configuration in use");
+		free(p->views);
+		free(p->stopped);
+		p->cfg = old, p->views = views, p->stopped = stopped;
+		lr_config_free(cfg);
+	} else {
+		free(views);
+		free(stopped);
+		lr_config_free(old);
+		log_info("SIGHUP: configuration %s reloaded (%zu instance(s) and group(s), %zu webhook endpoint(s))",
+			 cfg->path, cfg->n_inst, cfg->n_endpoints);
+	}
+	open_reports(p);
+	lr_plugin_watch_open(p);
+	p->metrics_dirty = p->status_dirty = true;
+}
+
+static void on_signals(struct lr_plugin *p)
+{
+	struct signalfd_siginfo si;
+
+	while (read(p->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			if (!p->term) {
+				/* keepalived: STOP lines follow (stop) or EOF does (reload): keep reading */
+				p->term = true;
+				p->term_us = lr_now_us();
+				log_info("SIG%s: waiting up to %d ms for keepalived's STOP lines or the end of the FIFO",
+					 si.ssi_signo == SIGTERM ? "TERM" : "INT", LR_PLUGIN_STOP_WAIT_MS);
+			}
+			break;
+		case SIGHUP:
+			reload_config(p);
+			break;
+		case SIGCHLD:
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+			break;
+		}
+	}
+}
+
+static void on_eof(struct lr_plugin *p)
+{
+	close(p->fifo_fd);
+	p->fifo_fd = -1;
+	if (p->term && p->stops_after_term) {
+		p->stopping = p->done = true;
+		log_info("FIFO closed after SIGTERM and %u STOP line(s): leaving", p->stops_after_term);
+	} else if (p->term) {
+		p->eof = true;
+		p->done = true;
+		log_info("FIFO closed after SIGTERM: keepalived is reloading; leaving the roles as they are");
+	} else if (p->by_hand) {
+		log_debug("FIFO %s: the writer closed it; waiting for the next one", p->fifo_path);
+		if (open_fifo(p) < 0)
+			p->done = true;
+	} else {
+		p->eof = true;
+		p->done = true;
+		log_warn("FIFO %s closed without SIGTERM (keepalived exited?): leaving the roles as they are",
+			 p->fifo_path);
+	}
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+static int timeout_ms(struct lr_plugin *p, uint64_t next)
+{
+	uint64_t now = lr_now_us();
+
+	if (!next)
+		return 60000;
+	return next <= now ? 0 : (int)((next - now + 999) / 1000u);
+}
+
+/* Timers that are due run; returns when the next one is (monotonic us). */
+static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
+{
+	uint64_t now = lr_now_us(), next = 0;
+
+	next = earliest(next, lr_plugin_announce_due(p, now));
+	next = earliest(next, lr_plugin_conflict_due(p, now));
+	next = earliest(next, lr_plugin_drift_due(p, now));
+	if (p->d) {
+		uint64_t wall_ms = lr_wall_us() / 1000u, due = lr_deliver_next_ms(p->d);
+
+		if (!*delivering && (p->deliver_kick || (due && due <= wall_ms))) {
+			lr_deliver_start(p->d, NULL, 0, 0);
+			p->deliver_kick = false;
+			*delivering = true;
+		}
+		if (*delivering) {
+			*delivering = lr_deliver_step(p->d);
+			if (!*delivering)
+				p->metrics_dirty = true;
+		}
+		due = lr_deliver_next_ms(p->d);
+		if (*delivering)
+			next = earliest(next, now + (uint64_t)lr_deliver_wait_ms(p->d) * 1000u);
+		else if (due)
+			next = earliest(next, now + (due > wall_ms ? due - wall_ms : 0) * 1000u);
+		if (p->deliver_kick)
+			next = earliest(next, now);
+	}
+	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us) {
+		if (p->status_dirty)
+			lr_plugin_status_write(p, true);
+		lr_plugin_metrics_write(p);
+		p->metrics_next_us = now + METRICS_MIN_US;
+	} else if (p->cfg->plugin.metrics_file && now >= p->metrics_next_us + METRICS_PERIOD_US) {
+		p->metrics_dirty = true;
+	}
+	if (p->metrics_dirty || p->status_dirty)
+		next = earliest(next, p->metrics_next_us);
+	else if (p->cfg->plugin.metrics_file)
+		next = earliest(next, p->metrics_next_us + METRICS_PERIOD_US);
+	if (p->term) {
+		size_t want = p->cfg->n_inst;
+
+		if (want && p->stops_after_term >= want) {
+			p->stopping = p->done = true;
+			log_info("keepalived stopped every configured instance and group: leaving");
+		} else if (now >= p->term_us + LR_PLUGIN_STOP_WAIT_MS * 1000ull) {
+			p->stopping = p->stops_after_term > 0;
+			p->done = true;
+			log_info("%u STOP line(s) after SIGTERM, no end of FIFO: leaving", p->stops_after_term);
+		}
+		next = earliest(next, p->term_us + LR_PLUGIN_STOP_WAIT_MS * 1000ull);
+	}
+	return next;
+}
+
+static int loop(struct lr_plugin *p)
+{
+	bool delivering = false;
+	uint64_t next = lr_now_us();
+
+	while (!p->done) {
+		struct pollfd fds[4];
+		unsigned n = 0;
+		int fifo = -1, sig, mon = -1, arp = -1, r;
+
+		sig = (int)n;
+		fds[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
+		if (p->fifo_fd >= 0) {
+			fifo = (int)n;
+			fds[n++] = (struct pollfd){ .fd = p->fifo_fd, .events = POLLIN };
+		}
+		if (p->mon) {
+			mon = (int)n;
+			fds[n++] = (struct pollfd){ .fd = lr_nl_monitor_fd(p->mon), .events = POLLIN };
+		}
+		if (p->arp_fd >= 0) {
+			arp = (int)n;
+			fds[n++] = (struct pollfd){ .fd = p->arp_fd, .events = POLLIN };
+		}
+		r = p->d ? lr_deliver_poll(p->d, fds, n, timeout_ms(p, next))
+			 : poll(fds, n, timeout_ms(p, next));
+		if (r < 0 && errno != EINTR && !p->d)
+			return log_err_errno(-errno, "poll");
+		if (r < 0)
+			continue;
+		/* the FIFO first and whole: keepalived never waits for us */
+		if (fifo >= 0 && (fds[fifo].revents & (POLLIN | POLLHUP | POLLERR)) && lr_plugin_drain(p) < 0)
+			on_eof(p);
+		lr_plugin_apply(p);
+		if (fds[sig].revents & POLLIN)
+			on_signals(p);
+		if (mon >= 0 && (fds[mon].revents & POLLIN))
+			lr_plugin_netlink(p);
+		if (arp >= 0 && (fds[arp].revents & POLLIN))
+			lr_plugin_arp(p);
+		next = run_timers(p, &delivering);
+	}
+	return 0;
+}
+
+static void cleanup(struct lr_plugin *p)
+{
+	lr_plugin_watch_close(p);
+	close_reports(p);
+	lr_announcer_free(p->an);
+	lr_nl_close(p->nl);
+	lr_statedir_close(p->sd);
+	if (p->fifo_fd >= 0)
+		close(p->fifo_fd);
+	if (p->sig_fd >= 0)
+		close(p->sig_fd);
+	if (p->created_fifo)
+		unlink(p->fifo_path);
+	free(p->q);
+	free(p->views);
+	free(p->stopped);
+	lr_config_free(p->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct lr_plugin p = { .fifo_fd = -1, .sig_fd = -1, .arp_fd = -1 };
+	struct args a;
+	char err[1024];
+	int code, r;
+
+	lr_log_open("lvsrole-plugin", true, 0);
+	code = parse_args(argc, argv, &a);
+	if (code != 0) {
+		lr_log_close();
+		return code < 0 ? LR_EXIT_OK : code;
+	}
+	lr_log_close();
+	/* startup errors also go to stderr (harmless under keepalived: /dev/null) */
+	lr_log_open("lvsrole-plugin", true, a.verbose > 1);
+	p.config_path = a.config;
+	p.fifo_path = a.fifo;
+	p.by_hand = a.by_hand;
+	p.started_wall_us = lr_wall_us();
+	if (lr_config_load(a.config, &p.cfg, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		code = LR_EXIT_CONFIG;
+		goto out;
+	}
+	r = lr_statedir_open(p.cfg->state_dir, &p.sd);
+	if (r < 0) {
+		log_err_errno(r, "state directory %s", p.cfg->state_dir);
+		code = LR_EXIT_STATE;
+		goto out;
+	}
+	p.q = calloc(LR_PLUGIN_MAX_QUEUE, sizeof(*p.q));
+	p.an = lr_announcer_new();
+	if (!p.q || !p.an || alloc_views(&p) < 0) {
+		log_err("out of memory");
+		code = LR_EXIT_FAILED;
+		goto out;
+	}
+	r = lr_nl_open(&p.nl);
+	if (r < 0) {
+		log_err_errno(r, "cannot open a netlink socket");
+		code = r == -EPERM || r == -EACCES ? LR_EXIT_PRIVILEGE : LR_EXIT_FAILED;
+		goto out;
+	}
+	if (open_signals(&p) < 0 || open_fifo(&p) < 0) {
+		code = LR_EXIT_USAGE;
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_err("libcurl cannot be initialised");
+		code = LR_EXIT_FAILED;
+		goto out;
+	}
+	open_reports(&p);
+	lr_plugin_watch_open(&p);
+	log_info("reading %s (config %s: %zu instance(s) and group(s), drift %s, %zu webhook endpoint(s))",
+		 p.fifo_path, p.cfg->path, p.cfg->n_inst, lr_drift_mode_name(p.cfg->plugin.drift),
+		 p.cfg->n_endpoints);
+	lr_plugin_status_write(&p, true);
+	/* keepalived starts it with stdout and stderr on /dev/null: syslog is the log */
+	lr_log_close();
+	lr_log_open("lvsrole-plugin", a.verbose > 0 || isatty(STDERR_FILENO), a.verbose > 1);
+	code = loop(&p) < 0 ? LR_EXIT_FAILED : LR_EXIT_OK;
+	lr_plugin_apply(&p);
+	lr_plugin_metrics_write(&p);
+	lr_plugin_status_write(&p, false);
+	/* keepalived SIGKILLs our process group within a second of a stop: what is not
+	 * delivered yet goes on in a process of its own (a reload's successor delivers itself) */
+	if (p.stopping && p.cfg->n_endpoints) {
+		close_reports(&p);
+		if (lr_deliver_detached(p.cfg, p.cfg->delivery_deadline_ms) < 0)
+			log_warn_errno(-errno, "webhooks: cannot start the delivery: left to the next start or flush");
+	}
+	curl_global_cleanup();
+out:
+	cleanup(&p);
+	lr_log_close();
+	return code;
+}

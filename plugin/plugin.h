@@ -1,0 +1,118 @@
+/* lvsrole-plugin: what the event loop (main.c) shares with the work it schedules: applying
+ * FIFO events (apply.c), drift and split-brain watching (watch.c), metrics and the status
+ * file (metrics.c). One thread; nothing here blocks for long. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "event.h"
+#include "fifo.h"
+#include "report.h"
+#include "switch.h"
+
+/* Lines parsed and not applied yet; when full, the batch is applied before reading on. */
+#define LR_PLUGIN_MAX_QUEUE 65536
+/* After SIGTERM: how long to wait for keepalived's STOP lines (or EOF) before leaving.
+ * keepalived SIGKILLs the plugin one second after its SIGTERM. */
+#define LR_PLUGIN_STOP_WAIT_MS 800
+
+enum { LR_LINE_STATE, LR_LINE_PRIORITY, LR_LINE_CHECKER, LR_LINE_BAD, LR_LINE_IGNORED, LR_LINE__COUNT };
+
+/* What the plugin knows of one configured instance or group. */
+struct lr_view {
+	enum lr_role role;
+	enum lr_kstate kstate;
+	int priority;
+	uint64_t changed_wall_us; /* last transition applied (0: none) */
+	uint64_t transitions[LR_RESULT__COUNT];
+	uint64_t drifts, drift_repairs, conflicts;
+	/* announcements after takeover (count - 1 more), then the optional refresh */
+	unsigned ann_left;
+	uint64_t ann_next_us, refresh_next_us;
+	/* split brain: takeover probe window, a confirmation probe, the last report */
+	uint64_t probe_until_us, confirm_at_us, confirm_until_us;
+	uint8_t suspect_mac[6];
+	uint64_t quiet_until_us;
+	uint8_t reported_mac[6];
+};
+
+struct lr_queued {
+	struct lr_fifo_line l;
+	uint64_t time_us;
+};
+
+struct lr_plugin {
+	const char *config_path;
+	struct lr_config *cfg;
+	struct lr_view *views; /* one per cfg->inst */
+	/* input */
+	const char *fifo_path;
+	bool by_hand, created_fifo;
+	int fifo_fd;
+	struct lr_lines lines;
+	struct lr_queued *q;
+	size_t nq;
+	uint64_t lines_total[LR_LINE__COUNT];
+	unsigned bad_logged;
+	uint64_t bad_window_us;
+	char last_line[LR_FIFO_MAX_LINE + 1];
+	uint64_t last_line_wall_us;
+	/* signals and shutdown */
+	int sig_fd;
+	bool term, eof, stopping, done;
+	uint64_t term_us;
+	unsigned stops_after_term;
+	bool *stopped; /* per instance: STOP seen after SIGTERM */
+	/* kernel */
+	struct lr_nl *nl;
+	struct lr_announcer *an;
+	struct lr_nl_monitor *mon;
+	int arp_fd;
+	uint64_t drift_due_us, drift_next_us;
+	uint64_t drift_sig, drift_sig_until_us;
+	/* reports */
+	struct lr_spool *sp;
+	struct lr_deliverer *d;
+	bool deliver_kick;
+	uint64_t reports_lost;
+	/* status and metrics */
+	struct lr_statedir *sd;
+	uint64_t started_wall_us;
+	bool metrics_dirty, status_dirty;
+	uint64_t metrics_next_us;
+	char last_event[256];
+};
+
+/* apply.c */
+/* Reads everything the FIFO holds now (keepalived drops lines when the pipe is full);
+ * returns -1 at end of file. Applies full batches on the way. */
+int lr_plugin_drain(struct lr_plugin *p);
+/* Applies the queued lines as one batch, in order, and reports them. */
+void lr_plugin_apply(struct lr_plugin *p);
+/* Commits events to the spool (after the switch, in its order) and wakes the deliverer. */
+void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n, struct lr_report *rp);
+/* Announcement repeats and refreshes that are due; returns the next time one is (0: none). */
+uint64_t lr_plugin_announce_due(struct lr_plugin *p, uint64_t now);
+/* The plugin's view from the state file (after a start or a reload of the config). */
+void lr_plugin_views_load(struct lr_plugin *p);
+
+/* watch.c */
+int lr_plugin_watch_open(struct lr_plugin *p);
+void lr_plugin_watch_close(struct lr_plugin *p);
+/* Address or link changes seen: check the host soon. */
+void lr_plugin_netlink(struct lr_plugin *p);
+/* Compares the host with the recorded roles when due; returns the next time it is. */
+uint64_t lr_plugin_drift_due(struct lr_plugin *p, uint64_t now);
+/* Probes before (before = true) and after an instance takes the director role. */
+void lr_plugin_probe(struct lr_plugin *p, size_t inst, bool before);
+/* ARP seen: a foreign claim on a VIP we direct is a conflict. */
+void lr_plugin_arp(struct lr_plugin *p);
+/* Confirmation probes that are due; returns the next time one is (0: none). */
+uint64_t lr_plugin_conflict_due(struct lr_plugin *p, uint64_t now);
+
+/* metrics.c */
+void lr_plugin_metrics_write(struct lr_plugin *p);
+void lr_plugin_status_write(struct lr_plugin *p, bool running);

@@ -1,0 +1,168 @@
+#!/bin/bash
+# lvsrole-plugin without keepalived: a FIFO written the way keepalived writes it. Order,
+# bad lines, a 10,000-line burst with none lost, stop (SIGTERM then STOP lines), reload
+# (SIGTERM then EOF), SIGHUP, drift repaired and reported, status, metrics.
+. "$(dirname "$0")/lib.sh"
+require_netns
+[ -x "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 99; }
+
+NS=$(mkns p)
+nsx "$NS" ip addr add 10.9.0.11/24 dev eth0
+# the drift tests remove addresses in any order: keep the others when a primary goes
+nsx "$NS" sysctl -qw net.ipv4.conf.eth0.promote_secondaries=1
+C=$TMP/p.conf
+ST=$TMP/p.state
+F=$TMP/fifo
+M=$TMP/lvsrole.prom
+mkconf() {
+	conf "$C" "$ST" '"instances": {
+	  "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] },
+	  "VI 2 with spaces": { "nic": "eth0", "vips": ['"${VI2_VIPS:-\"10.9.0.60/24\"}"'] } },
+	"groups": { "G1": { "nic": "eth0", "vips": ["10.9.0.70/24"] } },
+	"plugin": { "metrics_file": "'"$M"'", "drift_check_ms": 200'"${PLUGIN_EXTRA:-}"' }'
+}
+mkconf
+send() { printf '%s\n' "$@" | python3 "$FIFOW" "$F" >/dev/null; }
+lines_read() { metric "$M" "lvsrole_fifo_lines_total{kind=\"$1\"}"; }
+total_read() { echo $(( $(lines_read state) + $(lines_read priority) + $(lines_read checker) + $(lines_read bad) + $(lines_read ignored) )); }
+total_is() { [ "$(total_read 2>/dev/null)" = "$1" ]; }
+
+plugin_start "$NS" "$C" "$F"
+P1=$PLUGIN_PID
+assert_eq "--fifo creates the FIFO (mode 600)" "fifo 600" "$(stat -c '%F %a' "$F" | sed 's/^fifo /fifo /; s/^named pipe/fifo/')"
+
+# --- order: each instance ends in the role of its last line ---
+send 'INSTANCE "VI_1" BACKUP 100' 'INSTANCE "VI_1" MASTER 100' 'INSTANCE "VI 2 with spaces" MASTER 90' \
+	'INSTANCE "VI 2 with spaces" BACKUP 90' 'GROUP "G1" MASTER 0'
+until_true 5 total_is 5 >/dev/null
+assert_eq "FIFO order: VI_1 BACKUP then MASTER -> director; VI 2 MASTER then BACKUP -> real server; group MASTER -> director" \
+	"eth0: 10.9.0.11/24 10.9.0.50/24 10.9.0.70/24 | lo: 10.9.0.60/32 | all=1/2 lo=1/2 eth0=1/2" "$(snapshot "$NS")"
+assert_eq "recorded: VI_1 director, VI 2 real-server, G1 director" "director real-server director" \
+	"$(state_field "$ST" VI_1 role) $(state_field "$ST" "VI 2 with spaces" role) $(state_field "$ST" G1 role)"
+# one line at a time (separate batches)
+send 'INSTANCE "VI_1" BACKUP 100'
+send 'INSTANCE "VI_1" MASTER 100'
+send 'INSTANCE "VI_1" FAULT 100'
+until_true 5 total_is 8 >/dev/null
+assert_eq "separate writes, MASTER then FAULT: real server (FAULT's default)" "lo: 10.9.0.50/32 10.9.0.60/32" \
+	"lo: $(addrs "$NS" lo)"
+assert_eq "recorded FAULT" "FAULT real-server" "$(state_field "$ST" VI_1 state) $(state_field "$ST" VI_1 role)"
+sleep 0.3
+assert_eq "VI_1's transitions counted by result (superseded, ok)" "1 4" \
+	"$(metric "$M" 'lvsrole_transitions_total{instance="VI_1",result="superseded"}') $(metric "$M" 'lvsrole_transitions_total{instance="VI_1",result="ok"}')"
+
+# --- bad, over-long, checker and priority lines: skipped, counted, never fatal ---
+before=$(snapshot "$NS")
+long=$(head -c 3000 /dev/zero | tr '\0' x)
+send 'GARBAGE' 'INSTANCE VI_1 MASTER 100' 'INSTANCE "VI_1" MASTER 999' 'INSTANCE "VI_1" SLAVE 100' \
+	"INSTANCE \"$long\" MASTER 100" 'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100' 'INSTANCE "VI_1" BACKUP_PRIORITY 100' \
+	'VS [10.9.0.50]:tcp:80 DOWN' 'RS [10.9.0.11]:tcp:80 [10.9.0.50]:tcp:80 DOWN' 'INSTANCE "VI_9" MASTER 100' \
+	'GROUP "VI_1" MASTER 0' ''
+until_true 5 total_is 20 >/dev/null
+sleep 0.3
+assert_eq "bad lines change nothing (priority events are not states)" "$before" "$(snapshot "$NS")"
+assert_eq "counted: 6 bad, 2 priority, 2 checker, 2 ignored (unknown name, wrong scope)" "6 2 2 2" \
+	"$(lines_read bad) $(lines_read priority) $(lines_read checker) $(lines_read ignored)"
+assert_match "a bad line is logged with what is wrong" 'skipped priority is not 0\.\.255: "INSTANCE \\"VI_1\\" MASTER 999"' "$(cat "$TMP/plugin.out")"
+assert_match "an over-long line is logged as such" "skipped a line longer than 1024 bytes" "$(cat "$TMP/plugin.out")"
+send 'INSTANCE "VI_1" MASTER 100'
+until_true 5 total_is 21 >/dev/null
+assert_eq "still applying after bad lines" "10.9.0.11/24 10.9.0.50/24 10.9.0.70/24" "$(addrs "$NS" eth0)"
+
+# --- status shows the plugin ---
+lr "$NS" "$C" status
+assert_match "status: plugin running, its FIFO and last line" "plugin: running \(pid $P1 .*FIFO $F.*last line: INSTANCE \"VI_1\" MASTER 100" "$(tr '\n' ' ' <"$TMP/last.out")"
+
+# --- drift: repaired within a second, and counted ---
+nsx "$NS" ip addr del 10.9.0.50/24 dev eth0
+took=$(until_true 2 sh -c "ip -n $NS addr show dev eth0 | grep -q 10.9.0.50/24")
+assert_match "VIP deleted by hand: back on eth0 within a second (took $took)" "^([0-9]|[1-9][0-9]|[1-9][0-9][0-9])ms$" "$took"
+setsys "$NS" all arp_ignore 0
+setsys "$NS" all arp_announce 0
+took=$(until_true 2 sh -c "ip netns exec $NS cat /proc/sys/net/ipv4/conf/all/arp_ignore | grep -qx 1 && ip netns exec $NS cat /proc/sys/net/ipv4/conf/all/arp_announce | grep -qx 2")
+assert_match "sysctls reset (sysctl -p): back to 1/2 within a second (took $took)" "^([0-9]|[1-9][0-9]|[1-9][0-9][0-9])ms$" "$took"
+nsx "$NS" ip link set eth0 down
+nsx "$NS" ip addr flush dev eth0 label eth0
+nsx "$NS" ip link set eth0 up
+took=$(until_true 2 sh -c "ip -n $NS addr show dev eth0 | grep -q 10.9.0.70/24")
+assert_match "interface flushed: the director VIPs come back (took $took)" "ms$" "$took"
+nsx "$NS" ip addr add 10.9.0.11/24 dev eth0
+sleep 0.5
+assert_eq "drift counted and repaired" "yes" \
+	"$([ "$(metric "$M" 'lvsrole_drift_repairs_total{instance="VI_1"}')" -ge 2 ] && echo yes)"
+assert_match "drift logged" "VI_1: drift: the host no longer matched the director role: 1 change\(s\) made, ok" "$(cat "$TMP/plugin.out")"
+
+# --- SIGHUP: a broken file keeps the old one; a good one is taken ---
+cp "$C" "$TMP/good.conf"
+echo '{ "state_dir": ' >"$C"
+kill -HUP "$P1"
+sleep 0.3
+assert_match "SIGHUP with a broken file: says why, keeps the old" "SIGHUP: .*p.conf:[0-9]+: .*keeping the configuration in use" "$(cat "$TMP/plugin.out")"
+assert_eq "still running" 0 "$(kill -0 "$P1" 2>/dev/null; echo $?)"
+VI2_VIPS='"10.9.0.60/24", "10.9.0.61/24"' mkconf
+kill -HUP "$P1"
+sleep 0.3
+assert_match "SIGHUP with a good file: reloaded" "SIGHUP: configuration .* reloaded \(3 instance" "$(cat "$TMP/plugin.out")"
+took=$(until_true 2 sh -c "ip -n $NS addr show dev lo | grep -q 10.9.0.61/32")
+assert_match "the new VIP of a real-server instance is put on lo after the reload (drift)" "ms$" "$took"
+
+# --- reload: SIGTERM then EOF: nothing changes ---
+before=$(snapshot "$NS")
+kill -TERM "$P1"
+sleep 0.05
+exec 7<>"$F"
+exec 7>&-
+plugin_wait "$P1" 2
+assert_eq "SIGTERM then EOF: exits at once" 0 $?
+assert_eq "reload: roles unchanged" "$before" "$(snapshot "$NS")"
+assert_match "reload logged" "keepalived is reloading; leaving the roles as they are" "$(cat "$TMP/plugin.out")"
+lr "$NS" "$C" status --json
+assert_eq "status after: not running, ended by reload" "False reload" \
+	"$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["plugin"]; print(p["running"], p["how"])' "$TMP/last.out")"
+
+# --- a restarted plugin reads the persisted state and converges ---
+nsx "$NS" ip addr del 10.9.0.50/24 dev eth0
+plugin_start "$NS" "$C" "$F"
+P2=$PLUGIN_PID
+took=$(until_true 2 sh -c "ip -n $NS addr show dev eth0 | grep -q 10.9.0.50/24")
+assert_match "restart: the recorded director role is restored without a new line" "ms$" "$took"
+
+# --- burst: 10,000 lines as fast as keepalived can write them, none lost ---
+read -r _ written _ dropped _ secs < <(python3 "$FIFOW" "$F" --burst 10000)
+took=$(until_true 20 total_is 10000)
+echo "# burst: 10000 lines written in ${secs}s, ${dropped} dropped by the pipe, all read ${took} after"
+assert_eq "burst: keepalived's writer never found the pipe full" 0 "$dropped"
+assert_eq "burst: every line read and classified" 10000 "$(total_read)"
+assert_eq "burst: the last line of each instance wins" "eth0: 10.9.0.11/24 10.9.0.50/24 10.9.0.70/24 | lo: 10.9.0.60/32 10.9.0.61/32" \
+	"$(snapshot "$NS" | sed 's/ | all.*//')"
+
+# --- stop: SIGTERM, then keepalived's STOP lines (the FIFO stays open) ---
+exec 7<>"$F"
+kill -TERM "$P2"
+sleep 0.01
+t0=$(date +%s%N)
+printf 'INSTANCE "VI_1" STOP 0\nINSTANCE "VI 2 with spaces" STOP 0\nGROUP "G1" STOP 0\n' >&7
+plugin_wait "$P2" 2
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+exec 7>&-
+assert_eq "stop: exits after the STOP lines (in ${ms} ms, keepalived kills at 1000)" yes "$([ "$ms" -lt 900 ] && echo yes)"
+assert_eq "stop: every instance in the real-server role" "eth0: 10.9.0.11/24 | lo: 10.9.0.50/32 10.9.0.60/32 10.9.0.61/32 10.9.0.70/32 | all=1/2 lo=1/2 eth0=1/2" \
+	"$(snapshot "$NS")"
+assert_eq "stop: recorded" "STOP STOP" "$(state_field "$ST" VI_1 state) $(state_field "$ST" G1 state)"
+
+# --- bad arguments: a clear message and exit 2, nothing changed ---
+before=$(snapshot "$NS")
+nsx "$NS" "$PLUGIN" -c "$C" >"$TMP/o" 2>&1
+assert_eq "no FIFO: exit 2" 2 $?
+assert_match "no FIFO: says so" "no FIFO given" "$(cat "$TMP/o")"
+nsx "$NS" "$PLUGIN" -c "$C" relative/fifo >"$TMP/o" 2>&1
+assert_eq "relative FIFO path: exit 2" 2 $?
+touch "$TMP/plain"
+nsx "$NS" "$PLUGIN" -c "$C" "$TMP/plain" >"$TMP/o" 2>&1
+assert_eq "not a FIFO: exit 2" 2 $?
+assert_match "not a FIFO: names it" "$TMP/plain: not a FIFO" "$(cat "$TMP/o")"
+nsx "$NS" "$PLUGIN" -c "$TMP/none.conf" "$F" >"$TMP/o" 2>&1
+assert_eq "missing config: exit 3" 3 $?
+assert_eq "bad arguments change nothing" "$before" "$(snapshot "$NS")"
+
+finish
