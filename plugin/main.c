@@ -283,7 +283,9 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 	if (p->d) {
 		uint64_t wall_ms = lr_wall_us() / 1000u, due = lr_deliver_next_ms(p->d);
 
-		if (!*delivering && (p->deliver_kick || (due && due <= wall_ms))) {
+		/* after SIGTERM no new request starts: the process that delivers after us (a
+		 * detached delivery, or the reload's successor) would send it a second time */
+		if (!*delivering && !p->term && (p->deliver_kick || (due && due <= wall_ms))) {
 			lr_deliver_start(p->d, NULL, 0, 0);
 			p->deliver_kick = false;
 			*delivering = true;
