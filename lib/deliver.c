@@ -711,6 +711,30 @@ int lr_deliver_detached(const struct lr_config *cfg, unsigned deadline_ms)
 	_exit(0);
 }
 
+int lr_deliver_handover(struct lr_deliverer *d, unsigned deadline_ms, void (*close_fds)(void *), void *arg)
+{
+	struct lr_deliver_stats st;
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid < 0 ? -errno : pid;
+	setsid();
+	{
+		sigset_t all;
+
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (close_fds)
+		close_fds(arg);
+	/* requests in flight go on over the inherited connections, then what is queued */
+	lr_deliver_run(d, NULL, lr_now_us() + (uint64_t)deadline_ms * 1000u, 0, &st);
+	lr_deliverer_free(d);
+	lr_log_close();
+	_exit(0);
+}
+
 int lr_deliver_send(const struct lr_config *cfg, const struct lr_endpoint *ep, const char *id,
 		    const char *body, size_t len, struct lr_send_result *res)
 {

@@ -47,6 +47,12 @@ void lr_deliver_counts(const struct lr_deliverer *d, size_t i, uint64_t *deliver
  * returns its pid (0: nothing to do), so that the caller can exit at once. */
 int lr_deliver_detached(const struct lr_config *cfg, unsigned deadline_ms);
 
+/* The same from a live deliverer: the child goes on with the requests in flight (the
+ * connections and endpoint locks are inherited), after close_fds(arg) closed what else it
+ * must not keep. The caller must then exit without freeing d (a TLS close would reach the
+ * child's connections). */
+int lr_deliver_handover(struct lr_deliverer *d, unsigned deadline_ms, void (*close_fds)(void *), void *arg);
+
 /* One request outside the spool (webhook test): the same headers, signature and checks. */
 struct lr_send_result {
 	long status;        /* 0: no HTTP response */

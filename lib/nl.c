@@ -292,3 +292,14 @@ void lr_nl_monitor_close(struct lr_nl_monitor *m)
 	nl_socket_free(m->sk);
 	free(m);
 }
+
+bool lr_nl_local_mac(struct lr_nl *nl, const uint8_t mac[6])
+{
+	for (struct nl_object *o = nl_cache_get_first(nl->links); o; o = nl_cache_get_next(o)) {
+		struct nl_addr *a = rtnl_link_get_addr((struct rtnl_link *)o);
+
+		if (a && nl_addr_get_len(a) == 6 && !memcmp(nl_addr_get_binary_addr(a), mac, 6))
+			return true;
+	}
+	return false;
+}

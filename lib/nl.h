@@ -29,6 +29,9 @@ int lr_nl_ifindex(struct lr_nl *nl, const char *name);
 /* Ethernet address of name (-EAFNOSUPPORT when it has no 6-byte hardware address). */
 int lr_nl_hwaddr(struct lr_nl *nl, const char *name, uint8_t mac[6]);
 
+/* Whether mac is the address of one of the host's interfaces (as last read). */
+bool lr_nl_local_mac(struct lr_nl *nl, const uint8_t mac[6]);
+
 /* Adds ip/prefix to ifname. IPv6: without DAD and with preferred lifetime 0 so that the VIP
  * never becomes the source of the host's own traffic. replace updates an existing address.
  * On failure returns a negative errno and the kernel's reason in err. */

@@ -376,6 +376,21 @@ static int loop(struct lr_plugin *p)
 	return 0;
 }
 
+/* In the delivery child after a stop: everything but the transfers and the spool. */
+static void close_inputs(void *arg)
+{
+	struct lr_plugin *p = arg;
+
+	lr_plugin_watch_close(p);
+	if (p->fifo_fd >= 0)
+		close(p->fifo_fd);
+	if (p->sig_fd >= 0)
+		close(p->sig_fd);
+	p->fifo_fd = p->sig_fd = -1;
+	lr_statedir_close(p->sd);
+	p->sd = NULL;
+}
+
 static void cleanup(struct lr_plugin *p)
 {
 	lr_plugin_watch_close(p);
@@ -400,6 +415,7 @@ int main(int argc, char **argv)
 	struct lr_plugin p = { .fifo_fd = -1, .sig_fd = -1, .arp_fd = -1 };
 	struct args a;
 	char err[1024];
+	bool handed = false;
 	int code, r;
 
 	lr_log_open("lvsrole-plugin", true, 0);
@@ -463,12 +479,18 @@ int main(int argc, char **argv)
 	lr_plugin_status_write(&p, false);
 	/* keepalived SIGKILLs our process group within a second of a stop: what is not
 	 * delivered yet goes on in a process of its own (a reload's successor delivers itself) */
-	if (p.stopping && p.cfg->n_endpoints) {
-		close_reports(&p);
-		if (lr_deliver_detached(p.cfg, p.cfg->delivery_deadline_ms) < 0)
-			log_warn_errno(-errno, "webhooks: cannot start the delivery: left to the next start or flush");
+	if (p.stopping && p.d && p.cfg->delivery_deadline_ms) {
+		r = lr_deliver_handover(p.d, p.cfg->delivery_deadline_ms, close_inputs, &p);
+		if (r < 0)
+			log_warn_errno(r, "webhooks: cannot start the delivery: left to the next start or flush");
+		else
+			p.d = NULL; /* the child's now: never cleaned up here */
+		if (r >= 0)
+			handed = true;
 	}
-	curl_global_cleanup();
+	close_reports(&p);
+	if (!handed)
+		curl_global_cleanup();
 out:
 	cleanup(&p);
 	lr_log_close();

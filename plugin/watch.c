@@ -288,8 +288,9 @@ void lr_plugin_arp(struct lr_plugin *p)
 			for (size_t j = 0; j < in->n_vips; j++) {
 				if (!lr_ip_equal(&in->vips[j].ip, &a.spa))
 					continue;
+				/* another interface of this host answering (ARP flux) is not a split brain */
 				if (nic_of(p, i, &ifindex, own) == 0 && ifindex == a.ifindex &&
-				    memcmp(own, a.sha, 6))
+				    memcmp(own, a.sha, 6) && !lr_nl_local_mac(p->nl, a.sha))
 					claim(p, i, &a, own, now);
 				break;
 			}

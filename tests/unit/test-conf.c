@@ -42,7 +42,7 @@
 #define D60 D10 D10 D10 D10 D10 D10
 #define UNICAST "not a unicast address usable as a VIP"
 #define IFNAME "not a valid interface name (1 to 15 characters, no '/', ':' or spaces)"
-#define KNOWN_TOP "unknown key (known: state_dir, arp_sysctl, announce, instances, groups, webhooks)"
+#define KNOWN_TOP "unknown key (known: state_dir, arp_sysctl, announce, instances, groups, webhooks, plugin)"
 /* Webhook settings starting on line 3; one endpoint "x" whose settings start on line 4. */
 #define WH(body) TOP("\"webhooks\": {\n" body "\n},\n")
 #define EP(body) WH("\"endpoints\": {\"x\": {\n" body "\n}}")
@@ -451,6 +451,22 @@ static struct conf_case conf_cases[] = {
 	  "webhooks.delivery_deadline_ms", "out of range 0..60000" },
 	{ "webhooks: retry base over max", WH("\"retry_base_ms\": 5000, \"retry_max_ms\": 1000"), 0, 3,
 	  "webhooks.retry_base_ms", "larger than retry_max_ms (1000)" },
+	/* ---- plugin ---- */
+	{ "plugin: every key", TOP("\"plugin\": {\"drift\": \"report\", \"drift_check_ms\": 100,\n"
+	  "\"announce_refresh_s\": 30, \"conflict_detection\": false, \"conflict_probe_ms\": 2000,\n"
+	  "\"metrics_file\": \"/var/lib/node_exporter/lvsrole.prom\"},\n"), 0, 0, NULL, NULL },
+	{ "plugin: unknown drift mode", TOP("\"plugin\": {\"drift\": \"fix\"},\n"), 0, 2, "plugin.drift",
+	  "must be \"repair\", \"report\" or \"off\": \"fix\"" },
+	{ "plugin: drift check too often", TOP("\"plugin\": {\"drift_check_ms\": 99},\n"), 0, 2,
+	  "plugin.drift_check_ms", "out of range 100..60000" },
+	{ "plugin: probe too long", TOP("\"plugin\": {\"conflict_probe_ms\": 2001},\n"), 0, 2,
+	  "plugin.conflict_probe_ms", "out of range 50..2000" },
+	{ "plugin: refresh negative", TOP("\"plugin\": {\"announce_refresh_s\": -1},\n"), 0, 2,
+	  "plugin.announce_refresh_s", "out of range 0..86400" },
+	{ "plugin: relative metrics file", TOP("\"plugin\": {\"metrics_file\": \"m.prom\"},\n"), 0, 2,
+	  "plugin.metrics_file", "normalised absolute path" },
+	{ "plugin: unknown key", TOP("\"plugin\": {\"fifo\": \"/run/x\"},\n"), 0, 2, "plugin.fifo",
+	  "unknown key" },
 	{ "comment-like text in a string",
 	  "{\n\"state_dir\": \"/run/x/*\",\n"
 	  "\"instances\": {\"VI_1\": {\"nic\": \"eth0\",\n\"vips\": [\"10.0.0.50\"]}}}",
