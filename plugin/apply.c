@@ -79,14 +79,20 @@ static void on_line(const char *line, size_t len, bool overlong, void *arg)
 		return;
 	}
 	p->lines_total[LR_LINE_STATE]++;
-	if (p->term && l.kstate == LR_KSTATE_STOP && !p->stopped[idx]) {
-		p->stopped[idx] = true;
-		p->stops_after_term++;
-	}
+	p->stop_us[idx] = l.kstate == LR_KSTATE_STOP ? lr_now_us() : 0;
 	if (p->nq == LR_PLUGIN_MAX_QUEUE)
 		lr_plugin_apply(p);
 	p->q[p->nq].l = l;
 	p->q[p->nq++].time_us = lr_wall_us();
+}
+
+unsigned lr_plugin_stops(const struct lr_plugin *p)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; p->term && i < p->cfg->n_inst; i++)
+		n += p->stop_us[i] && p->stop_us[i] + 1000000u >= p->term_us;
+	return n;
 }
 
 int lr_plugin_drain(struct lr_plugin *p)

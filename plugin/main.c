@@ -161,11 +161,10 @@ static void close_reports(struct lr_plugin *p)
 static int alloc_views(struct lr_plugin *p)
 {
 	free(p->views);
-	free(p->stopped);
+	free(p->stop_us);
 	p->views = calloc(p->cfg->n_inst + 1, sizeof(*p->views));
-	p->stopped = calloc(p->cfg->n_inst + 1, sizeof(*p->stopped));
-	p->stops_after_term = 0;
-	if (!p->views || !p->stopped)
+	p->stop_us = calloc(p->cfg->n_inst + 1, sizeof(*p->stop_us));
+	if (!p->views || !p->stop_us)
 		return -ENOMEM;
 	lr_plugin_views_load(p);
 	return 0;
@@ -176,7 +175,7 @@ static void reload_config(struct lr_plugin *p)
 {
 	struct lr_config *cfg, *old = p->cfg;
 	struct lr_view *views = p->views;
-	bool *stopped = p->stopped;
+	uint64_t *stop_us = p->stop_us;
 	char err[1024];
 	int r = lr_config_load(p->config_path, &cfg, err, sizeof(err));
 
@@ -189,16 +188,16 @@ static void reload_config(struct lr_plugin *p)
 	lr_plugin_watch_close(p);
 	p->cfg = cfg;
 	p->views = NULL;
-	p->stopped = NULL;
+	p->stop_us = NULL;
 	if (alloc_views(p) < 0) {
 		log_err("SIGHUP: out of memory; keeping the configuration in use");
 		free(p->views);
-		free(p->stopped);
-		p->cfg = old, p->views = views, p->stopped = stopped;
+		free(p->stop_us);
+		p->cfg = old, p->views = views, p->stop_us = stop_us;
 		lr_config_free(cfg);
 	} else {
 		free(views);
-		free(stopped);
+		free(stop_us);
 		lr_config_free(old);
 		log_info("SIGHUP: configuration %s reloaded (%zu instance(s) and group(s), %zu webhook endpoint(s))",
 			 cfg->path, cfg->n_inst, cfg->n_endpoints);
@@ -239,9 +238,9 @@ static void on_eof(struct lr_plugin *p)
 {
 	close(p->fifo_fd);
 	p->fifo_fd = -1;
-	if (p->term && p->stops_after_term) {
+	if (p->term && lr_plugin_stops(p)) {
 		p->stopping = p->done = true;
-		log_info("FIFO closed after SIGTERM and %u STOP line(s): leaving", p->stops_after_term);
+		log_info("FIFO closed after SIGTERM and %u STOP line(s): leaving", lr_plugin_stops(p));
 	} else if (p->term) {
 		p->eof = true;
 		p->done = true;
@@ -300,7 +299,7 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 			next = earliest(next, now + (uint64_t)lr_deliver_wait_ms(p->d) * 1000u);
 		else if (due)
 			next = earliest(next, now + (due > wall_ms ? due - wall_ms : 0) * 1000u);
-		if (p->deliver_kick)
+		if (p->deliver_kick && !p->term)
 			next = earliest(next, now);
 	}
 	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us) {
@@ -317,14 +316,15 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 		next = earliest(next, p->metrics_next_us + METRICS_PERIOD_US);
 	if (p->term) {
 		size_t want = p->cfg->n_inst;
+		unsigned stops = lr_plugin_stops(p);
 
-		if (want && p->stops_after_term >= want) {
+		if (want && stops >= want) {
 			p->stopping = p->done = true;
 			log_info("keepalived stopped every configured instance and group: leaving");
 		} else if (now >= p->term_us + LR_PLUGIN_STOP_WAIT_MS * 1000ull) {
-			p->stopping = p->stops_after_term > 0;
+			p->stopping = stops > 0;
 			p->done = true;
-			log_info("%u STOP line(s) after SIGTERM, no end of FIFO: leaving", p->stops_after_term);
+			log_info("%u STOP line(s) with SIGTERM, no end of FIFO: leaving", stops);
 		}
 		next = earliest(next, p->term_us + LR_PLUGIN_STOP_WAIT_MS * 1000ull);
 	}
@@ -361,12 +361,13 @@ static int loop(struct lr_plugin *p)
 			return log_err_errno(-errno, "poll");
 		if (r < 0)
 			continue;
-		/* the FIFO first and whole: keepalived never waits for us */
+		/* signals first: keepalived's SIGTERM precedes the STOP lines it writes */
+		if (fds[sig].revents & POLLIN)
+			on_signals(p);
+		/* then the FIFO, whole: keepalived never waits for us */
 		if (fifo >= 0 && (fds[fifo].revents & (POLLIN | POLLHUP | POLLERR)) && lr_plugin_drain(p) < 0)
 			on_eof(p);
 		lr_plugin_apply(p);
-		if (fds[sig].revents & POLLIN)
-			on_signals(p);
 		if (mon >= 0 && (fds[mon].revents & POLLIN))
 			lr_plugin_netlink(p);
 		if (arp >= 0 && (fds[arp].revents & POLLIN))
@@ -406,7 +407,7 @@ static void cleanup(struct lr_plugin *p)
 		unlink(p->fifo_path);
 	free(p->q);
 	free(p->views);
-	free(p->stopped);
+	free(p->stop_us);
 	lr_config_free(p->cfg);
 }
 

@@ -64,8 +64,9 @@ struct lr_plugin {
 	int sig_fd;
 	bool term, eof, stopping, done;
 	uint64_t term_us;
-	unsigned stops_after_term;
-	bool *stopped; /* per instance: STOP seen after SIGTERM */
+	/* per instance: when its latest line, a STOP, was read (0: its latest is no STOP).
+	 * keepalived's SIGTERM comes first, but both may be read in one turn of the loop */
+	uint64_t *stop_us;
 	/* kernel */
 	struct lr_nl *nl;
 	struct lr_announcer *an;
@@ -87,6 +88,8 @@ struct lr_plugin {
 };
 
 /* apply.c */
+/* Instances whose STOP line came with this stop (SIGTERM): keepalived is stopping. */
+unsigned lr_plugin_stops(const struct lr_plugin *p);
 /* Reads everything the FIFO holds now (keepalived drops lines when the pipe is full);
  * returns -1 at end of file. Applies full batches on the way. */
 int lr_plugin_drain(struct lr_plugin *p);
