@@ -241,3 +241,19 @@ until_true() {
 	done
 	return 1
 }
+
+# ---- capturing ARP and NA on the switch's bridge (mkswitch) ----
+td_start() { # capture ARP and ICMPv6 on the bridge into $TMP/$1.pcap
+	rm -f "$TMP/td.err"
+	ip netns exec "$SW" tcpdump -i br0 -n -U --immediate-mode -w "$TMP/$1.pcap" 'arp or icmp6' 2>"$TMP/td.err" &
+	TD=$!
+	BGPIDS+=("$TD")
+	for _ in $(seq 50); do grep -q listening "$TMP/td.err" 2>/dev/null && return 0; sleep 0.1; done
+	echo "# tcpdump did not start: $(cat "$TMP/td.err")"
+}
+td_stop() { sleep 0.2; kill -INT "$TD"; wait "$TD" 2>/dev/null; }
+td_read() { tcpdump -r "$TMP/$1.pcap" -n -e -tt -v 2>/dev/null; }
+now() { date +%s.%N; }
+# count_after FILE T REGEX: packets at or after time T (epoch seconds) matching REGEX
+count_after() { td_read "$1" | awk -v t="$2" '$1 + 0 >= t + 0' | grep -Eic -- "$3"; }
+count_before() { td_read "$1" | awk -v t="$2" '$1 + 0 < t + 0' | grep -Eic -- "$3"; }

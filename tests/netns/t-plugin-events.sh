@@ -61,6 +61,12 @@ assert_eq "an overtaken event names its successor" True \
 	"$(rq r 'R[3]["B"]["data"].get("superseded_by", R[4]["B"]["data"]["arrival"]) == R[4]["B"]["data"]["arrival"]')"
 sleep 0.5
 assert_eq "no conflict after a clean takeover (probes unanswered)" 0 "$(ntypes conflict)"
+assert_eq "metrics: 5 delivered, 0 failed, spool empty" "5 0 0 0" \
+	"$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}') $(metric "$M" 'lvsrole_webhook_failures_total{endpoint="ops"}') $(metric "$M" 'lvsrole_spool_depth{endpoint="ops",queue="pending"}') $(metric "$M" 'lvsrole_spool_depth{endpoint="ops",queue="dead"}')"
+assert_eq "metrics: roles, one-hot" "1 0 0 1" \
+	"$(metric "$M" 'lvsrole_instance_role{instance="VI_1",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_1",scope="instance",role="real-server"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="real-server"}')"
+assert_eq "metrics file: world-readable for node_exporter, replaced atomically (no temp left)" "644 0" \
+	"$(stat -c %a "$M") $(find "$(dirname "$M")" -maxdepth 1 -name '.*tmp' | wc -l)"
 
 # --- drift: repaired and reported ---
 nsx "$A" ip addr del 10.9.0.50/24 dev eth0
