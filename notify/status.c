@@ -94,19 +94,24 @@ static struct json_object *build(const struct lr_config *cfg, struct lr_state *s
 /* The plugin's view: plugin.json, and whether the process that wrote it still runs. */
 static bool plugin_alive(long pid)
 {
-	char path[64], comm[32] = "";
-	FILE *f;
+	char path[64], *argv = NULL;
+	size_t len = 0;
+	bool found = false;
 
+	/* the pid must still run lvsrole-plugin (directly or under a wrapper such as valgrind),
+	 * not a process that got the pid since */
 	if (pid <= 0 || kill((pid_t)pid, 0) < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if (lr_read_file(path, 64 * 1024, &argv, &len) < 0)
 		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return !strcmp(comm, "lvsrole-plugin\n");
+	for (size_t i = 0; i < len && !found; i += strlen(argv + i) + 1) {
+		const char *base = strrchr(argv + i, '/');
+
+		found = !strcmp(base ? base + 1 : argv + i, "lvsrole-plugin");
+	}
+	free(argv);
+	return found;
 }
 
 static struct json_object *plugin_view(const struct lr_config *cfg)

@@ -32,6 +32,9 @@
 #define METRICS_PERIOD_US (15 * 1000000ull) /* and at least one every 15 s */
 #define PIPE_SIZE (1 << 20)             /* 64 KiB is 2,000 lines: take 1 MiB if allowed */
 
+/* The deliverer a stop handed to its delivery child: this process exits without touching it. */
+static struct lr_deliverer *volatile handed_over; /* volatile: the store must stay */
+
 static const char usage[] =
 	"usage: lvsrole-plugin [-c FILE] [-v]... FIFO\n"
 	"       lvsrole-plugin [-c FILE] [-v]... --fifo PATH\n"
@@ -484,8 +487,8 @@ int main(int argc, char **argv)
 		r = lr_deliver_handover(p.d, p.cfg->delivery_deadline_ms, close_inputs, &p);
 		if (r < 0)
 			log_warn_errno(r, "webhooks: cannot start the delivery: left to the next start or flush");
-		else
-			p.d = NULL; /* the child's now: never cleaned up here */
+		else /* the child's now: never cleaned up here (kept reachable, not leaked) */
+			handed_over = p.d, p.d = NULL;
 		if (r >= 0)
 			handed = true;
 	}
