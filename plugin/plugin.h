@@ -72,7 +72,7 @@ struct lr_plugin {
 	struct lr_announcer *an;
 	struct lr_nl_monitor *mon;
 	int arp_fd;
-	uint64_t drift_due_us, drift_next_us;
+	uint64_t drift_due_us, drift_next_us, drift_hold_us;
 	uint64_t drift_sig, drift_sig_until_us;
 	/* reports */
 	struct lr_spool *sp;

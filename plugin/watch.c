@@ -60,6 +60,8 @@ void lr_plugin_netlink(struct lr_plugin *p)
 		return;
 	lr_nl_refresh_links(p->nl); /* interfaces may have come, gone or changed address */
 	due = lr_now_us() + DRIFT_DEBOUNCE_US;
+	if (due < p->drift_hold_us) /* a repair failed: not before its retry time */
+		due = p->drift_hold_us;
 	if (p->cfg->plugin.drift != LR_DRIFT_OFF && (!p->drift_due_us || due < p->drift_due_us))
 		p->drift_due_us = due;
 }
@@ -143,8 +145,10 @@ static void drift_check(struct lr_plugin *p, uint64_t now)
 		snprintf(p->last_event, sizeof(p->last_event), "%s drift (%s): %s", ev->name,
 			 repair ? "repair" : "report", lr_result_name(ev->result));
 	}
-	if (repair && !ok)
-		p->drift_due_us = 0, p->drift_next_us = now + DRIFT_HOLDOFF_US;
+	if (repair && !ok) {
+		p->drift_due_us = 0;
+		p->drift_next_us = p->drift_hold_us = now + DRIFT_HOLDOFF_US;
+	}
 	p->drift_sig = repair && ok ? 0 : sig;
 	p->metrics_dirty = p->status_dirty = true;
 	lr_plugin_report(p, sw.events, sw.n_events, &rp);
