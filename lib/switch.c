@@ -589,6 +589,31 @@ static int sweep(struct run *x)
 	return r;
 }
 
+/* Releases what a run holds (the lock first); r: its result, with a message if none yet. */
+static int run_end(struct run *x, int r, bool locked)
+{
+	if (x->sd && locked)
+		lr_statedir_unlock(x->sd);
+	lr_announcer_free(x->an);
+	lr_nl_close(x->nl);
+	lr_state_free(&x->st);
+	lr_statedir_close(x->sd);
+	free(x->roles);
+	free(x->announce);
+	if (r < 0 && !x->out->err[0])
+		snprintf(x->out->err, sizeof(x->out->err), "%s", strerror(-r));
+	return r;
+}
+
+void lr_switch_mark_failed(struct lr_switch *sw)
+{
+	for (size_t i = 0; i < sw->n_events; i++)
+		if (sw->events[i].plan.n == 0 && sw->events[i].result != LR_RESULT_SUPERSEDED) {
+			sw->events[i].result = LR_RESULT_FAILED;
+			snprintf(sw->events[i].err, sizeof(sw->events[i].err), "%.190s", sw->err);
+		}
+}
+
 /* A later event of the same batch for the same instance: this one is superseded at once
  * (never replay deltas: the later one is applied under the same lock). */
 static const struct lr_event *later_in_batch(const struct lr_switch *out, size_t i)
@@ -657,17 +682,7 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 	if (!req->dry_run && req->before_unlock)
 		req->before_unlock(req->arg);
 out:
-	if (x.sd && !req->dry_run)
-		lr_statedir_unlock(x.sd);
-	lr_announcer_free(x.an);
-	lr_nl_close(x.nl);
-	lr_state_free(&x.st);
-	lr_statedir_close(x.sd);
-	free(x.roles);
-	free(x.announce);
-	if (r < 0 && !out->err[0])
-		snprintf(out->err, sizeof(out->err), "%s", strerror(-r));
-	return r;
+	return run_end(&x, r, !req->dry_run);
 }
 
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
@@ -806,16 +821,7 @@ int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req
 		req->before_unlock(req->arg);
 out:
 	lr_plan_free(&all.plan);
-	if (x.sd)
-		lr_statedir_unlock(x.sd);
-	lr_announcer_free(x.an);
-	lr_nl_close(x.nl);
-	lr_state_free(&x.st);
-	lr_statedir_close(x.sd);
-	free(x.roles);
-	if (r < 0 && !out->err[0])
-		snprintf(out->err, sizeof(out->err), "%s", strerror(-r));
-	return r;
+	return run_end(&x, r, true);
 }
 
 int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, struct lr_announcer *an)
@@ -863,19 +869,6 @@ void lr_switch_clear(struct lr_switch *sw)
 
 /* ---- repeated announcements ---- */
 
-/* Whether the switch sent a first announcement for ev (the role applied may be a newer
- * event's, applied on its behalf). */
-static bool announced(const struct lr_event *ev)
-{
-	for (size_t j = 0; j < ev->plan.n; j++) {
-		const struct lr_step *s = &ev->plan.steps[j];
-
-		if (s->kind == LR_STEP_ANNOUNCE && s->done && !s->err && !s->skipped)
-			return true;
-	}
-	return false;
-}
-
 static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *sw)
 {
 	struct lr_statedir *sd = NULL;
@@ -886,7 +879,7 @@ static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *
 	if (!an || !live || lr_statedir_open_ro(cfg->state_dir, &sd) < 0 || lr_nl_open(&nl) < 0)
 		goto out;
 	for (size_t i = 0; i < sw->n_events; i++)
-		live[i] = announced(&sw->events[i]);
+		live[i] = lr_event_announced(&sw->events[i]);
 	for (unsigned k = 1; k < cfg->announce_count; k++) {
 		struct timespec ts = { cfg->announce_interval_ms / 1000,
 				       (long)(cfg->announce_interval_ms % 1000) * 1000000L };
@@ -945,7 +938,7 @@ int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switc
 	pid_t pid;
 
 	for (size_t i = 0; i < sw->n_events; i++)
-		needed |= announced(&sw->events[i]);
+		needed |= lr_event_announced(&sw->events[i]);
 	if (!needed || cfg->announce_count < 2 || sw->n_events == 0 || sw->events[0].dry_run)
 		return 0;
 	pid = fork();

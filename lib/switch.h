@@ -43,6 +43,9 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
 int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *reqs, size_t n_reqs,
 		       struct lr_switch *out);
 void lr_switch_clear(struct lr_switch *sw);
+/* After a switch that could not run: its events that did nothing are reported as failed,
+ * with the reason (sw->err). */
+void lr_switch_mark_failed(struct lr_switch *sw);
 /* Drift: compares the host with the recorded roles under the lock (waiting at most ~0.1 s)
  * and, with repair, applies what differs. out holds one LR_EVENT_DRIFT event per instance
  * concerned (none when the host matches). Of req only before_unlock and arg are used. */

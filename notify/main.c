@@ -112,12 +112,7 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 	r = lr_switch_run(cfg, &req, &sw);
 	if (r < 0) {
 		log_err("%s", sw.err);
-		/* what could not run is reported as failed, with the reason */
-		for (size_t i = 0; i < sw.n_events; i++)
-			if (sw.events[i].plan.n == 0 && sw.events[i].result != LR_RESULT_SUPERSEDED) {
-				sw.events[i].result = LR_RESULT_FAILED;
-				snprintf(sw.events[i].err, sizeof(sw.events[i].err), "%.190s", sw.err);
-			}
+		lr_switch_mark_failed(&sw); /* reported as failed, with the reason */
 		code = sw.fail == LR_FAIL_STATE ? LR_EXIT_STATE
 		       : (r == -EPERM || r == -EACCES) ? LR_EXIT_PRIVILEGE : LR_EXIT_FAILED;
 	}

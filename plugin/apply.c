@@ -122,17 +122,6 @@ int lr_plugin_drain(struct lr_plugin *p)
 
 /* ---- applying ---- */
 
-static bool announced(const struct lr_event *ev)
-{
-	for (size_t j = 0; j < ev->plan.n; j++) {
-		const struct lr_step *s = &ev->plan.steps[j];
-
-		if (s->kind == LR_STEP_ANNOUNCE && s->done && !s->err && !s->skipped)
-			return true;
-	}
-	return false;
-}
-
 static void leave_director(struct lr_view *v)
 {
 	/* pitfall 5: nothing pending from the director phase may go out now */
@@ -169,7 +158,7 @@ static void update_views(struct lr_plugin *p, const struct lr_event *evs, size_t
 			leave_director(v);
 			continue;
 		}
-		if (announced(ev)) {
+		if (lr_event_announced(ev)) {
 			v->ann_left = cfg->announce_count > 1 ? cfg->announce_count - 1 : 0;
 			v->ann_next_us = now + (uint64_t)cfg->announce_interval_ms * 1000u;
 		}
@@ -244,11 +233,7 @@ void lr_plugin_apply(struct lr_plugin *p)
 	p->nq = 0;
 	if (r < 0) {
 		log_err("%s", sw.err);
-		for (size_t i = 0; i < sw.n_events; i++)
-			if (sw.events[i].plan.n == 0 && sw.events[i].result != LR_RESULT_SUPERSEDED) {
-				sw.events[i].result = LR_RESULT_FAILED;
-				snprintf(sw.events[i].err, sizeof(sw.events[i].err), "%.190s", sw.err);
-			}
+		lr_switch_mark_failed(&sw); /* reported as failed, with the reason */
 	}
 	for (size_t i = 0; i < sw.n_events; i++) {
 		superseded += sw.events[i].result == LR_RESULT_SUPERSEDED && !sw.events[i].applied_for;

@@ -122,21 +122,18 @@ static char *render(struct lr_plugin *p)
 	for (int k = 0; k < LR_LINE__COUNT; k++)
 		put(&b, "lvsrole_fifo_lines_total{kind=\"%s\"} %" PRIu64 "\n", kinds[k], p->lines_total[k]);
 	if (cfg->n_endpoints) {
-		head(&b, "lvsrole_webhook_deliveries_total", "counter", "Reports delivered, by endpoint.");
-		for (size_t i = 0; i < cfg->n_endpoints; i++) {
-			uint64_t ok = 0, bad = 0;
+		static const char *const names[] = { "lvsrole_webhook_deliveries_total", "lvsrole_webhook_failures_total" };
+		static const char *const helps[] = { "Reports delivered, by endpoint.", "Failed delivery attempts, by endpoint." };
 
-			if (p->d)
-				lr_deliver_counts(p->d, i, &ok, &bad);
-			put(&b, "lvsrole_webhook_deliveries_total{endpoint=\"%s\"} %" PRIu64 "\n", cfg->endpoints[i].name, ok);
-		}
-		head(&b, "lvsrole_webhook_failures_total", "counter", "Failed delivery attempts, by endpoint.");
-		for (size_t i = 0; i < cfg->n_endpoints; i++) {
-			uint64_t ok = 0, bad = 0;
+		for (int k = 0; k < 2; k++) {
+			head(&b, names[k], "counter", helps[k]);
+			for (size_t i = 0; i < cfg->n_endpoints; i++) {
+				uint64_t n[2] = { 0, 0 };
 
-			if (p->d)
-				lr_deliver_counts(p->d, i, &ok, &bad);
-			put(&b, "lvsrole_webhook_failures_total{endpoint=\"%s\"} %" PRIu64 "\n", cfg->endpoints[i].name, bad);
+				if (p->d)
+					lr_deliver_counts(p->d, i, &n[0], &n[1]);
+				put(&b, "%s{endpoint=\"%s\"} %" PRIu64 "\n", names[k], cfg->endpoints[i].name, n[k]);
+			}
 		}
 		head(&b, "lvsrole_spool_depth", "gauge", "Reports waiting for delivery (queue) and given up (dead), by endpoint.");
 		for (size_t i = 0; i < cfg->n_endpoints && p->sp; i++)

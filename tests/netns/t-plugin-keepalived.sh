@@ -1,6 +1,7 @@
 #!/bin/bash
 # lvsrole-plugin started by real keepalived (vrrp_notify_fifo_script) on two balancers:
-# startup, failover by stopping the master, FAULT by taking its interface down, failback,
+# startup, failover by stopping the master and by SIGKILLing its keepalived, FAULT by taking
+# its interface down, failback,
 # reload with and without a state change, stop. The host's role follows keepalived each time
 # (kernel state and ARP seen from a client), and the receiver gets every event in order.
 . "$(dirname "$0")/lib.sh"
@@ -113,6 +114,12 @@ assert_eq "FAULT recorded on d1" FAULT "$(state_field "$TMP/d1.state" VI_1 state
 nsx "$D1" ip link set eth0 up
 step "interface back up" "director real-server" "$MAC1"
 
+# killed hard: keepalived's VRRP process notices its parent's death and stops the instances
+kill -KILL "${KA[d1]}"
+step "failover (d1's keepalived SIGKILLed)" "real-server director" "$MAC2"
+start_ka d1
+step "failback after the kill" "director real-server" "$MAC1"
+
 # reload without a state change: the successor reads the persisted state
 old=$(pgrep -f -- "-c $TMP/d2.conf $TMP/d2.fifo")
 n=$(rq r 'len(R)')
@@ -138,8 +145,8 @@ e1=$(events d1)
 e2=$(events d2)
 echo "# d1: $e1"
 echo "# d2: $e2"
-assert_match "d1's events in order" "^BACKUP:real-server MASTER:director STOP:real-server BACKUP:real-server MASTER:director FAULT:real-server BACKUP:real-server MASTER:director BACKUP:real-server( MASTER:director)? STOP:real-server$" "$e1"
-assert_match "d2's events in order" "^BACKUP:real-server MASTER:director BACKUP:real-server MASTER:director BACKUP:real-server MASTER:director STOP:real-server$" "$e2"
+assert_match "d1's events in order" "^BACKUP:real-server MASTER:director STOP:real-server BACKUP:real-server MASTER:director FAULT:real-server BACKUP:real-server MASTER:director STOP:real-server BACKUP:real-server MASTER:director BACKUP:real-server( MASTER:director)? STOP:real-server$" "$e1"
+assert_match "d2's events in order" "^BACKUP:real-server MASTER:director BACKUP:real-server MASTER:director BACKUP:real-server MASTER:director BACKUP:real-server MASTER:director STOP:real-server$" "$e2"
 # at least once: a request cut by the interface going down is sent again, with the same id
 assert_eq "every report signed; per host, seq increasing (a repeat only with the same id)" "True True" \
 	"$(rq r 'str(all(x["sig_ok"] for x in R)) + " " + str(all(all(a["B"]["seq"] < b["B"]["seq"] or a["id"] == b["id"] for a, b in zip(S, S[1:])) for S in ([x for x in R if x["path"] == p] for p in ("/d1", "/d2"))))')"
