@@ -207,40 +207,42 @@ void lr_report_begin_hook(void *arg)
 	lr_report_begin(a->cfg, COMMIT_LOCK_WAIT_MS, a->rp);
 }
 
-static int commit_one(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *ev,
-		      uint64_t seq)
-{
-	char id[32];
-	int r = lr_policy_event_id(ev->time_us / 1000u, id, sizeof(id)), committed = 0;
+/* The bodies of one report, one per format some endpoint wants, as spool items. */
+struct pending {
+	struct lr_spool_item *items;
+	const char *(*eps)[LR_MAX_ENDPOINTS];
+	const struct lr_event **evs;
+	char **bodies; /* owned: the items' bodies */
+	size_t n;
+};
 
-	if (r < 0) {
-		log_err_errno(r, "webhooks: cannot make an event id");
-		return r;
-	}
+static int add_bodies(struct pending *pd, const struct lr_config *cfg, const struct lr_event *ev,
+		      uint64_t seq, char *id)
+{
+	int r = lr_policy_event_id(ev->time_us / 1000u, id, 32);
+
+	if (r < 0)
+		return log_err_errno(r, "webhooks: cannot make an event id");
 	/* one body per format, serialised once, linked into each endpoint's queue */
 	for (int f = 0; f < LR_WH__COUNT; f++) {
-		const char *eps[LR_MAX_ENDPOINTS];
+		struct lr_spool_item *it = &pd->items[pd->n];
 		size_t n = 0;
-		char *body;
 
 		for (size_t i = 0; i < cfg->n_endpoints; i++)
 			if (cfg->endpoints[i].format == (enum lr_wh_format)f &&
 			    lr_report_wants(&cfg->endpoints[i], ev))
-				eps[n++] = cfg->endpoints[i].name;
+				pd->eps[pd->n][n++] = cfg->endpoints[i].name;
 		if (n == 0)
 			continue;
-		body = lr_report_body(cfg, ev, (enum lr_wh_format)f, id, seq);
-		r = body ? lr_spool_commit(rp->sp, eps, n, seq, id, body, strlen(body)) : -ENOMEM;
-		free(body);
-		if (r < 0) {
-			log_err_errno(r, "webhooks: report #%" PRIu64 " %s (%s %s) NOT spooled for %s%s: it is lost",
-				      seq, id, ev->name, lr_result_name(ev->result), eps[0], n > 1 ? " and others" : "");
-			return r;
-		}
-		committed++;
+		*it = (struct lr_spool_item){ .endpoints = pd->eps[pd->n], .n_endpoints = n, .seq = seq, .id = id };
+		pd->bodies[pd->n] = lr_report_body(cfg, ev, (enum lr_wh_format)f, id, seq);
+		if (!pd->bodies[pd->n])
+			return -ENOMEM;
+		it->body = pd->bodies[pd->n];
+		it->len = strlen(it->body);
+		pd->evs[pd->n++] = ev;
 	}
-	log_debug("webhooks: report #%" PRIu64 " %s (%s) spooled", seq, id, ev->name);
-	return committed;
+	return 0;
 }
 
 /* Some endpoint takes the event (dry runs are never reported). */
@@ -255,6 +257,8 @@ static bool wanted(const struct lr_config *cfg, const struct lr_event *ev)
 int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *evs,
 		     size_t n)
 {
+	struct pending pd = { 0 };
+	char *ids = NULL;
 	unsigned want = 0;
 	uint64_t seq;
 	int r, done = 0;
@@ -276,14 +280,33 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 		log_err_errno(r, "webhooks: %u report(s) lost: %s/seq", want, cfg->spool_dir);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!wanted(cfg, &evs[i]))
-			continue;
-		r = commit_one(rp, cfg, &evs[i], seq++);
-		if (r < 0)
-			goto out;
-		done++;
+	pd.items = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd.items));
+	pd.eps = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd.eps));
+	pd.evs = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd.evs));
+	pd.bodies = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd.bodies));
+	ids = calloc(want, 32);
+	r = pd.items && pd.eps && pd.evs && pd.bodies && ids ? 0 : -ENOMEM;
+	for (size_t i = 0, k = 0; r == 0 && i < n; i++)
+		if (wanted(cfg, &evs[i]))
+			r = add_bodies(&pd, cfg, &evs[i], seq++, ids + 32 * k++);
+	if (r < 0) {
+		log_err_errno(r, "webhooks: %u report(s) lost", want);
+		goto out;
 	}
+	/* all of them with one flush of the disk: a batch of the plugin can be thousands */
+	r = lr_spool_commit_many(rp->sp, pd.items, pd.n);
+	for (size_t i = 0; i < pd.n; i++) {
+		const struct lr_spool_item *it = &pd.items[i];
+
+		if (it->err)
+			log_err_errno(it->err, "webhooks: report #%" PRIu64 " %s (%s %s) NOT spooled for %s%s: it is lost",
+				      it->seq, it->id, pd.evs[i]->name, lr_result_name(pd.evs[i]->result),
+				      it->endpoints[0], it->n_endpoints > 1 ? " and others" : "");
+		else if (i + 1 == pd.n || pd.items[i + 1].seq != it->seq)
+			done++;
+	}
+	if (r < 0)
+		goto out;
 	/* the caps: the oldest go to dead/ (unless a deliverer holds the queue: it trims) */
 	for (size_t k = 0; k < cfg->n_endpoints; k++) {
 		const struct lr_endpoint *ep = &cfg->endpoints[k];
@@ -299,6 +322,13 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 	}
 	r = 0;
 out:
+	for (size_t i = 0; pd.bodies && i < pd.n; i++)
+		free(pd.bodies[i]);
+	free(pd.bodies);
+	free(pd.items);
+	free(pd.eps);
+	free(pd.evs);
+	free(ids);
 	if (rp->commit_fd >= 0)
 		close(rp->commit_fd);
 	rp->commit_fd = -1;

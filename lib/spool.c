@@ -116,38 +116,110 @@ static int write_meta(int qfd, const struct lr_spool_entry *e)
 	return r;
 }
 
-int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n, uint64_t seq,
-		    const char *id, const void *body, size_t len)
+/* One body into tmp/ under its final name (a crash's leftover of the same name replaced). */
+static int write_tmp(int tmpfd, const char *name, const char *body, size_t len, bool sync)
 {
-	char name[128];
-	int tmpfd, r;
+	int fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int r = 0;
 
-	if (!name_ok(id) || len > LR_SPOOL_MAX_BODY)
-		return -EINVAL;
-	entry_name(seq, id, "json", name, sizeof(name));
+	if (fd < 0)
+		return -errno;
+	while (len > 0 && r == 0) {
+		ssize_t k = write(fd, body, len);
+
+		if (k < 0 && errno != EINTR)
+			r = -errno;
+		else if (k > 0)
+			body += k, len -= (size_t)k;
+	}
+	if (r == 0 && sync && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+static void tmp_name(const struct lr_spool_item *it, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%020" PRIu64 ".%s.%zu.tmp", it->seq, it->id, i);
+}
+
+struct qdir {
+	const char *endpoint;
+	int fd;
+};
+
+static int queue_fd(struct lr_spool *sp, struct qdir *q, size_t *nq, const char *endpoint)
+{
+	for (size_t i = 0; i < *nq; i++)
+		if (!strcmp(q[i].endpoint, endpoint))
+			return q[i].fd;
+	if (*nq == LR_SPOOL_MAX_QUEUES)
+		return -E2BIG;
+	q[*nq].endpoint = endpoint;
+	q[*nq].fd = open_sub(sp, "q", endpoint, true);
+	return q[*nq].fd < 0 ? q[*nq].fd : q[(*nq)++].fd;
+}
+
+int lr_spool_commit_many(struct lr_spool *sp, struct lr_spool_item *it, size_t n)
+{
+	struct qdir q[LR_SPOOL_MAX_QUEUES];
+	size_t nq = 0;
+	char name[128], tmp[160];
+	int tmpfd, r = 0, done = 0;
+
 	tmpfd = openat(sp->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (tmpfd < 0)
 		return -errno;
-	/* the body once, fsynced, then a hard link into each queue */
-	r = lr_write_atomic(tmpfd, name, body, len);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		int qfd = open_sub(sp, "q", endpoints[i], true);
-
-		if (qfd < 0) {
-			r = qfd;
-			break;
-		}
-		/* no meta yet: an event without one has had no attempt, and was committed at
-		 * its file's mtime */
-		if (linkat(tmpfd, name, qfd, name, 0) < 0 && errno != EEXIST)
-			r = -errno;
-		if (r == 0 && fsync(qfd) < 0)
-			r = -errno;
-		close(qfd);
+	/* the bodies, then one flush for all of them (fsync when there is one); one report
+	 * may have several bodies (formats): tmp/ names are per item */
+	for (size_t i = 0; i < n; i++) {
+		it[i].err = !name_ok(it[i].id) || it[i].len > LR_SPOOL_MAX_BODY ? -EINVAL : 0;
+		tmp_name(&it[i], i, tmp, sizeof(tmp));
+		if (it[i].err == 0)
+			it[i].err = write_tmp(tmpfd, tmp, it[i].body, it[i].len, n == 1);
 	}
-	unlinkat(tmpfd, name, 0);
+	if (n > 1 && syncfs(tmpfd) < 0)
+		r = -errno;
+	/* committed once linked into the queues (no meta yet: no attempt so far, and the
+	 * commit time is the file's mtime) and the queue directories are flushed */
+	for (size_t i = 0; i < n; i++) {
+		entry_name(it[i].seq, it[i].id, "json", name, sizeof(name));
+		tmp_name(&it[i], i, tmp, sizeof(tmp));
+		for (size_t k = 0; it[i].err == 0 && r == 0 && k < it[i].n_endpoints; k++) {
+			int qfd = queue_fd(sp, q, &nq, it[i].endpoints[k]);
+
+			if (qfd < 0)
+				it[i].err = qfd;
+			else if (linkat(tmpfd, tmp, qfd, name, 0) < 0 && errno != EEXIST)
+				it[i].err = -errno;
+		}
+		if (r < 0 && it[i].err == 0)
+			it[i].err = r;
+	}
+	for (size_t k = 0; k < nq; k++) {
+		if (fsync(q[k].fd) < 0 && r == 0)
+			r = -errno;
+		close(q[k].fd);
+	}
+	for (size_t i = 0; i < n; i++) {
+		tmp_name(&it[i], i, tmp, sizeof(tmp));
+		unlinkat(tmpfd, tmp, 0);
+		if (r < 0 && it[i].err == 0)
+			it[i].err = r;
+		done += it[i].err == 0;
+	}
 	close(tmpfd);
-	return r;
+	return done ? done : (r < 0 ? r : n ? it[0].err : 0);
+}
+
+int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n, uint64_t seq,
+		    const char *id, const void *body, size_t len)
+{
+	struct lr_spool_item it = { endpoints, n, seq, id, body, len, 0 };
+	int r = lr_spool_commit_many(sp, &it, 1);
+
+	return r < 0 ? r : it.err;
 }
 
 static int cmp_entry(const void *a, const void *b)

@@ -33,6 +33,20 @@ void lr_spool_close(struct lr_spool *sp);
  * until its first attempt; its commit time is the file's mtime. */
 int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n, uint64_t seq,
 		    const char *id, const void *body, size_t len);
+/* The same for many reports with one flush of the file system for all their bodies
+ * (syncfs), then one fsync per queue directory. Each item's err says whether it was
+ * committed; returns how many were, or a negative errno when none was. */
+#define LR_SPOOL_MAX_QUEUES 16
+struct lr_spool_item {
+	const char *const *endpoints;
+	size_t n_endpoints;
+	uint64_t seq;
+	const char *id;
+	const char *body;
+	size_t len;
+	int err; /* out */
+};
+int lr_spool_commit_many(struct lr_spool *sp, struct lr_spool_item *items, size_t n);
 /* Entries of q/ENDPOINT (dead: of dead/ENDPOINT), sorted by seq; caller frees *out. */
 int lr_spool_list(struct lr_spool *sp, const char *endpoint, bool dead, struct lr_spool_entry **out,
 		  size_t *n);
