@@ -311,6 +311,44 @@ static void test_replay_age(void **state)
 	free(v);
 }
 
+/* A batch: one report in two formats (same seq and id, other queues), a bad item that
+ * fails alone, and the rest committed; tmp/ is left empty. */
+static void test_commit_many(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const ops[] = { "ops" }, *const chat[] = { "chat" };
+	struct lr_spool_item it[] = {
+		{ ops, 1, 1, "evt_A", "{\"f\":\"standard\"}", 16, 0 },
+		{ chat, 1, 1, "evt_A", "{\"text\":\"x\"}", 12, 0 },
+		{ ops, 1, 2, "evt.bad", "{}", 2, 0 },
+		{ both, 2, 3, "evt_C", "{\"c\":3}", 7, 0 },
+	};
+	struct lr_spool_entry *v;
+	size_t n, len;
+	char *body;
+
+	assert_int_equal(lr_spool_commit_many(f->sp, it, 4), 3);
+	assert_int_equal(it[0].err, 0);
+	assert_int_equal(it[1].err, 0);
+	assert_int_equal(it[2].err, -EINVAL);
+	assert_int_equal(it[3].err, 0);
+	assert_int_equal(lr_spool_list(f->sp, "ops", false, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].seq, 1);
+	assert_int_equal(v[1].seq, 3);
+	assert_int_equal(lr_spool_read(f->sp, "ops", &v[0], &body, &len), 0);
+	assert_string_equal(body, "{\"f\":\"standard\"}");
+	free(body);
+	free(v);
+	assert_int_equal(lr_spool_list(f->sp, "chat", false, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(lr_spool_read(f->sp, "chat", &v[0], &body, &len), 0);
+	assert_string_equal(body, "{\"text\":\"x\"}"); /* its own body, not the other format's */
+	free(body);
+	free(v);
+	assert_int_equal(lr_spool_sweep(f->sp, NULL), 0); /* nothing left in tmp/ to sweep */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_and_strays, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_age, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_many, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
