@@ -200,7 +200,8 @@ void lr_plugin_apply(struct lr_plugin *p)
 	struct lr_report rp = { .commit_fd = -1 };
 	struct lr_report_arg ra = { cfg, &rp };
 	bool *probe = NULL;
-	size_t idx, superseded = 0;
+	size_t idx, nq, superseded = 0;
+	uint64_t t0, t1, t2;
 	int r;
 
 	if (p->nq == 0)
@@ -229,7 +230,10 @@ void lr_plugin_apply(struct lr_plugin *p)
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		if (probe[i])
 			lr_plugin_probe(p, i, true);
+	t0 = lr_now_us();
 	r = lr_switch_run_many(cfg, reqs, p->nq, &sw);
+	t1 = lr_now_us();
+	nq = p->nq;
 	p->nq = 0;
 	if (r < 0) {
 		log_err("%s", sw.err);
@@ -247,7 +251,11 @@ void lr_plugin_apply(struct lr_plugin *p)
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		if (probe[i] && p->views[i].role == LR_ROLE_DIRECTOR)
 			lr_plugin_probe(p, i, false);
+	t2 = lr_now_us();
 	lr_plugin_report(p, sw.events, sw.n_events, &rp);
+	log_debug("batch of %zu line(s): switch %llu us, log %llu us, reports %llu us", nq,
+		  (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
+		  (unsigned long long)(lr_now_us() - t2));
 	lr_switch_clear(&sw);
 	free(reqs);
 	free(probe);
