@@ -199,6 +199,17 @@ static void reload_config(struct lr_plugin *p)
 		p->cfg = old, p->views = views, p->stop_us = stop_us;
 		lr_config_free(cfg);
 	} else {
+		/* the counters of the instances that stay go on (metrics are counters) */
+		for (size_t i = 0; i < cfg->n_inst; i++) {
+			size_t k;
+
+			if (!lr_config_find(old, cfg->inst[i].name, &k))
+				continue;
+			memcpy(p->views[i].transitions, views[k].transitions, sizeof(views[k].transitions));
+			p->views[i].drifts = views[k].drifts;
+			p->views[i].drift_repairs = views[k].drift_repairs;
+			p->views[i].conflicts = views[k].conflicts;
+		}
 		free(views);
 		free(stop_us);
 		lr_config_free(old);

@@ -103,6 +103,8 @@ VI2_VIPS='"10.9.0.60/24", "10.9.0.61/24"' mkconf
 kill -HUP "$P1"
 sleep 0.3
 assert_match "SIGHUP with a good file: reloaded" "SIGHUP: configuration .* reloaded \(3 instance" "$(cat "$TMP/plugin.out")"
+sleep 0.3
+assert_eq "SIGHUP: counters go on (VI_1's ok transitions)" 5 "$(metric "$M" 'lvsrole_transitions_total{instance="VI_1",result="ok"}')"
 took=$(until_true 2 sh -c "ip -n $NS addr show dev lo | grep -q 10.9.0.61/32")
 assert_match "the new VIP of a real-server instance is put on lo after the reload (drift)" "ms$" "$took"
 
