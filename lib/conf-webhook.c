@@ -245,7 +245,7 @@ static int filter_result(struct ctx *c, const char *path, const char *s, size_t 
 			ep->results |= 1u << k;
 			return 0;
 		}
-	return cf_fail(c, path, s, "must be \"ok\", \"partial\", \"failed\", \"noop\" or \"superseded\"");
+	return cf_fail(c, path, s, "must be \"ok\", \"partial\", \"failed\", \"noop\", \"superseded\" or \"detected\"");
 }
 
 static int p_filter_results(struct ctx *c, struct json_object *v, const char *path, void *obj,

@@ -599,6 +599,29 @@ bool lr_deliver_step(struct lr_deliverer *d)
 	return busy || waiting;
 }
 
+void lr_deliver_no_new(struct lr_deliverer *d)
+{
+	d->deadline_us = 1; /* past: idle endpoints finish, requests in flight go on */
+}
+
+/* Past the deadline of a run: requests still in flight are dropped; their reports stay
+ * queued as they were (not counted as an attempt). */
+static void abort_busy(struct lr_deliverer *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct ep *e = &d->eps[i];
+
+		if (e->st != EP_BUSY)
+			continue;
+		curl_multi_remove_handle(d->multi, e->h);
+		free(e->body);
+		e->body = NULL;
+		log_warn("webhooks: %s: report #%" PRIu64 " %s still in flight at the delivery deadline: left queued",
+			 e->ep->name, e->cur.seq, e->cur.id);
+		finish(e);
+	}
+}
+
 int lr_deliver_wait_ms(const struct lr_deliverer *d)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -658,6 +681,11 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
 			uint64_t now = lr_now_us();
 			int rem = deadline_us > now ? (int)((deadline_us - now) / 1000u) + 1 : 1;
 
+			/* requests started before this run (a handover) may outlive it */
+			if (now >= deadline_us + 100000u) {
+				abort_busy(d);
+				break;
+			}
 			ms = rem < ms ? rem : ms;
 		}
 		curl_multi_poll(d->multi, NULL, 0, ms, NULL);
@@ -690,7 +718,7 @@ int lr_deliver_detached(const struct lr_config *cfg, unsigned deadline_ms)
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
 	/* its own session: keepalived's SIGKILL of the caller's process group (after a STOP)
-	 * does not cut it; it holds none of the caller's descriptors (locks, FIFO) */
+	 * does not cut it; it keeps none of the caller's descriptors above stderr (locks) */
 	setsid();
 	{
 		sigset_t all;

@@ -33,6 +33,9 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
  * lr_deliver_poll returns (or its timeout passes) until step returns false. */
 void lr_deliver_start(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags);
 bool lr_deliver_step(struct lr_deliverer *d);
+/* From now on the pass starts no request (those in flight go on): a process that takes
+ * over would send it again. */
+void lr_deliver_no_new(struct lr_deliverer *d);
 /* How long to wait before the next step at most while step returns true. */
 int lr_deliver_wait_ms(const struct lr_deliverer *d);
 /* poll(2) over the caller's descriptors and the transfers' sockets (at most 16 of the caller's;

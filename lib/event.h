@@ -42,6 +42,7 @@ struct lr_event {
 	enum lr_role applied_role;
 	enum lr_kstate applied_kstate;
 	bool converge_only;     /* superseded: only finish the recorded switch, if unfinished */
+	bool ran;               /* the switch dealt with it (else it stopped before: failed) */
 	uint64_t lock_wait_us, duration_us;
 	bool dry_run;
 	char err[200]; /* why the switch could not run, when it could not */

@@ -263,16 +263,18 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 	uint64_t seq;
 	int r, done = 0;
 
+	rp->lost = 0;
 	for (size_t i = 0; i < n; i++)
 		want += wanted(cfg, &evs[i]);
 	if (want == 0)
 		return 0;
 	if (!rp->sp) {
 		log_err("webhooks: %u report(s) lost: the spool %s cannot be opened", want, cfg->spool_dir);
+		rp->lost = want;
 		return -EIO;
 	}
 	if (rp->commit_fd < 0) /* numbered and committed out of order rather than lost */
-		rp->commit_fd = lr_spool_lock_commit(rp->sp, -1);
+		rp->commit_fd = lr_spool_lock_commit(rp->sp, rp->commit_wait_ms);
 	if (rp->commit_fd >= 0)
 		lr_spool_sweep(rp->sp, NULL); /* a crashed commit's leftovers */
 	r = lr_spool_next_seq(rp->sp, want, &seq);
@@ -332,6 +334,7 @@ out:
 	if (rp->commit_fd >= 0)
 		close(rp->commit_fd);
 	rp->commit_fd = -1;
+	rp->lost = want - (unsigned)done;
 	return r < 0 ? r : done;
 }
 

@@ -19,7 +19,11 @@ bool lr_report_wants(const struct lr_endpoint *ep, const struct lr_event *ev);
 
 struct lr_report {
 	struct lr_spool *sp;
-	int commit_fd; /* the commit lock, or -1 */
+	int commit_fd;      /* the commit lock, or -1 */
+	int commit_wait_ms; /* lr_report_commit's wait for the lock when begin did not get
+			     * it (-1: as long as it takes; past it: committed unlocked, so
+			     * perhaps numbered out of order, rather than lost) */
+	unsigned lost;      /* out: reports lr_report_commit could not spool */
 };
 
 /* Opens the spool and takes its commit lock, waiting at most wait_ms. Called while the

@@ -116,6 +116,9 @@ static int write_meta(int qfd, const struct lr_spool_entry *e)
 	return r;
 }
 
+/* Up to this many bodies are fsynced one by one; a bigger batch is flushed at once. */
+#define SYNC_EACH_MAX 16
+
 /* One body into tmp/ under its final name (a crash's leftover of the same name replaced). */
 static int write_tmp(int tmpfd, const char *name, const char *body, size_t len, bool sync)
 {
@@ -171,15 +174,16 @@ int lr_spool_commit_many(struct lr_spool *sp, struct lr_spool_item *it, size_t n
 	tmpfd = openat(sp->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (tmpfd < 0)
 		return -errno;
-	/* the bodies, then one flush for all of them (fsync when there is one); one report
+	/* the bodies, then their flush; one report
 	 * may have several bodies (formats): tmp/ names are per item */
 	for (size_t i = 0; i < n; i++) {
 		it[i].err = !name_ok(it[i].id) || it[i].len > LR_SPOOL_MAX_BODY ? -EINVAL : 0;
 		tmp_name(&it[i], i, tmp, sizeof(tmp));
 		if (it[i].err == 0)
-			it[i].err = write_tmp(tmpfd, tmp, it[i].body, it[i].len, n == 1);
+			it[i].err = write_tmp(tmpfd, tmp, it[i].body, it[i].len, n <= SYNC_EACH_MAX);
 	}
-	if (n > 1 && syncfs(tmpfd) < 0)
+	/* syncfs flushes the whole file system (others' data too): only for big batches */
+	if (n > SYNC_EACH_MAX && syncfs(tmpfd) < 0)
 		r = -errno;
 	/* committed once linked into the queues (no meta yet: no attempt so far, and the
 	 * commit time is the file's mtime) and the queue directories are flushed */
@@ -277,6 +281,30 @@ static bool parse_name(const char *name, struct lr_spool_entry *e)
 	memcpy(e->id, dot + 1, idlen);
 	e->id[idlen] = '\0';
 	return name_ok(e->id);
+}
+
+int lr_spool_count(struct lr_spool *sp, const char *endpoint, bool dead)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0, fd = open_sub(sp, dead ? "dead" : "q", endpoint, false);
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		struct lr_spool_entry e;
+
+		n += parse_name(de->d_name, &e);
+	}
+	closedir(d);
+	return n;
 }
 
 int lr_spool_list(struct lr_spool *sp, const char *endpoint, bool dead, struct lr_spool_entry **out,

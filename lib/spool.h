@@ -33,8 +33,8 @@ void lr_spool_close(struct lr_spool *sp);
  * until its first attempt; its commit time is the file's mtime. */
 int lr_spool_commit(struct lr_spool *sp, const char *const *endpoints, size_t n, uint64_t seq,
 		    const char *id, const void *body, size_t len);
-/* The same for many reports with one flush of the file system for all their bodies
- * (syncfs), then one fsync per queue directory. Each item's err says whether it was
+/* The same for many reports: their bodies flushed together (one syncfs for more than
+ * 16 of them, else an fsync each), then one fsync per queue directory. Each item's err says whether it was
  * committed; returns how many were, or a negative errno when none was. */
 #define LR_SPOOL_MAX_QUEUES 16
 struct lr_spool_item {
@@ -50,6 +50,8 @@ int lr_spool_commit_many(struct lr_spool *sp, struct lr_spool_item *items, size_
 /* Entries of q/ENDPOINT (dead: of dead/ENDPOINT), sorted by seq; caller frees *out. */
 int lr_spool_list(struct lr_spool *sp, const char *endpoint, bool dead, struct lr_spool_entry **out,
 		  size_t *n);
+/* How many entries q/ENDPOINT (dead: dead/ENDPOINT) holds, from the names alone. */
+int lr_spool_count(struct lr_spool *sp, const char *endpoint, bool dead);
 int lr_spool_read(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e,
 		  char **body, size_t *len);
 int lr_spool_update(struct lr_spool *sp, const char *endpoint, const struct lr_spool_entry *e);

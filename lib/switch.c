@@ -578,7 +578,8 @@ static int sweep(struct run *x)
 			log_info("%s: event #%llu (%s %s) arrived during this switch and is not applied: applying it",
 				 names[i], (unsigned long long)last[i].seq, lr_kstate_name(last[i].kstate),
 				 lr_role_name(last[i].role));
-			r = one(x, &ne[x->out->n_events++]);
+			r = one(x, &ne[x->out->n_events]);
+			ne[x->out->n_events++].ran = r == 0;
 			more = true;
 		}
 		if (!more)
@@ -608,7 +609,7 @@ static int run_end(struct run *x, int r, bool locked)
 void lr_switch_mark_failed(struct lr_switch *sw)
 {
 	for (size_t i = 0; i < sw->n_events; i++)
-		if (sw->events[i].plan.n == 0 && sw->events[i].result != LR_RESULT_SUPERSEDED) {
+		if (!sw->events[i].ran) {
 			sw->events[i].result = LR_RESULT_FAILED;
 			snprintf(sw->events[i].err, sizeof(sw->events[i].err), "%.190s", sw->err);
 		}
@@ -676,6 +677,7 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 			skip_superseded(&x, &out->events[i], later->seq);
 		else
 			r = one(&x, &out->events[i]);
+		out->events[i].ran = r == 0;
 	}
 	if (r == 0 && !req->dry_run)
 		r = sweep(&x);
@@ -754,6 +756,7 @@ static int split_drift(struct run *x, struct lr_event *all, bool repair)
 			}
 		ev->plan.cap = n;
 		ev->result = repair ? lr_event_outcome(&ev->plan) : LR_RESULT_DETECTED;
+		ev->ran = true;
 		out->n_events++;
 	}
 	free(owner);

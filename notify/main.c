@@ -85,7 +85,7 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 		.dry_run = cli->dry_run,
 	};
 	struct lr_switch sw;
-	struct lr_report rp = { .commit_fd = -1 };
+	struct lr_report rp = { .commit_fd = -1, .commit_wait_ms = -1 };
 	struct lr_report_arg ra = { cfg, &rp };
 	bool report = cfg->n_endpoints > 0 && !cli->dry_run;
 	size_t idx;

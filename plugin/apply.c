@@ -144,7 +144,7 @@ static void update_views(struct lr_plugin *p, const struct lr_event *evs, size_t
 
 		if (ev->type == LR_EVENT_TRANSITION)
 			v->transitions[ev->result]++;
-		if (!applied || ev->dry_run)
+		if (!applied || !ev->ran || ev->dry_run)
 			continue;
 		if (ev->type == LR_EVENT_TRANSITION) {
 			v->kstate = ev->applied_for ? ev->applied_kstate : ev->kstate;
@@ -172,10 +172,12 @@ void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n,
 {
 	if (p->cfg->n_endpoints == 0)
 		return;
+	/* never wait long: the FIFO is not read meanwhile (the pipe holds 1 MiB) */
+	rp->commit_wait_ms = LR_PLUGIN_COMMIT_WAIT_MS;
 	if (!rp->sp)
-		lr_report_begin(p->cfg, -1, rp);
-	if (lr_report_commit(rp, p->cfg, evs, n) < 0)
-		p->reports_lost++;
+		lr_report_begin(p->cfg, LR_PLUGIN_COMMIT_WAIT_MS, rp);
+	lr_report_commit(rp, p->cfg, evs, n);
+	p->reports_lost += rp->lost;
 	lr_report_end(rp);
 	p->deliver_kick = true;
 }
@@ -223,6 +225,7 @@ void lr_plugin_apply(struct lr_plugin *p)
 		if (cfg->plugin.conflict_detection && takes_director(p, k, &idx))
 			probe[idx] = true;
 	}
+	reqs[0].lock_timeout_s = LR_PLUGIN_LOCK_WAIT_S;
 	if (cfg->n_endpoints) {
 		reqs[0].before_unlock = lr_report_begin_hook;
 		reqs[0].arg = &ra;
@@ -248,6 +251,7 @@ void lr_plugin_apply(struct lr_plugin *p)
 		log_info("%zu event(s) overtaken by later lines of the same batch (reported as superseded)",
 			 superseded);
 	update_views(p, sw.events, sw.n_events);
+	lr_plugin_views_refresh(p); /* what the lock's other holders did meanwhile */
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		if (probe[i] && p->views[i].role == LR_ROLE_DIRECTOR)
 			lr_plugin_probe(p, i, false);
@@ -296,6 +300,35 @@ uint64_t lr_plugin_announce_due(struct lr_plugin *p, uint64_t now)
 			next = v->refresh_next_us;
 	}
 	return next;
+}
+
+void lr_plugin_views_refresh(struct lr_plugin *p)
+{
+	const struct lr_config *cfg = p->cfg;
+	struct lr_state st = { 0 };
+	char err[320];
+
+	/* the state file is replaced atomically: no lock needed to read it */
+	if (!p->sd || lr_state_load(p->sd, &st, err, sizeof(err)) < 0)
+		return;
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		struct lr_view *v = &p->views[i];
+		struct lr_record *rec = lr_state_find(&st, cfg->inst[i].name);
+		enum lr_role role = rec ? rec->role : LR_ROLE_UNKNOWN;
+
+		if (role == v->role)
+			continue;
+		/* changed by someone else (lvsrole-notify, another plugin during a reload) */
+		log_info("%s: recorded role is now %s (was %s here)", cfg->inst[i].name, lr_role_name(role),
+			 lr_role_name(v->role));
+		v->role = role;
+		v->kstate = rec ? rec->kstate : LR_KSTATE_NONE;
+		v->priority = rec ? rec->priority : -1;
+		if (role != LR_ROLE_DIRECTOR)
+			leave_director(v);
+		p->metrics_dirty = p->status_dirty = true;
+	}
+	lr_state_free(&st);
 }
 
 void lr_plugin_views_load(struct lr_plugin *p)

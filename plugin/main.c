@@ -178,7 +178,8 @@ static void reload_config(struct lr_plugin *p)
 {
 	struct lr_config *cfg, *old = p->cfg;
 	struct lr_view *views = p->views;
-	uint64_t *stop_us = p->stop_us;
+	struct lr_statedir *sd = NULL, *old_sd = p->sd;
+	uint64_t *stop_us = p->stop_us, carried[LR_MAX_ENDPOINTS][2] = { { 0 } };
 	char err[1024];
 	int r = lr_config_load(p->config_path, &cfg, err, sizeof(err));
 
@@ -186,20 +187,41 @@ static void reload_config(struct lr_plugin *p)
 		log_err("SIGHUP: %s; keeping the configuration in use", err);
 		return;
 	}
+	if (strcmp(cfg->state_dir, old->state_dir) && (r = lr_statedir_open(cfg->state_dir, &sd)) < 0) {
+		log_err("SIGHUP: state directory %s: %s; keeping the configuration in use", cfg->state_dir,
+			strerror(-r));
+		lr_config_free(cfg);
+		return;
+	}
 	lr_plugin_apply(p); /* what was read under the old configuration */
+	/* the delivery counters of the endpoints that stay go on (metrics are counters) */
+	for (size_t i = 0; i < cfg->n_endpoints; i++)
+		for (size_t k = 0; k < old->n_endpoints; k++)
+			if (!strcmp(cfg->endpoints[i].name, old->endpoints[k].name)) {
+				uint64_t n[2] = { 0, 0 };
+
+				if (p->d)
+					lr_deliver_counts(p->d, k, &n[0], &n[1]);
+				carried[i][0] = p->carried[k][0] + n[0];
+				carried[i][1] = p->carried[k][1] + n[1];
+			}
+	/* a request in flight is dropped: its report is sent again (same webhook-id) */
 	close_reports(p);
 	lr_plugin_watch_close(p);
 	p->cfg = cfg;
 	p->views = NULL;
 	p->stop_us = NULL;
+	if (sd)
+		p->sd = sd;
 	if (alloc_views(p) < 0) {
 		log_err("SIGHUP: out of memory; keeping the configuration in use");
 		free(p->views);
 		free(p->stop_us);
-		p->cfg = old, p->views = views, p->stop_us = stop_us;
+		p->cfg = old, p->views = views, p->stop_us = stop_us, p->sd = old_sd;
+		lr_statedir_close(sd);
 		lr_config_free(cfg);
 	} else {
-		/* the counters of the instances that stay go on (metrics are counters) */
+		/* the counters of the instances that stay go on */
 		for (size_t i = 0; i < cfg->n_inst; i++) {
 			size_t k;
 
@@ -209,6 +231,11 @@ static void reload_config(struct lr_plugin *p)
 			p->views[i].drifts = views[k].drifts;
 			p->views[i].drift_repairs = views[k].drift_repairs;
 			p->views[i].conflicts = views[k].conflicts;
+		}
+		memcpy(p->carried, carried, sizeof(carried));
+		if (sd) { /* the old directory's plugin.json says this plugin left it */
+			lr_statedir_close(old_sd);
+			log_info("SIGHUP: state directory is now %s", cfg->state_dir);
 		}
 		free(views);
 		free(stop_us);
@@ -233,6 +260,8 @@ static void on_signals(struct lr_plugin *p)
 				/* keepalived: STOP lines follow (stop) or EOF does (reload): keep reading */
 				p->term = true;
 				p->term_us = lr_now_us();
+				if (p->d)
+					lr_deliver_no_new(p->d);
 				log_info("SIG%s: waiting up to %d ms for keepalived's STOP lines or the end of the FIFO",
 					 si.ssi_signo == SIGTERM ? "TERM" : "INT", LR_PLUGIN_STOP_WAIT_MS);
 			}
@@ -264,7 +293,7 @@ static void on_eof(struct lr_plugin *p)
 		if (open_fifo(p) < 0)
 			p->done = true;
 	} else {
-		p->eof = true;
+		p->gone = true;
 		p->done = true;
 		log_warn("FIFO %s closed without SIGTERM (keepalived exited?): leaving the roles as they are",
 			 p->fifo_path);
@@ -311,7 +340,7 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 		due = lr_deliver_next_ms(p->d);
 		if (*delivering)
 			next = earliest(next, now + (uint64_t)lr_deliver_wait_ms(p->d) * 1000u);
-		else if (due)
+		else if (due && !p->term)
 			next = earliest(next, now + (due > wall_ms ? due - wall_ms : 0) * 1000u);
 		if (p->deliver_kick && !p->term)
 			next = earliest(next, now);
@@ -404,6 +433,10 @@ static void close_inputs(void *arg)
 	p->fifo_fd = p->sig_fd = -1;
 	lr_statedir_close(p->sd);
 	p->sd = NULL;
+	lr_nl_close(p->nl);
+	p->nl = NULL;
+	lr_announcer_free(p->an);
+	p->an = NULL;
 }
 
 static void cleanup(struct lr_plugin *p)
@@ -470,7 +503,12 @@ int main(int argc, char **argv)
 		code = r == -EPERM || r == -EACCES ? LR_EXIT_PRIVILEGE : LR_EXIT_FAILED;
 		goto out;
 	}
-	if (open_signals(&p) < 0 || open_fifo(&p) < 0) {
+	if (open_signals(&p) < 0) {
+		log_err_errno(-errno, "cannot set up signal handling");
+		code = LR_EXIT_FAILED;
+		goto out;
+	}
+	if (open_fifo(&p) < 0) {
 		code = LR_EXIT_USAGE;
 		goto out;
 	}
@@ -490,10 +528,9 @@ int main(int argc, char **argv)
 	lr_log_open("lvsrole-plugin", a.verbose > 0 || isatty(STDERR_FILENO), a.verbose > 1);
 	code = loop(&p) < 0 ? LR_EXIT_FAILED : LR_EXIT_OK;
 	lr_plugin_apply(&p);
-	lr_plugin_metrics_write(&p);
-	lr_plugin_status_write(&p, false);
 	/* keepalived SIGKILLs our process group within a second of a stop: what is not
-	 * delivered yet goes on in a process of its own (a reload's successor delivers itself) */
+	 * delivered yet goes on in a process of its own, started first (a reload's successor
+	 * delivers itself) */
 	if (p.stopping && p.d && p.cfg->delivery_deadline_ms) {
 		r = lr_deliver_handover(p.d, p.cfg->delivery_deadline_ms, close_inputs, &p);
 		if (r < 0)
@@ -503,6 +540,8 @@ int main(int argc, char **argv)
 		if (r >= 0)
 			handed = true;
 	}
+	lr_plugin_metrics_write(&p);
+	lr_plugin_status_write(&p, false);
 	close_reports(&p);
 	if (!handed)
 		curl_global_cleanup();

@@ -101,7 +101,7 @@ static char *render(struct lr_plugin *p)
 			if (r != LR_RESULT_DETECTED)
 				put(&b, "lvsrole_transitions_total{instance=\"%s\",result=\"%s\"} %" PRIu64 "\n",
 				    label(cfg->inst[i].name, l, sizeof(l)), lr_result_name(r), p->views[i].transitions[r]);
-	head(&b, "lvsrole_last_transition_timestamp_seconds", "gauge", "When the last transition was applied (0: none yet).");
+	head(&b, "lvsrole_last_transition_timestamp_seconds", "gauge", "When the last transition arrived from keepalived (0: none yet).");
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		put(&b, "lvsrole_last_transition_timestamp_seconds{instance=\"%s\"} %" PRIu64 ".%06" PRIu64 "\n",
 		    label(cfg->inst[i].name, l, sizeof(l)), p->views[i].changed_wall_us / 1000000u,
@@ -132,18 +132,17 @@ static char *render(struct lr_plugin *p)
 
 				if (p->d)
 					lr_deliver_counts(p->d, i, &n[0], &n[1]);
-				put(&b, "%s{endpoint=\"%s\"} %" PRIu64 "\n", names[k], cfg->endpoints[i].name, n[k]);
+				put(&b, "%s{endpoint=\"%s\"} %" PRIu64 "\n", names[k], cfg->endpoints[i].name,
+				    p->carried[i][k] + n[k]);
 			}
 		}
 		head(&b, "lvsrole_spool_depth", "gauge", "Reports waiting for delivery (queue) and given up (dead), by endpoint.");
 		for (size_t i = 0; i < cfg->n_endpoints && p->sp; i++)
 			for (int dead = 0; dead < 2; dead++) {
-				struct lr_spool_entry *v;
-				size_t n = 0;
+				int n = lr_spool_count(p->sp, cfg->endpoints[i].name, dead);
 
-				if (lr_spool_list(p->sp, cfg->endpoints[i].name, dead, &v, &n) == 0)
-					free(v);
-				put(&b, "lvsrole_spool_depth{endpoint=\"%s\",queue=\"%s\"} %zu\n", cfg->endpoints[i].name,
+				n = n < 0 ? 0 : n;
+				put(&b, "lvsrole_spool_depth{endpoint=\"%s\",queue=\"%s\"} %d\n", cfg->endpoints[i].name,
 				    dead ? "dead" : "pending", n);
 			}
 		head(&b, "lvsrole_reports_lost_total", "counter", "Reports that could not be written to the spool.");
@@ -200,7 +199,8 @@ void lr_plugin_status_write(struct lr_plugin *p, bool running)
 	int r;
 
 	p->status_dirty = false;
-	if (!p->sd)
+	/* after SIGTERM a reload's successor may run already: only the last word, below */
+	if (!p->sd || (running && p->term))
 		return;
 	if (!running) { /* a reload's successor may have written its own already */
 		struct lr_plugin_info cur;
@@ -216,7 +216,8 @@ void lr_plugin_status_write(struct lr_plugin *p, bool running)
 	if (!running) {
 		lr_format_time(lr_wall_us(), t, sizeof(t));
 		json_object_object_add(o, "stopped", json_object_new_string(t));
-		json_object_object_add(o, "how", json_object_new_string(p->stopping ? "stop" : p->eof ? "reload" : "exit"));
+		json_object_object_add(o, "how", json_object_new_string(p->stopping ? "stop" : p->eof ? "reload"
+									 : p->gone ? "fifo closed" : "exit"));
 	}
 	json_object_object_add(o, "fifo", json_object_new_string(p->fifo_path));
 	json_object_object_add(o, "config", json_object_new_string(p->cfg->path));

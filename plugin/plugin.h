@@ -19,6 +19,11 @@
  * keepalived SIGKILLs the plugin one second after its SIGTERM. */
 #define LR_PLUGIN_STOP_WAIT_MS 800
 
+/* Bounded waits in the loop (the FIFO is not read while it waits): for the switch lock a
+ * notify or another plugin holds, and for the spool's commit lock. */
+#define LR_PLUGIN_LOCK_WAIT_S 5
+#define LR_PLUGIN_COMMIT_WAIT_MS 1000
+
 enum { LR_LINE_STATE, LR_LINE_PRIORITY, LR_LINE_CHECKER, LR_LINE_BAD, LR_LINE_IGNORED, LR_LINE__COUNT };
 
 /* What the plugin knows of one configured instance or group. */
@@ -34,7 +39,6 @@ struct lr_view {
 	uint64_t ann_next_us, refresh_next_us;
 	/* split brain: takeover probe window, a confirmation probe, the last report */
 	uint64_t probe_until_us, confirm_at_us, confirm_until_us;
-	uint8_t suspect_mac[6];
 	uint64_t quiet_until_us;
 	uint8_t reported_mac[6];
 };
@@ -62,7 +66,7 @@ struct lr_plugin {
 	uint64_t last_line_wall_us;
 	/* signals and shutdown */
 	int sig_fd;
-	bool term, eof, stopping, done;
+	bool term, eof, gone, stopping, done;
 	uint64_t term_us;
 	/* per instance: when its latest line, a STOP, was read (0: its latest is no STOP).
 	 * keepalived's SIGTERM comes first, but both may be read in one turn of the loop */
@@ -77,6 +81,7 @@ struct lr_plugin {
 	/* reports */
 	struct lr_spool *sp;
 	struct lr_deliverer *d;
+	uint64_t carried[LR_MAX_ENDPOINTS][2]; /* delivered, failed before the last SIGHUP */
 	bool deliver_kick;
 	uint64_t reports_lost;
 	/* status and metrics */
@@ -101,6 +106,9 @@ void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n,
 uint64_t lr_plugin_announce_due(struct lr_plugin *p, uint64_t now);
 /* The plugin's view from the state file (after a start or a reload of the config). */
 void lr_plugin_views_load(struct lr_plugin *p);
+/* The recorded roles again, after others (lvsrole-notify, a second plugin) may have
+ * changed them; counters are kept. */
+void lr_plugin_views_refresh(struct lr_plugin *p);
 
 /* watch.c */
 int lr_plugin_watch_open(struct lr_plugin *p);

@@ -92,6 +92,7 @@ static void drift_check(struct lr_plugin *p, uint64_t now)
 	uint64_t sig;
 	int r;
 
+	lr_plugin_views_refresh(p);
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		any |= p->views[i].role != LR_ROLE_UNKNOWN;
 	if (!any)
@@ -258,12 +259,15 @@ static void claim(struct lr_plugin *p, size_t i, const struct lr_arp_seen *a, co
 	if (v->quiet_until_us > now && !memcmp(v->reported_mac, a->sha, 6))
 		return;
 	if (v->confirm_until_us > now && v->confirm_at_us == 0) {
-		report_conflict(p, i, a, own);
+		/* confirmed, unless this host no longer directs (lvsrole-notify may have
+		 * switched it meanwhile) */
+		lr_plugin_views_refresh(p);
+		if (v->role == LR_ROLE_DIRECTOR || v->probe_until_us > now)
+			report_conflict(p, i, a, own);
 		return;
 	}
 	if (v->confirm_until_us > now)
 		return; /* the confirmation probe is not out yet */
-	memcpy(v->suspect_mac, a->sha, 6);
 	v->confirm_at_us = now + (uint64_t)pc->conflict_probe_ms * 500u;
 	v->confirm_until_us = v->confirm_at_us + (uint64_t)pc->conflict_probe_ms * 1000u;
 	log_info("%s: %02x:%02x:%02x:%02x:%02x:%02x claims a VIP of this director: probing again to confirm",

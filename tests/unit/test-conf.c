@@ -442,7 +442,7 @@ static struct conf_case conf_cases[] = {
 	{ "webhooks: filter on an unknown instance", EP(URL SECRET ",\n\"filter\": {\"instances\": [\"VI_9\"]}"), 0, 6,
 	  EPX ".filter.instances[0]", "no such instance or group in this file: \"VI_9\"" },
 	{ "webhooks: filter on an unknown result", EP(URL SECRET ",\n\"filter\": {\"results\": [\"error\"]}"), 0, 6,
-	  EPX ".filter.results[0]", "must be \"ok\", \"partial\", \"failed\", \"noop\" or \"superseded\"" },
+	  EPX ".filter.results[0]", "must be \"ok\", \"partial\", \"failed\", \"noop\", \"superseded\" or \"detected\"" },
 	{ "webhooks: bad endpoint name", WH("\"endpoints\": {\"ops/1\": {}}"), 0, 3,
 	  "webhooks.endpoints[\"ops/1\"]", "invalid endpoint name" },
 	{ "webhooks: max_bytes too small", EP(URL SECRET ",\n\"max_bytes\": 1000"), 0, 6, EPX ".max_bytes",

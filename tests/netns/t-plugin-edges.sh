@@ -1,0 +1,161 @@
+#!/bin/bash
+# lvsrole-plugin at the edges: a switch that cannot record its intent is reported failed;
+# roles changed by lvsrole-notify are seen (no false conflict); after SIGTERM no request
+# starts and the loop does not spin; a busy commit lock is waited for a bounded time;
+# lost reports are counted; SIGHUP keeps delivery counters and can move the state
+# directory; the end of keepalived's FIFO without SIGTERM.
+. "$(dirname "$0")/lib.sh"
+. "$LR_SRCDIR/tests/webhook/lib.sh"
+require_netns
+[ -x "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 99; }
+
+mkswitch
+A=$(attach a 1 10.9.0.11/24)
+OTHER=$(attach o 2 10.9.0.13/24)
+KEY=$TMP/k
+newkey "$KEY"
+receiver "$A" r --secret "$KEY"
+C=$TMP/e.conf
+SP=$TMP/e.spool
+F=$TMP/fifo
+M=$TMP/m.prom
+pconf() { # pconf STATEDIR [WEBHOOK-SETTINGS]
+	cat >"$C" <<EOC
+{
+  "state_dir": "$1",
+  "announce": { "count": 1 },
+  "instances": {
+    "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] },
+    "VI_2": { "nic": "eth0", "vips": ["10.9.0.60/24"] }
+  },
+  "webhooks": { "spool_dir": "$SP", ${2:-} "endpoints": { $(ep ops "http://127.0.0.1:$(port r)/hook") } },
+  "plugin": { "metrics_file": "$M", "conflict_probe_ms": 200 }
+}
+EOC
+}
+ST=$TMP/st1
+RETRY='"retry_base_ms": 100, "retry_max_ms": 1000,'
+pconf "$ST" "$RETRY"
+send() { printf '%s\n' "$@" | python3 "$FIFOW" "$F" >/dev/null; }
+last() { rq r 'R[-1]["B"]["data"]["name"] + " " + str(R[-1]["B"]["data"].get("state")) + " " + R[-1]["B"]["data"]["result"]'; }
+role_metric() { metric "$M" "lvsrole_instance_role{instance=\"$1\",scope=\"instance\",role=\"$2\"}"; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+plugin_start "$A" "$C" "$F"
+P=$PLUGIN_PID
+send 'INSTANCE "VI_1" MASTER 100' 'INSTANCE "VI_2" BACKUP 100'
+wait_rx r 2
+
+# --- the intent cannot be recorded: nothing changes, the report says failed ---
+before=$(snapshot "$A")
+mkdir "$ST/.state.json.$P.tmp"
+send 'INSTANCE "VI_2" MASTER 100'
+wait_rx r 3
+sleep 0.3
+assert_eq "state file unwritable: reported failed" "VI_2 MASTER failed" "$(last)"
+assert_match "failed: the reason is in the report" "cannot write the state file" "$(rq r 'R[-1]["B"]["data"]["errors"]')"
+assert_eq "failed: the host unchanged" "$before" "$(snapshot "$A")"
+assert_eq "failed: the plugin's view unchanged (metrics)" "0 1" "$(role_metric VI_2 director) $(role_metric VI_2 real-server)"
+rmdir "$ST/.state.json.$P.tmp"
+send 'INSTANCE "VI_2" MASTER 100'
+wait_rx r 4
+assert_eq "once writable: applied" "VI_2 MASTER ok" "$(last)"
+
+# --- lvsrole-notify changes a role behind the plugin's back: seen, no false conflict ---
+lr "$A" "$C" apply real-server VI_1
+assert_eq "apply by hand: exit 0" 0 $?
+nsx "$OTHER" ip addr add 10.9.0.50/24 dev eth0
+nsx "$OTHER" arping -q -U -c 2 -I eth0 10.9.0.50
+sleep 0.8
+nsx "$OTHER" ip addr del 10.9.0.50/24 dev eth0
+assert_eq "no conflict reported for a VIP this host no longer directs" 0 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
+assert_eq "the plugin's view follows the state file" "0 1" "$(role_metric VI_1 director) $(role_metric VI_1 real-server)"
+
+# --- a busy commit lock: waited for a bounded time, then committed anyway ---
+n=$(rq r 'len(R)')
+flock "$SP/commit.lock" sleep 5 &
+FL=$!
+BGPIDS+=("$FL")
+sleep 0.2
+t0=$(date +%s%N)
+send 'INSTANCE "VI_1" MASTER 100'
+sleep 0.1
+send 'INSTANCE "VI_1" BACKUP 100'
+took=$(until_true 4 sh -c "ip -n $A addr show dev lo | grep -q 10.9.0.50/32")
+assert_match "commit lock held for 5 s: the next line is applied within 3 s (took $took)" "^([0-9]|[1-9][0-9]|[1-9][0-9][0-9]|[12][0-9][0-9][0-9])ms$" "$took"
+wait "$FL" 2>/dev/null
+wait_rx r $((n + 2))
+assert_eq "both reports delivered" "MASTER BACKUP" "$(rq r '" ".join(x["B"]["data"]["state"] for x in R['"$n"':])')"
+
+# --- lost reports are counted one by one ---
+mv "$SP/seq" "$SP/seq.keep"
+mkdir "$SP/seq"
+send 'INSTANCE "VI_1" MASTER 100' 'INSTANCE "VI_2" BACKUP 100' 'INSTANCE "VI_2" MASTER 100'
+sleep 0.6
+assert_eq "three reports lost, three counted" 3 "$(metric "$M" 'lvsrole_reports_lost_total')"
+rmdir "$SP/seq"
+mv "$SP/seq.keep" "$SP/seq"
+
+# --- SIGHUP: delivery counters go on; the state directory can move ---
+d0=$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}')
+ST2=$TMP/st2
+pconf "$ST2" "$RETRY"
+kill -HUP "$P"
+sleep 0.5
+assert_eq "SIGHUP: the delivery counter goes on" "$d0" "$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}')"
+assert_eq "SIGHUP to another state directory: plugin.json there" "$P" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$ST2/plugin.json" 2>/dev/null)"
+lr "$A" "$C" status
+assert_match "status with the new directory sees the plugin" "plugin: running \(pid $P " "$(cat "$TMP/last.out")"
+
+# --- after SIGTERM: no new request, no busy loop ---
+mode r slow:300
+n=$(rq r 'len(R)')
+exec 7<>"$F"
+send 'INSTANCE "VI_1" BACKUP 100' 'INSTANCE "VI_2" BACKUP 100'
+send 'INSTANCE "VI_1" MASTER 100'
+send 'INSTANCE "VI_2" MASTER 100'
+sleep 0.1
+kt=$(python3 -c 'import time; print(time.time())')
+k0=$(ticks "$P")
+kill -TERM "$P"
+sleep 0.6
+k1=$(ticks "$P")
+exec 7>&-
+plugin_wait "$P" 2
+sleep 0.5
+assert_eq "after SIGTERM: no request started" 0 "$(rq r 'len([x for x in R['"$n"':] if x["time"] > '"$kt"' + 0.02])')"
+assert_eq "after SIGTERM: the loop sleeps while it waits for STOP lines (CPU ticks: $((k1 - k0)))" yes "$([ $((k1 - k0)) -le 10 ] && echo yes)"
+mode r ok
+quiet "$C"
+
+# --- after SIGTERM with retries coming due (an endpoint that refuses): still no busy loop ---
+sed -i "s|http://127.0.0.1:$(port r)/hook|http://127.0.0.1:1/refused|" "$C"
+plugin_start "$A" "$C" "$F"
+P=$PLUGIN_PID
+exec 7<>"$F"
+send 'INSTANCE "VI_1" BACKUP 100'
+sleep 0.3
+k0=$(ticks "$P")
+kill -TERM "$P"
+sleep 0.7
+k1=$(ticks "$P")
+exec 7>&-
+plugin_wait "$P" 2
+assert_eq "retries due after SIGTERM: the loop still sleeps (CPU ticks: $((k1 - k0)))" yes "$([ $((k1 - k0)) -le 10 ] && echo yes)"
+
+# --- keepalived's FIFO closed without SIGTERM: the plugin leaves, roles untouched ---
+rm -f "$TMP/kf"
+mkfifo -m 600 "$TMP/kf"
+before=$(snapshot "$A")
+ip netns exec "$A" "$PLUGIN" -c "$C" "$TMP/kf" >"$TMP/kf.out" 2>&1 &
+KP=$!
+BGPIDS+=("$KP")
+sleep 0.3
+printf 'INSTANCE "VI_1" MASTER_PRIORITY 100\n' >"$TMP/kf"
+plugin_wait "$KP" 2
+assert_eq "FIFO closed without SIGTERM: the plugin left" 0 $?
+assert_eq "roles untouched" "$before" "$(snapshot "$A")"
+assert_eq "plugin.json says how" "fifo closed" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["how"])' "$ST2/plugin.json")"
+finish
