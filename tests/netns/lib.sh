@@ -257,3 +257,42 @@ now() { date +%s.%N; }
 # count_after FILE T REGEX: packets at or after time T (epoch seconds) matching REGEX
 count_after() { td_read "$1" | awk -v t="$2" '$1 + 0 >= t + 0' | grep -Eic -- "$3"; }
 count_before() { td_read "$1" | awk -v t="$2" '$1 + 0 < t + 0' | grep -Eic -- "$3"; }
+
+# ---- what keepalived does to its FIFO plugin (keepalived-contract.md) ----
+# plugin_reload PID FIFO: a reload: SIGTERM, then the end of the FIFO; waits for the exit
+plugin_reload() {
+	kill -TERM "$1"
+	sleep 0.05
+	exec 8<>"$2"
+	exec 8>&-
+	plugin_wait "$1" 2
+}
+# plugin_stop PID FIFO LINE...: a stop: SIGTERM, then the STOP lines, the FIFO left open;
+# prints the ms from the lines to the plugin's exit (1 if it did not leave within 2 s)
+plugin_stop() {
+	local pid=$1 f=$2 t0 rc
+	shift 2
+	exec 8<>"$f"
+	kill -TERM "$pid"
+	sleep 0.01
+	t0=$(date +%s%N)
+	printf '%s\n' "$@" >&8
+	plugin_wait "$pid" 2
+	rc=$?
+	echo $(( ($(date +%s%N) - t0) / 1000000 ))
+	exec 8>&-
+	return $rc
+}
+# term_ticks PID FIFO SECONDS: SIGTERM with neither STOP lines nor EOF; prints the CPU ticks
+# the plugin used in the SECONDS that follow, then lets it leave
+term_ticks() {
+	local k0 k1
+	exec 8<>"$2"
+	k0=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	kill -TERM "$1"
+	sleep "$3"
+	k1=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	exec 8>&-
+	plugin_wait "$1" 2
+	echo $((k1 - k0))
+}

@@ -39,7 +39,6 @@ pconf "$ST" "$RETRY"
 send() { printf '%s\n' "$@" | python3 "$FIFOW" "$F" >/dev/null; }
 last() { rq r 'R[-1]["B"]["data"]["name"] + " " + str(R[-1]["B"]["data"].get("state")) + " " + R[-1]["B"]["data"]["result"]'; }
 role_metric() { metric "$M" "lvsrole_instance_role{instance=\"$1\",scope=\"instance\",role=\"$2\"}"; }
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 plugin_start "$A" "$C" "$F"
 P=$PLUGIN_PID
@@ -111,21 +110,15 @@ assert_match "status with the new directory sees the plugin" "plugin: running \(
 # --- after SIGTERM: no new request, no busy loop ---
 mode r slow:300
 n=$(rq r 'len(R)')
-exec 7<>"$F"
 send 'INSTANCE "VI_1" BACKUP 100' 'INSTANCE "VI_2" BACKUP 100'
 send 'INSTANCE "VI_1" MASTER 100'
 send 'INSTANCE "VI_2" MASTER 100'
 sleep 0.1
 kt=$(python3 -c 'import time; print(time.time())')
-k0=$(ticks "$P")
-kill -TERM "$P"
-sleep 0.6
-k1=$(ticks "$P")
-exec 7>&-
-plugin_wait "$P" 2
+k=$(term_ticks "$P" "$F" 0.6)
 sleep 0.5
 assert_eq "after SIGTERM: no request started" 0 "$(rq r 'len([x for x in R['"$n"':] if x["time"] > '"$kt"' + 0.02])')"
-assert_eq "after SIGTERM: the loop sleeps while it waits for STOP lines (CPU ticks: $((k1 - k0)))" yes "$([ $((k1 - k0)) -le 10 ] && echo yes)"
+assert_eq "after SIGTERM: the loop sleeps while it waits for STOP lines (CPU ticks: $k)" yes "$([ "$k" -le 10 ] && echo yes)"
 mode r ok
 quiet "$C"
 
@@ -133,16 +126,10 @@ quiet "$C"
 sed -i "s|http://127.0.0.1:$(port r)/hook|http://127.0.0.1:1/refused|" "$C"
 plugin_start "$A" "$C" "$F"
 P=$PLUGIN_PID
-exec 7<>"$F"
 send 'INSTANCE "VI_1" BACKUP 100'
 sleep 0.3
-k0=$(ticks "$P")
-kill -TERM "$P"
-sleep 0.7
-k1=$(ticks "$P")
-exec 7>&-
-plugin_wait "$P" 2
-assert_eq "retries due after SIGTERM: the loop still sleeps (CPU ticks: $((k1 - k0)))" yes "$([ $((k1 - k0)) -le 10 ] && echo yes)"
+k=$(term_ticks "$P" "$F" 0.7)
+assert_eq "retries due after SIGTERM: the loop still sleeps (CPU ticks: $k)" yes "$([ "$k" -le 10 ] && echo yes)"
 
 # --- keepalived's FIFO closed without SIGTERM: the plugin leaves, roles untouched ---
 rm -f "$TMP/kf"

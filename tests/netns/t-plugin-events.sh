@@ -99,7 +99,7 @@ assert_eq "handover within the probe window: no conflict for VI_2" 0 \
 	"$(rq r 'len([x for x in R if x["B"]["type"] == "lvsrole.conflict" and x["B"]["data"]["name"] == "VI_2"])')"
 
 # --- drift = report: found, reported once, not repaired ---
-kill -TERM "$P"; exec 7<>"$F"; exec 7>&-; plugin_wait "$P" 2
+plugin_reload "$P" "$F"
 pconf report
 plugin_start "$A" "$C" "$F"
 P=$PLUGIN_PID
@@ -116,15 +116,8 @@ assert_eq "status shows the drift (exit 7)" 7 $?
 # --- stop: reports of the STOP lines delivered after the plugin is gone ---
 mode r slow:600
 n=$(rq r 'len(R)')
-exec 7<>"$F"
-kill -TERM "$P"
-sleep 0.01
-t0=$(date +%s%N)
-printf 'INSTANCE "VI_1" STOP 0\nINSTANCE "VI_2" STOP 0\n' >&7
-plugin_wait "$P" 2
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+ms=$(plugin_stop "$P" "$F" 'INSTANCE "VI_1" STOP 0' 'INSTANCE "VI_2" STOP 0')
 assert_eq "stop: the plugin left well inside keepalived's second (${ms} ms), not waiting for the slow receiver" yes "$([ "$ms" -lt 500 ] && echo yes)"
-exec 7>&-
 wait_rx r $((n + 2))
 assert_eq "stop: both STOP reports delivered afterwards by the detached delivery" "STOP STOP" \
 	"$(rq r '" ".join(x["B"]["data"]["state"] for x in R['"$n"':])')"
@@ -157,9 +150,7 @@ assert_eq "overlap: the state file is whole and ends with each FIFO's last line"
 assert_eq "overlap: the host matches" "eth0: 10.9.0.11/24 10.9.0.50/24 | lo: 10.9.0.60/32" "$(snapshot "$A" | sed 's/ | all.*//')"
 lr "$A" "$C" spool --json
 assert_eq "overlap: spool readable and empty" "0 0" "$(spq "$A" "$C" '"%d %d" % (S["endpoints"]["ops"]["pending"], S["endpoints"]["ops"]["dead"])' 2>/dev/null || echo broken)"
-for p in "$P1" "$P2"; do kill -TERM "$p"; done
-exec 7<>"$F"; exec 7>&-; exec 7<>"$F2"; exec 7>&-
-plugin_wait "$P1" 2 && plugin_wait "$P2" 2
+plugin_reload "$P1" "$F" && plugin_reload "$P2" "$F2"
 assert_eq "both plugins left" 0 $?
 
 finish

@@ -110,11 +110,7 @@ assert_match "the new VIP of a real-server instance is put on lo after the reloa
 
 # --- reload: SIGTERM then EOF: nothing changes ---
 before=$(snapshot "$NS")
-kill -TERM "$P1"
-sleep 0.05
-exec 7<>"$F"
-exec 7>&-
-plugin_wait "$P1" 2
+plugin_reload "$P1" "$F"
 assert_eq "SIGTERM then EOF: exits at once" 0 $?
 assert_eq "reload: roles unchanged" "$before" "$(snapshot "$NS")"
 assert_match "reload logged" "keepalived is reloading; leaving the roles as they are" "$(cat "$TMP/plugin.out")"
@@ -139,14 +135,7 @@ assert_eq "burst: the last line of each instance wins" "eth0: 10.9.0.11/24 10.9.
 	"$(snapshot "$NS" | sed 's/ | all.*//')"
 
 # --- stop: SIGTERM, then keepalived's STOP lines (the FIFO stays open) ---
-exec 7<>"$F"
-kill -TERM "$P2"
-sleep 0.01
-t0=$(date +%s%N)
-printf 'INSTANCE "VI_1" STOP 0\nINSTANCE "VI 2 with spaces" STOP 0\nGROUP "G1" STOP 0\n' >&7
-plugin_wait "$P2" 2
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-exec 7>&-
+ms=$(plugin_stop "$P2" "$F" 'INSTANCE "VI_1" STOP 0' 'INSTANCE "VI 2 with spaces" STOP 0' 'GROUP "G1" STOP 0')
 assert_eq "stop: exits after the STOP lines (in ${ms} ms, keepalived kills at 1000)" yes "$([ "$ms" -lt 900 ] && echo yes)"
 assert_eq "stop: every instance in the real-server role" "eth0: 10.9.0.11/24 | lo: 10.9.0.50/32 10.9.0.60/32 10.9.0.61/32 10.9.0.70/32 | all=1/2 lo=1/2 eth0=1/2" \
 	"$(snapshot "$NS")"
