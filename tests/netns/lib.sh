@@ -203,6 +203,12 @@ EOC
 PLUGIN=${LR_PLUGIN:-$LR_BUILDDIR/lvsrole-plugin}
 FIFOW=$LR_SRCDIR/tests/plugin/fifo-writer.py
 
+# require_plugin: require_netns, and lvsrole-plugin built
+require_plugin() {
+	require_netns
+	[ -x "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 99; }
+}
+
 # plugin_start NS CONF FIFO [ARGS...]: lvsrole-plugin --fifo FIFO in NS, in the background;
 # its pid in PLUGIN_PID, its output in $TMP/plugin.PID.log. Waits until it reads the FIFO.
 plugin_start() {

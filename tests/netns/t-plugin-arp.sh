@@ -3,8 +3,7 @@
 # takeover, the periodic refresh while directing, nothing once the role is left; ARP probes
 # around the takeover, and a conflict found by them when another host holds the VIP.
 . "$(dirname "$0")/lib.sh"
-require_netns
-[ -x "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 99; }
+require_plugin
 for t in arping tcpdump; do command -v $t >/dev/null || { echo "FAIL: $t not installed"; exit 99; }; done
 
 mkswitch

@@ -6,8 +6,7 @@
 # directory; the end of keepalived's FIFO without SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
-require_netns
-[ -x "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 99; }
+require_plugin
 
 mkswitch
 A=$(attach a 1 10.9.0.11/24)

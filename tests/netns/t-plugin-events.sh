@@ -4,8 +4,7 @@
 # two overlapping plugins (a reload) keep the state file and the spool whole.
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
-require_netns
-[ -x "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 99; }
+require_plugin
 
 mkswitch
 A=$(attach a 1 10.9.0.11/24)

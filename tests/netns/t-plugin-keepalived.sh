@@ -6,8 +6,7 @@
 # (kernel state and ARP seen from a client), and the receiver gets every event in order.
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
-require_netns
-[ -x "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 99; }
+require_plugin
 command -v keepalived >/dev/null || { echo "FAIL: keepalived not installed (tests/deps.sh)"; exit 99; }
 
 VIP=10.9.0.50

@@ -3,8 +3,7 @@
 # bad lines, a 10,000-line burst with none lost, stop (SIGTERM then STOP lines), reload
 # (SIGTERM then EOF), SIGHUP, drift repaired and reported, status, metrics.
 . "$(dirname "$0")/lib.sh"
-require_netns
-[ -x "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 99; }
+require_plugin
 
 NS=$(mkns p)
 nsx "$NS" ip addr add 10.9.0.11/24 dev eth0
