@@ -1,0 +1,326 @@
+# The LVS-DR lab (lab.md): load balancers running real keepalived and lvsrole in network
+# namespaces on one bridge, each also a real server with a small HTTP service; a client; a
+# webhook receiver. The current director's DR forwarding is emulated with nftables `fwd`
+# (no IPVS here), spreading connections over every balancer, itself included.
+# shellcheck shell=bash
+. "$(dirname "${BASH_SOURCE[0]}")/../netns/lib.sh"
+. "$LR_SRCDIR/tests/webhook/lib.sh"
+
+VIP4=10.9.0.50
+VIP6=2001:db8::50
+VIP4B=10.9.0.60 # VI_2 (active-active)
+VIP6B=2001:db8::60
+LBS=()
+declare -A MAC KA
+
+# lab_init N: N balancers lb1..lbN (10.9.0.1N, 2001:db8::1N), a client, a receiver host,
+# an ARP/NA capture on the bridge for the whole run
+lab_init() {
+	local i
+	command -v keepalived >/dev/null || { echo "FAIL: keepalived not installed (tests/deps.sh)"; exit 99; }
+	VRID=$(( $(od -An -N1 -tu1 /dev/urandom) % 200 + 20 ))
+	mkswitch
+	for i in $(seq "$1"); do
+		attach "lb$i" "$i" "10.9.0.1$i/24" >/dev/null
+		nsx "${TAG}lb$i" ip addr add "2001:db8::1$i/64" dev eth0 nodad
+		# the host's own addresses survive the link going down (as its network
+		# configuration would put them back); VIPs are lvsrole's or keepalived's business
+		nsx "${TAG}lb$i" sysctl -qw net.ipv4.conf.eth0.promote_secondaries=1 net.ipv6.conf.eth0.keep_addr_on_down=1
+		MAC[lb$i]=$(nsx "${TAG}lb$i" cat /sys/class/net/eth0/address)
+		LBS+=("lb$i")
+	done
+	attach cl 8 10.9.0.99/24 >/dev/null
+	nsx "${TAG}cl" ip addr add 2001:db8::99/64 dev eth0 nodad
+	attach rx 9 10.9.0.98/24 >/dev/null
+	KEY=$TMP/wh.key
+	newkey "$KEY"
+	receiver "${TAG}rx" r --secret "$KEY" --bind 10.9.0.98
+	ip netns exec "$SW" tcpdump -i br0 -n -e -tt -l --immediate-mode 'arp or (icmp6 and ip6[40] == 136)' \
+		>"$TMP/wire.txt" 2>/dev/null &
+	BGPIDS+=("$!")
+	disown
+}
+
+# lab_conf LB STYLE OWNER PRIORITY [VI_2-PRIORITY]: keepalived.conf and lvsrole.conf for LB.
+# STYLE: plugin (the notify FIFO) or notify (generic notify hook); OWNER: lvsrole (no
+# virtual_ipaddress) or keepalived. With VI_2-PRIORITY, a second instance (active-active).
+lab_conf() {
+	local lb=$1 style=$2 owner=$3 prio=$4 prio2=${5:-} d=$TMP/$1 hook=""
+	mkdir -p "$d"
+	inst() { # NAME VRID PRIORITY V4 V6
+		local vip=""
+		[ "$owner" = keepalived ] && vip="
+    virtual_ipaddress {
+        $4/24
+    }
+    virtual_ipaddress_excluded {
+        $5/64
+    }"
+		[ "$style" = notify ] && hook="
+    notify \"$NOTIFY -c $d/lvsrole.conf\""
+		cat <<EOI
+vrrp_instance $1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id $2
+    priority $3
+    advert_int 1
+    track_script {
+        demote
+    }$vip$hook
+}
+EOI
+	}
+	{
+		cat <<EOG
+global_defs {
+    router_id $lb
+    script_user root
+    vrrp_garp_master_repeat 2
+EOG
+		[ "$style" = plugin ] && cat <<EOG
+    vrrp_notify_fifo $d/notify.fifo
+    vrrp_notify_fifo_script "$d/plugin-run -c $d/lvsrole.conf"
+EOG
+		cat <<EOG
+}
+# a track script: the file "demote" lowers the priority by 100
+vrrp_script demote {
+    script "/bin/sh -c '! test -e $d/demote'"
+    interval 1
+    weight -100
+}
+EOG
+		inst VI_1 "$VRID" "$prio" "$VIP4" "$VIP6"
+		[ -n "$prio2" ] && inst VI_2 $((VRID + 1)) "$prio2" "$VIP4B" "$VIP6B"
+	} >"$d/keepalived.conf"
+	local vi2=""
+	[ -n "$prio2" ] && vi2=",
+    \"VI_2\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4B/24\", \"$VIP6B/64\"] }"
+	cat >"$d/lvsrole.conf" <<EOC
+{
+  "state_dir": "$d/state",
+  "announce": { "count": 3, "interval_ms": 300 },
+  "instances": {
+    "VI_1": { "nic": "eth0", "nic_vip_owner": "$owner", "vips": ["$VIP4/24", "$VIP6/64"] }$vi2
+  },
+  "webhooks": { "spool_dir": "$d/spool", "endpoints": { $(ep ops "http://10.9.0.98:$(port r)/$lb") } },
+  "plugin": { "metrics_file": "$d/lvsrole.prom", "conflict_probe_ms": 200 }
+}
+EOC
+	echo "answered by $lb" >"$d/index.html"
+	# the plugin's log kept for the test (keepalived gives it /dev/null as stderr)
+	printf '#!/bin/sh\nexec %s "%s" -v "$@" 2>>"%s"\n' "${LR_PLUGIN_WRAP:-}" "$PLUGIN" "$d/plugin.log" >"$d/plugin-run"
+	chmod 755 "$d/plugin-run"
+}
+
+# lab_www: every balancer serves HTTP on :8080 (IPv4 and IPv6), naming itself
+lab_www() {
+	local lb
+	for lb in "${LBS[@]}"; do
+		ip netns exec "$TAG$lb" python3 -m http.server 8080 --bind :: --directory "$TMP/$lb" \
+			>/dev/null 2>&1 &
+		BGPIDS+=("$!")
+		disown
+	done
+}
+
+# lab_dr [VIP4 VIP6]...: the DR forwarding on every balancer (nftables, netdev ingress): a
+# connection to a VIP is spread over all balancers by a hash of the client's address and
+# port: kept here when it hashes to this balancer, else forwarded to that balancer's MAC.
+# Packets from another balancer (forwarded to us) are never forwarded again (the two-box
+# loop). It only sees traffic while this balancer holds the VIP on eth0 (the director).
+lab_dr() {
+	local lb i n=${#LBS[@]} macs rules chains
+	macs=$(printf '%s, ' "${MAC[@]}")
+	for lb in "${LBS[@]}"; do
+		rules="" chains=""
+		set -- "$VIP4" "$VIP6" "$VIP4B" "$VIP6B"
+		while [ $# -gt 0 ]; do
+			local v4=$1 v6=$2 map4="" map6=""
+			shift 2
+			for i in $(seq "$n"); do
+				map4="$map4$((i - 1)) : goto to_lb${i}_4, "
+				map6="$map6$((i - 1)) : goto to_lb${i}_6, "
+			done
+			rules="$rules
+    ip daddr $v4 tcp dport 8080 jhash ip saddr . tcp sport mod $n vmap { ${map4%, } }
+    ip6 daddr $v6 tcp dport 8080 jhash ip6 saddr . tcp sport mod $n vmap { ${map6%, } }"
+		done
+		for i in $(seq "$n"); do
+			if [ "lb$i" = "$lb" ]; then
+				chains="$chains
+  chain to_lb${i}_4 {
+    accept
+  }
+  chain to_lb${i}_6 {
+    accept
+  }"
+			else
+				chains="$chains
+  chain to_lb${i}_4 {
+    fwd ip to 10.9.0.1$i device eth0
+  }
+  chain to_lb${i}_6 {
+    fwd ip6 to 2001:db8::1$i device eth0
+  }"
+			fi
+		done
+		nsx "$TAG$lb" nft -f - <<EON || return 1
+table netdev lvsrole_lab {
+  chain ing {
+    type filter hook ingress device eth0 priority 0;
+    ether saddr { ${macs%, } } return$rules
+  }$chains
+}
+EON
+	done
+}
+
+# lab_start LB / lab_stop LB (SIGTERM) / lab_kill LB (SIGKILL): its keepalived
+lab_start() {
+	ip netns exec "$TAG$1" keepalived -f "$TMP/$1/keepalived.conf" -P -n -l -D -p "$TMP/$1/ka.pid" \
+		-r "$TMP/$1/vrrp.pid" >>"$TMP/$1/keepalived.log" 2>&1 &
+	KA[$1]=$!
+	BGPIDS+=("$!")
+	disown
+}
+lab_stop() { kill -TERM "${KA[$1]}"; plugin_wait "${KA[$1]}" 5; }
+lab_kill() { kill -KILL "${KA[$1]}"; plugin_wait "${KA[$1]}" 5; }
+
+# ---- what the client and the kernels see ----
+# role LB [V4 V6]: director (both VIPs on eth0, not on lo), real-server (both on lo as
+# /32 and /128, not on eth0, arp sysctls 1/2) or other
+role() {
+	local ns=$TAG$1 v4=${2:-$VIP4} v6=${3:-$VIP6} e l
+	e=$(ip -n "$ns" -o addr show dev eth0)
+	l=$(ip -n "$ns" -o addr show dev lo)
+	if grep -q "inet $v4/24" <<<"$e" && grep -q "inet6 $v6/64" <<<"$e" && ! grep -q " $v4/\| $v6/" <<<"$l"; then
+		echo director
+	elif grep -q "inet $v4/32" <<<"$l" && grep -q "inet6 $v6/128" <<<"$l" && ! grep -q " $v4/\| $v6/" <<<"$e" &&
+		[ "$(sysctls "$ns" all)" = "all=1/2" ]; then
+		echo real-server
+	else
+		echo other
+	fi
+}
+roles() { local lb out=""; for lb in "${LBS[@]}"; do out="$out $(role "$lb" "$@")"; done; echo "${out# }"; }
+# lb_of MAC: the balancer with that MAC (or the MAC)
+lb_of() { local lb; for lb in "${LBS[@]}"; do [ "${MAC[$lb]}" = "$1" ] && { echo "$lb"; return; }; done; echo "$1"; }
+# arp_owners [V4]: the balancers answering ARP for the VIP, seen from the client
+arp_owners() {
+	local m out=""
+	nsx "${TAG}cl" ip neigh flush dev eth0 2>/dev/null
+	for m in $(nsx "${TAG}cl" arping -c 2 -w 2 -I eth0 "${1:-$VIP4}" 2>/dev/null | grep -io '\[[0-9a-f:]*\]' |
+		tr -d '[]' | tr 'A-F' 'a-f' | sort -u); do
+		out="$out $(lb_of "$m")"
+	done
+	echo "${out# }"
+}
+# nd_owner [V6]: the balancer whose MAC the client learns for the IPv6 VIP
+nd_owner() {
+	nsx "${TAG}cl" ip -6 neigh flush dev eth0 2>/dev/null
+	nsx "${TAG}cl" ping -6 -c 1 -W 1 "${1:-$VIP6}" >/dev/null 2>&1
+	lb_of "$(nsx "${TAG}cl" ip -6 neigh show "${1:-$VIP6}" dev eth0 | awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')"
+}
+# http_spread [N] [V4|[V6]]: who answered N requests to the VIP from the client, e.g.
+# "lb1:4 lb2:4" (failures as "fail:N")
+http_spread() {
+	local i
+	for i in $(seq "${1:-8}"); do
+		nsx "${TAG}cl" curl -s -m 1 "http://${2:-$VIP4}:8080/" 2>/dev/null | sed 's/answered by //' | grep . || echo fail
+	done | sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 }'
+	echo
+}
+
+# probe_start / probe_stop: the client requests the VIP every 20 ms (new connection each,
+# 0.3 s timeout) and records "time ok|fail answered-by"; probe_gap prints the longest time
+# in ms between two successful requests
+probe_start() {
+	: >"$TMP/probe.txt"
+	ip netns exec "${TAG}cl" python3 - "$VIP4" "$TMP/probe.txt" <<'EOP' &
+import socket, sys, time
+vip, out = sys.argv[1], open(sys.argv[2], "a", buffering=1)
+while True:
+    t = time.time()
+    try:
+        s = socket.create_connection((vip, 8080), timeout=0.3)
+        s.settimeout(0.3)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        s.close()
+        who = data.rsplit(b"answered by ", 1)[-1].strip().decode() if b"answered by" in data else "?"
+        out.write("%.3f ok %s\n" % (t, who))
+    except OSError:
+        out.write("%.3f fail -\n" % t)
+    time.sleep(max(0, 0.02 - (time.time() - t)))
+EOP
+	PROBE=$!
+	BGPIDS+=("$PROBE")
+	disown
+}
+probe_stop() { kill "$PROBE" 2>/dev/null; }
+probe_gap() { # [FROM-EPOCH]: the longest gap between successes after FROM
+	awk -v from="${1:-0}" '$2 == "ok" && $1 >= from { if (p) { g = $1 - p; if (g > m) m = g } p = $1 } END { printf "%d\n", m * 1000 }' "$TMP/probe.txt"
+}
+
+# ---- what the receiver got ----
+# events LB: "STATE:ROLE:RESULT ..." of LB's transition reports, in the order first received
+events() {
+	rq r '" ".join("%s:%s:%s" % (x["B"]["data"]["state"], x["B"]["data"]["role"], x["B"]["data"]["result"]) for i, x in enumerate(R) if x["path"] == "/'"$1"'" and x["B"]["type"] == "lvsrole.transition" and x["id"] not in [y["id"] for y in R[:i]])'
+}
+# reports_sound: every report signed; per balancer, the first arrivals in seq order; a
+# repeat (at least once: a request whose answer was lost, or that the kernel still sent
+# after the attempt timed out, when a link went down) carries the same id and bytes
+reports_sound() {
+	rq r 'all(x["sig_ok"] for x in R) and all([x["B"]["seq"] for x in F] == sorted(x["B"]["seq"] for x in F) and all(x["body"] == {f["id"]: f["body"] for f in F}[x["id"]] for x in S) for S in ([x for x in R if x["path"] == p] for p in set(x["path"] for x in R)) for F in [[x for i, x in enumerate(S) if x["id"] not in [y["id"] for y in S[:i]]]])'
+}
+# ids: how many distinct reports the receiver got
+ids() { rq r 'len(set(x["id"] for x in R))'; }
+
+# wire_sound [V4]: every ARP packet with the VIP as sender address came from a balancer that
+# was the director then (by its reports: from its director event to its next event, plus
+# the switch time); prints "ok N" or the offending packets
+wire_sound() {
+	python3 - "$TMP/wire.txt" "$TMP/r/received.jsonl" "${1:-$VIP4}" "$(for lb in "${LBS[@]}"; do printf '%s=%s ' "$lb" "${MAC[$lb]}"; done)" <<'EOP'
+import datetime, json, re, sys
+wire, rx, vip, macs = sys.argv[1], sys.argv[2], sys.argv[3], dict(kv.split("=") for kv in sys.argv[4].split())
+byname = {v: k for k, v in macs.items()}
+ev = {}
+for l in open(rx):
+    r = json.loads(l)
+    b = json.loads(r["body"])
+    if b.get("type") != "lvsrole.transition" or b["data"]["name"] != "VI_1":
+        continue
+    t = datetime.datetime.strptime(b["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+    role = b["data"]["applied"]["role"] if "applied" in b["data"] else b["data"]["role"]
+    if b["data"]["result"] == "superseded" and "applied" not in b["data"]:
+        continue
+    ev.setdefault(r["path"][1:], []).append((t, role, b["data"]["switch_us"] / 1e6))
+bad, n = [], 0
+for l in open(wire):
+    m = re.match(r"(\d+\.\d+) (\S+) > .*ethertype ARP .*?(Request who-has \S+(?: \(\S+\))? tell (\S+?),|Reply (\S+) is-at)", l)
+    if not m:
+        continue
+    t, mac = float(m.group(1)), m.group(2)
+    sender = m.group(4) or m.group(5)
+    if sender != vip or mac not in byname:
+        continue
+    n += 1
+    lb = byname[mac]
+    role = None
+    for et, r, sw in sorted(ev.get(lb, [])):
+        if et <= t:
+            role, last_end = r, et + sw
+    # a switch away from director may still be sending for its own duration
+    prev = [r for et, r, sw in sorted(ev.get(lb, [])) if et <= t]
+    if role != "director" and not (len(prev) >= 2 and prev[-2] == "director" and t <= last_end + 0.05):
+        bad.append("%s from %s (%s) while %s" % (l.strip()[:120], lb, mac, role))
+print("ok %d" % n if not bad else "\n".join(bad[:5]))
+EOP
+}
