@@ -327,9 +327,11 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 
 		/* after SIGTERM no new request starts: the process that delivers after us (a
 		 * detached delivery, or the reload's successor) would send it a second time */
-		if (!*delivering && !p->term && (p->deliver_kick || (due && due <= wall_ms))) {
-			lr_deliver_start(p->d, NULL, 0, 0);
-			p->deliver_kick = false;
+		if (!*delivering && !p->term && (p->deliver_kick || p->deliver_now || (due && due <= wall_ms))) {
+			lr_deliver_start(p->d, NULL, 0, p->deliver_now ? LR_DELIVER_NOW : 0);
+			if (p->deliver_now)
+				p->deliver_now_us = now;
+			p->deliver_kick = p->deliver_now = false;
 			*delivering = true;
 		}
 		if (*delivering) {
@@ -342,7 +344,7 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 			next = earliest(next, now + (uint64_t)lr_deliver_wait_ms(p->d) * 1000u);
 		else if (due && !p->term)
 			next = earliest(next, now + (due > wall_ms ? due - wall_ms : 0) * 1000u);
-		if (p->deliver_kick && !p->term)
+		if ((p->deliver_kick || p->deliver_now) && !p->term)
 			next = earliest(next, now);
 	}
 	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us) {

@@ -82,7 +82,8 @@ struct lr_plugin {
 	struct lr_spool *sp;
 	struct lr_deliverer *d;
 	uint64_t carried[LR_MAX_ENDPOINTS][2]; /* delivered, failed before the last SIGHUP */
-	bool deliver_kick;
+	bool deliver_kick, deliver_now; /* now: ignore the backoff once (a link came back?) */
+	uint64_t deliver_now_us;        /* when that was last done */
 	uint64_t reports_lost;
 	/* status and metrics */
 	struct lr_statedir *sd;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "announce.h"
+#include "deliver.h"
 #include "log.h"
 #include "nl.h"
 #include "report.h"
@@ -19,7 +20,8 @@
 #define DRIFT_DEBOUNCE_US 20000            /* netlink events come in bursts */
 #define DRIFT_RETRY_US 100000              /* the switch lock was busy */
 #define DRIFT_HOLDOFF_US (5 * 1000000ull)  /* after a repair that did not succeed */
-#define CONFLICT_QUIET_US (60 * 1000000ull) /* one report per VIP and MAC per minute */
+#define CONFLICT_QUIET_US (60 * 1000000ull) /* one report per instance and MAC per minute */
+#define DELIVER_NOW_US (5 * 1000000ull)    /* retries ignoring the backoff after a link change */
 
 int lr_plugin_watch_open(struct lr_plugin *p)
 {
@@ -59,6 +61,10 @@ void lr_plugin_netlink(struct lr_plugin *p)
 	if (!p->mon || lr_nl_monitor_drain(p->mon) <= 0)
 		return;
 	lr_nl_refresh_links(p->nl); /* interfaces may have come, gone or changed address */
+	/* reports waiting for a retry may be waiting for this very link: try them now, but not
+	 * more than every few seconds (every switch of ours shows here too) */
+	if (p->d && lr_deliver_next_ms(p->d) && lr_now_us() >= p->deliver_now_us + DELIVER_NOW_US)
+		p->deliver_now = true;
 	due = lr_now_us() + DRIFT_DEBOUNCE_US;
 	if (due < p->drift_hold_us) /* a repair failed: not before its retry time */
 		due = p->drift_hold_us;

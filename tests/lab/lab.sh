@@ -280,6 +280,20 @@ events() {
 reports_sound() {
 	rq r 'all(x["sig_ok"] for x in R) and all([x["B"]["seq"] for x in F] == sorted(x["B"]["seq"] for x in F) and all(x["body"] == {f["id"]: f["body"] for f in F}[x["id"]] for x in S) for S in ([x for x in R if x["path"] == p] for p in set(x["path"] for x in R)) for F in [[x for i, x in enumerate(S) if x["id"] not in [y["id"] for y in S[:i]]]])'
 }
+# drained: until every balancer's spool is empty (30 s at most; a report waiting for its
+# retry, e.g. after a link was down, holds the ones behind it)
+drained() {
+	local lb _ n
+	for _ in $(seq 300); do
+		n=0
+		for lb in "${LBS[@]}"; do
+			n=$((n + $(find "$TMP/$lb/spool/q" -name '*.json' 2>/dev/null | wc -l)))
+		done
+		[ "$n" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # ids: how many distinct reports the receiver got
 ids() { rq r 'len(set(x["id"] for x in R))'; }
 

@@ -64,6 +64,12 @@ step "FAULT: lb2 takes over" "real-server director" lb2 "lb2:[0-9]+"
 nsx "${TAG}lb1" ip link set eth0 up
 step "lb1's interface back" "director real-server" lb1
 
+# reports waiting for a retry while lb1's link was down go as soon as it is back
+t0=$(date +%s%N)
+drained
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+assert_eq "every report delivered within 3 s of lb1's link coming back (${ms} ms)" "0 yes" "$rc $([ "$ms" -lt 3000 ] && echo yes)"
 n=$(ids)
 kill -HUP "${KA[lb2]}"
 sleep 3
