@@ -333,8 +333,28 @@ for l in open(wire):
             role, last_end = r, et + sw
     # a switch away from director may still be sending for its own duration
     prev = [r for et, r, sw in sorted(ev.get(lb, [])) if et <= t]
-    if role != "director" and not (len(prev) >= 2 and prev[-2] == "director" and t <= last_end + 0.05):
+    # keepalived announces the VIPs it owns before it runs the notify
+    nxt = [r for et, r, sw in sorted(ev.get(lb, [])) if t < et <= t + 1.0]
+    if role != "director" and not (len(prev) >= 2 and prev[-2] == "director" and t <= last_end + 0.05) \
+            and not (nxt and nxt[0] == "director"):
         bad.append("%s from %s (%s) while %s" % (l.strip()[:120], lb, mac, role))
 print("ok %d" % n if not bad else "\n".join(bad[:5]))
 EOP
+}
+
+roles_are() { [ "$(roles)" = "$1" ]; }
+# step NAME ROLES ARP-OWNER [HTTP-REGEX]: waits (20 s at most) for ROLES (one per balancer),
+# then checks the client's view (HTTP-REGEX: who answers; default every balancer: the
+# director answers its share and forwards the rest)
+step() {
+	local took out want=${4:-^$(printf '%s:[0-9]+ ' "${LBS[@]}" | sed 's/ $//')$}
+	took=$(until_true 20 roles_are "$2")
+	assert_eq "$1: roles ($2) on the kernels (${took:-timeout})" "$2" "$(roles)"
+	assert_eq "$1: ARP for $VIP4 answered by $3 only" "$3" "$(arp_owners)"
+	assert_eq "$1: NS for $VIP6 answered by $3" "$3" "$(nd_owner)"
+	[ -n "$3" ] || return 0
+	assert_match "$1: HTTP on $VIP4 answered by $want" "$want" "$(http_spread 12)"
+	out=$(http_spread 12 "[$VIP6]")
+	assert_match "$1: HTTP on [$VIP6] answered by $want" "$want" "$out"
+	grep -Eq "$want" <<<"$out" || echo "# client's neighbours: $(nsx "${TAG}cl" ip -6 neigh | tr '\n' ';')"
 }

@@ -15,22 +15,6 @@ lab_conf lb2 plugin lvsrole 100
 lab_www
 lab_dr || { echo "FAIL: nftables DR rules"; exit 99; }
 
-roles_are() { [ "$(roles)" = "$1" ]; }
-# step NAME ROLES ARP-OWNER [HTTP-REGEX]: waits (20 s at most) for ROLES on lb1 lb2, then
-# checks the client's view (HTTP-REGEX: who answers; default both balancers)
-step() {
-	local took out want=${4:-^lb1:[0-9]+ lb2:[0-9]+$}
-	took=$(until_true 20 roles_are "$2")
-	assert_eq "$1: roles ($2) on the kernels (${took:-timeout})" "$2" "$(roles)"
-	assert_eq "$1: ARP for $VIP4 answered by $3 only" "$3" "$(arp_owners)"
-	assert_eq "$1: NS for $VIP6 answered by $3" "$3" "$(nd_owner)"
-	[ -n "$3" ] || return 0
-	assert_match "$1: HTTP on $VIP4 answered by $want" "$want" "$(http_spread 12)"
-	out=$(http_spread 12 "[$VIP6]")
-	assert_match "$1: HTTP on [$VIP6] answered by $want" "$want" "$out"
-	grep -Eq "$want" <<<"$out" || echo "# client's neighbours: $(nsx "${TAG}cl" ip -6 neigh | tr '\n' ';')"
-}
-
 lab_start lb1
 lab_start lb2
 step "startup" "director real-server" lb1

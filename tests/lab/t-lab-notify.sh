@@ -1,0 +1,51 @@
+#!/bin/bash
+# The two-box lab with keepalived's generic notify hook calling lvsrole-notify, and
+# keepalived owning the NIC VIPs (virtual_ipaddress, IPv6 in virtual_ipaddress_excluded):
+# startup, failover (the master's keepalived killed), failback, FAULT, stop. The same
+# checks as t-lab-plugin: kernel roles, the client's ARP/NS owner and HTTP over both
+# families, the wire, and the reports.
+. "$(dirname "$0")/lab.sh"
+require_plugin
+
+lab_init 2
+lab_conf lb1 notify keepalived 150
+lab_conf lb2 notify keepalived 100
+lab_www
+lab_dr || { echo "FAIL: nftables DR rules"; exit 99; }
+
+lab_start lb1
+lab_start lb2
+step "startup" "director real-server" lb1
+probe_start
+sleep 1
+t=$(date +%s.%N)
+lab_kill lb1
+step "failover (lb1's keepalived killed)" "real-server director" lb2
+sleep 0.5
+gap=$(probe_gap "$t")
+echo "# failover: the client's longest gap between answers: ${gap} ms"
+assert_eq "failover: the client was served again within 10 s" yes "$([ "$gap" -lt 10000 ] && echo yes)"
+lab_start lb1
+step "failback (preempt)" "director real-server" lb1
+nsx "${TAG}lb1" ip link set eth0 down
+step "FAULT: lb2 takes over" "real-server director" lb2 "lb2:[0-9]+"
+assert_eq "FAULT: lb1 in the real-server role" real-server "$(role lb1)"
+nsx "${TAG}lb1" ip link set eth0 up
+step "lb1's interface back" "director real-server" lb1
+probe_stop
+lab_stop lb2
+lab_stop lb1
+step "stop both" "real-server real-server" ""
+sleep 1
+quiet "$TMP/lb1/lvsrole.conf"
+quiet "$TMP/lb2/lvsrole.conf"
+drained
+e1=$(sed -E 's/(FAULT:real-server:ok)( FAULT:real-server:(ok|noop))+/\1/g' <<<"$(events lb1)")
+e2=$(events lb2)
+echo "# lb1: $e1"
+echo "# lb2: $e2"
+assert_match "lb1's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok BACKUP:real-server:(ok|noop) MASTER:director:ok FAULT:real-server:ok BACKUP:real-server:(ok|noop) MASTER:director:ok( BACKUP:real-server:ok MASTER:director:ok)? STOP:real-server:ok$" "$e1"
+assert_match "lb2's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok( MASTER:director:ok)? STOP:real-server:(ok|noop)$" "$e2"
+assert_eq "every report signed; per balancer in seq order" True "$(reports_sound)"
+assert_match "on the wire: every ARP with $VIP4 as sender came from the director of the time" "^ok [0-9]+$" "$(wire_sound)"
+finish
