@@ -1,0 +1,42 @@
+#!/bin/bash
+# The active-active pair: VI_1 directed by lb1, VI_2 by lb2, each balancer serving the
+# other's VIP as a real server at the same time (the ARP sysctls stay raised on both). Then
+# lb1's keepalived is killed (lb2 directs both), and started again (the split comes back).
+. "$(dirname "$0")/lab.sh"
+require_plugin
+
+lab_init 2
+lab_conf lb1 plugin lvsrole 150 100
+lab_conf lb2 plugin lvsrole 100 150
+lab_www
+lab_dr || { echo "FAIL: nftables DR rules"; exit 99; }
+
+both_are() { [ "$(roles) / $(roles "$VIP4B" "$VIP6B")" = "$1" ]; }
+# step2 NAME "ROLES-VI_1 / ROLES-VI_2" OWNER-VI_1 OWNER-VI_2
+step2() {
+	local took
+	took=$(until_true 20 both_are "$2")
+	assert_eq "$1: roles of VI_1 / VI_2 on the kernels (${took:-timeout})" "$2" "$(roles) / $(roles "$VIP4B" "$VIP6B")"
+	assert_eq "$1: ARP owners of $VIP4 and $VIP4B" "$3 $4" "$(arp_owners "$VIP4") $(arp_owners "$VIP4B")"
+	assert_eq "$1: NS owners of $VIP6 and $VIP6B" "$3 $4" "$(nd_owner "$VIP6") $(nd_owner "$VIP6B")"
+	assert_match "$1: HTTP on $VIP4 answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 12 "$VIP4")"
+	assert_match "$1: HTTP on $VIP4B answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 12 "$VIP4B")"
+	assert_match "$1: HTTP on [$VIP6B] answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 12 "[$VIP6B]")"
+}
+
+lab_start lb1
+lab_start lb2
+step2 "startup" "director real-server / real-server director" lb1 lb2
+assert_eq "both hosts keep the real-server ARP sysctls (each serves the other's VIP)" "all=1/2 all=1/2" \
+	"$(sysctls "${TAG}lb1" all) $(sysctls "${TAG}lb2" all)"
+lab_kill lb1
+step2 "lb1's keepalived killed: lb2 directs both" "real-server director / real-server director" lb2 lb2
+lab_start lb1
+step2 "lb1 back: the split again" "director real-server / real-server director" lb1 lb2
+lab_stop lb1
+lab_stop lb2
+sleep 1
+drained
+assert_eq "every report signed; per balancer in seq order" True "$(reports_sound)"
+assert_match "on the wire: every ARP with $VIP4 as sender came from its director" "^ok [0-9]+$" "$(wire_sound)"
+finish

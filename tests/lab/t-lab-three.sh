@@ -1,0 +1,33 @@
+#!/bin/bash
+# Three balancers (priorities 150, 100, 50): the director's keepalived is killed twice, each
+# time the next one takes over; then the first comes back and preempts. The client sees one
+# ARP owner and every balancer answering HTTP (the director spreads connections over all
+# three) after each step.
+. "$(dirname "$0")/lab.sh"
+require_plugin
+
+lab_init 3
+lab_conf lb1 plugin lvsrole 150
+lab_conf lb2 plugin lvsrole 100
+lab_conf lb3 plugin lvsrole 50
+lab_www
+lab_dr || { echo "FAIL: nftables DR rules"; exit 99; }
+
+lab_start lb1
+lab_start lb2
+lab_start lb3
+step "startup" "director real-server real-server" lb1
+lab_kill lb1
+step "lb1 killed: lb2 directs" "real-server director real-server" lb2
+lab_kill lb2
+step "lb2 killed: lb3 directs" "real-server real-server director" lb3
+lab_start lb1
+step "lb1 back: it preempts" "director real-server real-server" lb1
+lab_stop lb3
+lab_stop lb1
+step "stopped: nobody directs" "real-server real-server real-server" ""
+sleep 1
+drained
+assert_eq "every report signed; per balancer in seq order" True "$(reports_sound)"
+assert_match "on the wire: every ARP with $VIP4 as sender came from the director of the time" "^ok [0-9]+$" "$(wire_sound)"
+finish
