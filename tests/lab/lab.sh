@@ -236,9 +236,9 @@ http_spread() {
 # probe_start / probe_stop: the client requests the VIP every 20 ms (new connection each,
 # 0.3 s timeout) and records "time ok|fail answered-by"; probe_gap prints the longest time
 # in ms between two successful requests
-probe_start() {
+probe_start() { # [NS]: the client namespace (default the client)
 	: >"$TMP/probe.txt"
-	ip netns exec "${TAG}cl" python3 - "$VIP4" "$TMP/probe.txt" <<'EOP' &
+	ip netns exec "${1:-${TAG}cl}" python3 - "$VIP4" "$TMP/probe.txt" <<'EOP' &
 import socket, sys, time
 vip, out = sys.argv[1], open(sys.argv[2], "a", buffering=1)
 while True:
