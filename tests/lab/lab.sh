@@ -297,13 +297,14 @@ drained() {
 # ids: how many distinct reports the receiver got
 ids() { rq r 'len(set(x["id"] for x in R))'; }
 
-# wire_sound [V4]: every ARP packet with the VIP as sender address came from a balancer that
-# was the director then (by its reports: from its director event to its next event, plus
-# the switch time); prints "ok N" or the offending packets
+# wire_sound [V4 V6]: every ARP packet with the VIP as sender address, and every neighbour
+# advertisement for the IPv6 VIP, came from a balancer that was the director then (by its
+# reports: from its director event to its next event, plus the switch time); prints
+# "ok N" or the offending packets
 wire_sound() {
-	python3 - "$TMP/wire.txt" "$TMP/r/received.jsonl" "${1:-$VIP4}" "$(for lb in "${LBS[@]}"; do printf '%s=%s ' "$lb" "${MAC[$lb]}"; done)" <<'EOP'
+	python3 - "$TMP/wire.txt" "$TMP/r/received.jsonl" "${1:-$VIP4}" "$(for lb in "${LBS[@]}"; do printf '%s=%s ' "$lb" "${MAC[$lb]}"; done)" "${2:-$VIP6}" <<'EOP'
 import datetime, json, re, sys
-wire, rx, vip, macs = sys.argv[1], sys.argv[2], sys.argv[3], dict(kv.split("=") for kv in sys.argv[4].split())
+wire, rx, vip, macs, vip6 = sys.argv[1], sys.argv[2], sys.argv[3], dict(kv.split("=") for kv in sys.argv[4].split()), sys.argv[5]
 byname = {v: k for k, v in macs.items()}
 ev = {}
 for l in open(rx):
@@ -319,11 +320,18 @@ for l in open(rx):
 bad, n = [], 0
 for l in open(wire):
     m = re.match(r"(\d+\.\d+) (\S+) > .*ethertype ARP .*?(Request who-has \S+(?: \(\S+\))? tell (\S+?),|Reply (\S+) is-at)", l)
-    if not m:
+    m6 = re.match(r"(\d+\.\d+) (\S+) > .*neighbor advertisement, tgt is (\S+?),", l)
+    if m:
+        t, mac, sender = float(m.group(1)), m.group(2), m.group(4) or m.group(5)
+        if sender != vip:
+            continue
+    elif m6:
+        t, mac = float(m6.group(1)), m6.group(2)
+        if m6.group(3) != vip6:
+            continue
+    else:
         continue
-    t, mac = float(m.group(1)), m.group(2)
-    sender = m.group(4) or m.group(5)
-    if sender != vip or mac not in byname:
+    if mac not in byname:
         continue
     n += 1
     lb = byname[mac]
@@ -353,8 +361,9 @@ step() {
 	assert_eq "$1: ARP for $VIP4 answered by $3 only" "$3" "$(arp_owners)"
 	assert_eq "$1: NS for $VIP6 answered by $3" "$3" "$(nd_owner)"
 	[ -n "$3" ] || return 0
-	assert_match "$1: HTTP on $VIP4 answered by $want" "$want" "$(http_spread 12)"
-	out=$(http_spread 12 "[$VIP6]")
+	# enough connections that the hash misses no balancer by chance: (2/3)^30 for three
+	assert_match "$1: HTTP on $VIP4 answered by $want" "$want" "$(http_spread $((10 * ${#LBS[@]})))"
+	out=$(http_spread $((10 * ${#LBS[@]})) "[$VIP6]")
 	assert_match "$1: HTTP on [$VIP6] answered by $want" "$want" "$out"
-	grep -Eq "$want" <<<"$out" || echo "# client's neighbours: $(nsx "${TAG}cl" ip -6 neigh | tr '\n' ';')"
+	grep -Eq "$want" <<<"$out" || echo "# the client's neighbour for $VIP6: $(lb_of "$(nsx "${TAG}cl" ip -6 neigh show "$VIP6" dev eth0 | awk '{ print $3 }')")"
 }

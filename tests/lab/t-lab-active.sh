@@ -19,9 +19,9 @@ step2() {
 	assert_eq "$1: roles of VI_1 / VI_2 on the kernels (${took:-timeout})" "$2" "$(roles) / $(roles "$VIP4B" "$VIP6B")"
 	assert_eq "$1: ARP owners of $VIP4 and $VIP4B" "$3 $4" "$(arp_owners "$VIP4") $(arp_owners "$VIP4B")"
 	assert_eq "$1: NS owners of $VIP6 and $VIP6B" "$3 $4" "$(nd_owner "$VIP6") $(nd_owner "$VIP6B")"
-	assert_match "$1: HTTP on $VIP4 answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 12 "$VIP4")"
-	assert_match "$1: HTTP on $VIP4B answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 12 "$VIP4B")"
-	assert_match "$1: HTTP on [$VIP6B] answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 12 "[$VIP6B]")"
+	assert_match "$1: HTTP on $VIP4 answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 20 "$VIP4")"
+	assert_match "$1: HTTP on $VIP4B answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 20 "$VIP4B")"
+	assert_match "$1: HTTP on [$VIP6B] answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 20 "[$VIP6B]")"
 }
 
 lab_start lb1

@@ -47,5 +47,5 @@ echo "# lb2: $e2"
 assert_match "lb1's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok BACKUP:real-server:(ok|noop) MASTER:director:ok FAULT:real-server:ok BACKUP:real-server:(ok|noop) MASTER:director:ok( BACKUP:real-server:ok MASTER:director:ok)? STOP:real-server:ok$" "$e1"
 assert_match "lb2's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok( MASTER:director:ok)? STOP:real-server:(ok|noop)$" "$e2"
 assert_eq "every report signed; per balancer in seq order" True "$(reports_sound)"
-assert_match "on the wire: every ARP with $VIP4 as sender came from the director of the time" "^ok [0-9]+$" "$(wire_sound)"
+assert_match "on the wire: every ARP with $VIP4 as sender and every NA for $VIP6 came from the director of the time" "^ok [0-9]+$" "$(wire_sound)"
 finish

@@ -84,5 +84,5 @@ assert_eq "every report signed; per balancer in seq order" True "$(reports_sound
 [ "$(reports_sound)" = True ] || rq r '"# " + " ".join("%s#%d/%s" % (x["path"][1:], x["B"]["seq"], x["id"][-4:]) for x in R)'
 
 w=$(wire_sound)
-assert_match "on the wire: every ARP with $VIP4 as sender came from the director of the time" "^ok [0-9]+$" "$w"
+assert_match "on the wire: every ARP with $VIP4 as sender and every NA for $VIP6 came from the director of the time" "^ok [0-9]+$" "$w"
 finish

@@ -29,5 +29,5 @@ step "stopped: nobody directs" "real-server real-server real-server" ""
 sleep 1
 drained
 assert_eq "every report signed; per balancer in seq order" True "$(reports_sound)"
-assert_match "on the wire: every ARP with $VIP4 as sender came from the director of the time" "^ok [0-9]+$" "$(wire_sound)"
+assert_match "on the wire: every ARP with $VIP4 as sender and every NA for $VIP6 came from the director of the time" "^ok [0-9]+$" "$(wire_sound)"
 finish
