@@ -367,3 +367,32 @@ step() {
 	assert_match "$1: HTTP on [$VIP6] answered by $want" "$want" "$out"
 	grep -Eq "$want" <<<"$out" || echo "# the client's neighbour for $VIP6: $(lb_of "$(nsx "${TAG}cl" ip -6 neigh show "$VIP6" dev eth0 | awk '{ print $3 }')")"
 }
+
+# lab_pair STYLE OWNER: two balancers (lb1 priority 150, lb2 100) configured, serving and
+# forwarding; both keepalived started, lb1 checked as the director
+lab_pair() {
+	lab_init 2
+	lab_conf lb1 "$1" "$2" 150
+	lab_conf lb2 "$1" "$2" 100
+	lab_www
+	lab_dr || { echo "FAIL: nftables DR rules"; exit 99; }
+	lab_start lb1
+	lab_start lb2
+	step "startup" "director real-server" lb1
+}
+# kill_failover: the client probes while lb1's keepalived is killed and lb2 takes over;
+# prints the longest gap between answers the client saw, and lb2's switch time
+kill_failover() {
+	local t gap sw
+	probe_start
+	sleep 1
+	t=$(date +%s.%N)
+	lab_kill lb1
+	step "failover (lb1's keepalived killed)" "real-server director" lb2
+	sleep 0.5
+	probe_stop
+	gap=$(probe_gap "$t")
+	sw=$(rq r '[x["B"]["data"]["switch_us"] for x in R if x["path"] == "/lb2" and x["B"]["data"]["state"] == "MASTER"][-1]')
+	echo "# failover: the client's longest gap between answers: ${gap} ms; lb2's switch to director: ${sw} us"
+	assert_eq "failover: the client was served again within 10 s" yes "$([ "$gap" -lt 10000 ] && echo yes)"
+}
