@@ -270,9 +270,10 @@ probe_gap() { # [FROM-EPOCH]: the longest gap between successes after FROM
 }
 
 # ---- what the receiver got ----
-# events LB: "STATE:ROLE:RESULT ..." of LB's transition reports, in the order first received
+# events LB [INSTANCE]: "STATE:ROLE:RESULT ..." of LB's transition reports (for INSTANCE,
+# default VI_1), in the order first received
 events() {
-	rq r '" ".join("%s:%s:%s" % (x["B"]["data"]["state"], x["B"]["data"]["role"], x["B"]["data"]["result"]) for i, x in enumerate(R) if x["path"] == "/'"$1"'" and x["B"]["type"] == "lvsrole.transition" and x["id"] not in [y["id"] for y in R[:i]])'
+	rq r '" ".join("%s:%s:%s" % (x["B"]["data"]["state"], x["B"]["data"]["role"], x["B"]["data"]["result"]) for i, x in enumerate(R) if x["path"] == "/'"$1"'" and x["B"]["type"] == "lvsrole.transition" and x["B"]["data"]["name"] == "'"${2:-VI_1}"'" and x["id"] not in [y["id"] for y in R[:i]])'
 }
 # reports_sound: every report signed; per balancer, the first arrivals in seq order; a
 # repeat (at least once: a request whose answer was lost, or that the kernel still sent
@@ -297,20 +298,20 @@ drained() {
 # ids: how many distinct reports the receiver got
 ids() { rq r 'len(set(x["id"] for x in R))'; }
 
-# wire_sound [V4 V6]: every ARP packet with the VIP as sender address, and every neighbour
+# wire_sound [V4 V6 INSTANCE]: every ARP packet with the VIP as sender address, and every neighbour
 # advertisement for the IPv6 VIP, came from a balancer that was the director then (by its
 # reports: from its director event to its next event, plus the switch time); prints
 # "ok N" or the offending packets
 wire_sound() {
-	python3 - "$TMP/wire.txt" "$TMP/r/received.jsonl" "${1:-$VIP4}" "$(for lb in "${LBS[@]}"; do printf '%s=%s ' "$lb" "${MAC[$lb]}"; done)" "${2:-$VIP6}" <<'EOP'
+	python3 - "$TMP/wire.txt" "$TMP/r/received.jsonl" "${1:-$VIP4}" "$(for lb in "${LBS[@]}"; do printf '%s=%s ' "$lb" "${MAC[$lb]}"; done)" "${2:-$VIP6}" "${3:-VI_1}" <<'EOP'
 import datetime, json, re, sys
-wire, rx, vip, macs, vip6 = sys.argv[1], sys.argv[2], sys.argv[3], dict(kv.split("=") for kv in sys.argv[4].split()), sys.argv[5]
+wire, rx, vip, macs, vip6, name = sys.argv[1], sys.argv[2], sys.argv[3], dict(kv.split("=") for kv in sys.argv[4].split()), sys.argv[5], sys.argv[6]
 byname = {v: k for k, v in macs.items()}
 ev = {}
 for l in open(rx):
     r = json.loads(l)
     b = json.loads(r["body"])
-    if b.get("type") != "lvsrole.transition" or b["data"]["name"] != "VI_1":
+    if b.get("type") != "lvsrole.transition" or b["data"]["name"] != name:
         continue
     t = datetime.datetime.strptime(b["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
     role = b["data"]["applied"]["role"] if "applied" in b["data"] else b["data"]["role"]

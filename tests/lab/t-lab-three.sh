@@ -2,14 +2,15 @@
 # Three balancers (priorities 150, 100, 50): the director's keepalived is killed twice, each
 # time the next one takes over; then the first comes back and preempts. The client sees one
 # ARP owner and every balancer answering HTTP (the director spreads connections over all
-# three) after each step.
+# three) after each step. Here keepalived's notify hook runs lvsrole-notify, and lvsrole
+# owns the NIC VIPs.
 . "$(dirname "$0")/lab.sh"
 require_plugin
 
 lab_init 3
-lab_conf lb1 plugin lvsrole 150
-lab_conf lb2 plugin lvsrole 100
-lab_conf lb3 plugin lvsrole 50
+lab_conf lb1 notify lvsrole 150
+lab_conf lb2 notify lvsrole 100
+lab_conf lb3 notify lvsrole 50
 lab_www
 lab_dr || { echo "FAIL: nftables DR rules"; exit 99; }
 
@@ -28,6 +29,10 @@ lab_stop lb1
 step "stopped: nobody directs" "real-server real-server real-server" ""
 sleep 1
 drained
+for lb in lb1 lb2 lb3; do echo "# $lb: $(events $lb)"; done
+assert_match "lb1's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok BACKUP:real-server:(ok|noop) MASTER:director:ok STOP:real-server:ok$" "$(events lb1)"
+assert_match "lb2's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok$" "$(events lb2)"
+assert_match "lb3's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok STOP:real-server:noop$" "$(events lb3)"
 assert_eq "every report signed; per balancer in seq order" True "$(reports_sound)"
 assert_match "on the wire: every ARP with $VIP4 as sender and every NA for $VIP6 came from the director of the time" "^ok [0-9]+$" "$(wire_sound)"
 finish
