@@ -220,18 +220,14 @@ static int p_filter_instances(struct ctx *c, struct json_object *v, const char *
 			      size_t arg)
 {
 	struct lr_endpoint *ep = obj;
-	size_t n;
-	int r = cf_want_type(c, v, path, json_type_array);
+	void *a;
+	int r = cf_array(c, v, path, LR_MAX_INSTANCES, "names (leave it out for all)",
+			 sizeof(*ep->instances), &a);
 
 	if (r < 0)
 		return r;
-	n = json_object_array_length(v);
-	if (n == 0 || n > LR_MAX_INSTANCES)
-		return cf_fail(c, path, NULL, "must list 1 to %d names (leave it out for all)", LR_MAX_INSTANCES);
 	free(ep->instances);
-	ep->instances = calloc(n, sizeof(*ep->instances));
-	if (!ep->instances)
-		return -ENOMEM;
+	ep->instances = a;
 	ep->n_instances = 0;
 	return cf_each_string(c, v, path, filter_instance, ep);
 }
@@ -252,14 +248,10 @@ static int p_filter_results(struct ctx *c, struct json_object *v, const char *pa
 			    size_t arg)
 {
 	struct lr_endpoint *ep = obj;
-	size_t n;
-	int r = cf_want_type(c, v, path, json_type_array);
+	int r = cf_array(c, v, path, LR_RESULT__COUNT, "results (leave it out for all)", 0, NULL);
 
 	if (r < 0)
 		return r;
-	n = json_object_array_length(v);
-	if (n == 0 || n > LR_RESULT__COUNT)
-		return cf_fail(c, path, NULL, "must list 1 to %d results (leave it out for all)", LR_RESULT__COUNT);
 	ep->results = 0;
 	return cf_each_string(c, v, path, filter_result, ep);
 }

@@ -205,6 +205,22 @@ int cf_each_string(struct ctx *c, struct json_object *v, const char *path,
 	return 0;
 }
 
+int cf_array(struct ctx *c, struct json_object *v, const char *path, size_t max, const char *what,
+	     size_t elem, void **out)
+{
+	size_t n;
+	int r = cf_want_type(c, v, path, json_type_array);
+
+	if (r < 0)
+		return r;
+	n = json_object_array_length(v);
+	if (n == 0 || n > max)
+		return cf_fail(c, path, NULL, "must list 1 to %zu %s", max, what);
+	if (elem && !(*out = calloc(n, elem)))
+		return -ENOMEM;
+	return 0;
+}
+
 /* ---- global settings ---- */
 
 int cf_parse_path(struct ctx *c, struct json_object *v, const char *path, size_t max, char **out)
@@ -272,18 +288,13 @@ static int sysctl_iface(struct ctx *c, const char *path, const char *s, size_t i
 static int p_sysctl_ifaces(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
 	struct lr_config *cfg = obj;
-	size_t n;
-	int r = cf_want_type(c, v, path, json_type_array);
+	void *a;
+	int r = cf_array(c, v, path, LR_MAX_SYSCTL_IFACES, "interfaces", sizeof(*cfg->sysctl_ifaces), &a);
 
 	if (r < 0)
 		return r;
-	n = json_object_array_length(v);
-	if (n == 0 || n > LR_MAX_SYSCTL_IFACES)
-		return cf_fail(c, path, NULL, "must list 1 to %d interfaces", LR_MAX_SYSCTL_IFACES);
 	free(cfg->sysctl_ifaces);
-	cfg->sysctl_ifaces = calloc(n, sizeof(*cfg->sysctl_ifaces));
-	if (!cfg->sysctl_ifaces)
-		return -ENOMEM;
+	cfg->sysctl_ifaces = a;
 	cfg->n_sysctl_ifaces = 0;
 	cfg->sysctl_ifaces_default = false;
 	return cf_each_string(c, v, path, sysctl_iface, cfg);
@@ -425,20 +436,13 @@ static int vip(struct ctx *c, const char *path, const char *s, size_t i, void *o
 static int p_vips(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
 	struct lr_instance *in = obj;
-	size_t n;
-	int r = cf_want_type(c, v, path, json_type_array);
+	void *a;
+	int r = cf_array(c, v, path, LR_MAX_VIPS, "VIPs", sizeof(*in->vips), &a);
 
 	if (r < 0)
 		return r;
-	n = json_object_array_length(v);
-	if (n == 0)
-		return cf_fail(c, path, NULL, "must list at least one VIP");
-	if (n > LR_MAX_VIPS)
-		return cf_fail(c, path, NULL, "more than %d VIPs", LR_MAX_VIPS);
 	free(in->vips);
-	in->vips = calloc(n, sizeof(*in->vips));
-	if (!in->vips)
-		return -ENOMEM;
+	in->vips = a;
 	in->n_vips = 0;
 	return cf_each_string(c, v, path, vip, in);
 }

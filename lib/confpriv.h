@@ -34,6 +34,11 @@ int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo,
 int cf_each_string(struct ctx *c, struct json_object *v, const char *path,
 		   int (*fn)(struct ctx *c, const char *path, const char *s, size_t i, void *obj),
 		   void *obj);
+/* Checks that v is an array of 1 to max elements ("must list 1 to max what" otherwise) and,
+ * when elem is not 0, gives a zeroed array of that many elements of elem bytes in *out
+ * (the caller's to free). */
+int cf_array(struct ctx *c, struct json_object *v, const char *path, size_t max, const char *what,
+	     size_t elem, void **out);
 /* A normalised absolute path of printable characters (at most max bytes), strdup'd into *out. */
 int cf_parse_path(struct ctx *c, struct json_object *v, const char *path, size_t max, char **out);
 

@@ -212,7 +212,7 @@ static struct conf_case conf_cases[] = {
 
 	/* ---- VIP lists ---- */
 	{ "empty vips", INST(NICL "\"vips\": []\n"), 0, 5, "instances.VI_1.vips",
-	  "must list at least one VIP" },
+	  "must list 1 to 4096 VIPs" },
 	{ "VIP twice in one instance",
 	  INST(NICL "\"vips\": [\n\"10.0.0.50/24\",\n\"10.0.0.60/24\",\n\"10.0.0.50/24\"\n]\n"), 0, 8,
 	  "instances.VI_1.vips[2]", "VIP listed twice (also in VI_1): \"10.0.0.50/24\"" },
