@@ -1,7 +1,8 @@
 #!/bin/bash
 # The two-box lab with lvsrole-plugin (keepalived's FIFO) owning the NIC VIPs, IPv4 and
 # IPv6: startup, failover (the master's keepalived killed), failback (preempt), a priority
-# change by a track script, FAULT (interface down), keepalived reloads, stop. After each
+# change by a track script, failover by stopping keepalived, FAULT (interface down),
+# keepalived reloads, stop; and the plugin's life with keepalived's. After each
 # step, from the client: one MAC answers ARP and NS for the VIP, the master's; HTTP to the
 # VIP is answered by both balancers (the director forwards to the other); and at the end
 # no real server ever sent an ARP with the VIP as sender, and the receiver got every
@@ -9,8 +10,16 @@
 . "$(dirname "$0")/lab.sh"
 require_plugin
 
+# plugin_pids LB: the plugins running for LB (started by keepalived: the FIFO appended)
+plugin_pids() { pgrep -f -- "-c $TMP/$1/lvsrole.conf $TMP/$1/notify.fifo" | tr '\n' ' ' | sed 's/ $//'; }
 lab_pair plugin lvsrole
+sleep 0.5
+assert_match "startup: one plugin per balancer, started by keepalived" "^[0-9]+ [0-9]+$" "$(plugin_pids lb1) $(plugin_pids lb2)"
 kill_failover
+# keepalived's VRRP process notices its parent's death, stops the instances and the plugin
+assert_eq "failover: lb1 recorded STOP" STOP "$(state_field "$TMP/lb1/state" VI_1 state)"
+took=$(until_true 5 test -z "$(plugin_pids lb1)")
+assert_eq "failover: lb1's plugin left with its keepalived (${took:-timeout})" "" "$(plugin_pids lb1)"
 
 lab_start lb1
 step "failback (preempt)" "director real-server" lb1
@@ -19,6 +28,12 @@ touch "$TMP/lb1/demote"
 step "priority change (lb1's track script fails: 150 - 100 < 100)" "real-server director" lb2
 rm -f "$TMP/lb1/demote"
 step "priority restored (preempt)" "director real-server" lb1
+
+lab_stop lb1
+step "failover (lb1's keepalived stopped)" "real-server director" lb2
+assert_eq "stop: lb1 recorded STOP, its plugin gone" "STOP " "$(state_field "$TMP/lb1/state" VI_1 state) $(plugin_pids lb1)"
+lab_start lb1
+step "failback (preempt)" "director real-server" lb1
 
 nsx "${TAG}lb1" ip link set eth0 down
 took=$(until_true 20 sh -c "[ \"\$(cat $TMP/lb1/state/state.json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"instances\"][\"VI_1\"][\"state\"])' 2>/dev/null)\" = FAULT ]")
@@ -37,8 +52,11 @@ rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 assert_eq "every report delivered within 3 s of lb1's link coming back (${ms} ms)" "0 yes" "$rc $([ "$ms" -lt 3000 ] && echo yes)"
 n=$(ids)
+old=$(plugin_pids lb2)
 kill -HUP "${KA[lb2]}"
 sleep 3
+new=$(plugin_pids lb2)
+assert_eq "reload: a new plugin, the old one gone" yes "$([ -n "$new" ] && [ "$new" != "$old" ] && ! kill -0 "$old" 2>/dev/null && echo yes)"
 assert_eq "reload without change: roles as they were" "director real-server" "$(roles)"
 assert_eq "reload without change: no transition reported" "$n" "$(ids)"
 [ "$n" = "$(ids)" ] || rq r '"# new: " + " | ".join("%s %s %s %s %s %s" % (x["path"], x["B"]["type"], x["B"]["data"]["name"], x["B"]["data"].get("state"), x["B"]["data"].get("source"), x["B"]["data"].get("result")) for i, x in enumerate(R) if x["id"] not in [y["id"] for y in R[:i]])[-600:]'
@@ -59,8 +77,8 @@ echo "# lb1: $e1"
 echo "# lb2: $e2"
 # keepalived may repeat a state (FAULT twice when a link goes down): folded here
 e1=$(sed -E 's/(FAULT:real-server:ok)( FAULT:real-server:(ok|noop))+/\1/g' <<<"$e1")
-assert_match "lb1's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok BACKUP:real-server:noop MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok FAULT:real-server:ok BACKUP:real-server:noop MASTER:director:ok BACKUP:real-server:ok( MASTER:director:ok)? STOP:real-server:ok$" "$e1"
-assert_match "lb2's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok$" "$e2"
+assert_match "lb1's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok BACKUP:real-server:noop MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok BACKUP:real-server:noop MASTER:director:ok FAULT:real-server:ok BACKUP:real-server:noop MASTER:director:ok BACKUP:real-server:ok( MASTER:director:ok)? STOP:real-server:ok$" "$e1"
+assert_match "lb2's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok$" "$e2"
 assert_eq "every report signed; per balancer in seq order" True "$(reports_sound)"
 [ "$(reports_sound)" = True ] || rq r '"# " + " ".join("%s#%d/%s" % (x["path"][1:], x["B"]["seq"], x["id"][-4:]) for x in R)'
 
