@@ -381,6 +381,17 @@ lab_pair() {
 	lab_start lb2
 	step "startup" "director real-server" lb1
 }
+# pair_stop: lb2's keepalived stopped, then lb1's (nobody directs); the logs of both quiet
+# and every report delivered
+pair_stop() {
+	lab_stop lb2
+	lab_stop lb1
+	step "stop both" "real-server real-server" ""
+	sleep 1
+	quiet "$TMP/lb1/lvsrole.conf"
+	quiet "$TMP/lb2/lvsrole.conf"
+	drained
+}
 # kill_failover: the client probes while lb1's keepalived is killed and lb2 takes over;
 # prints the longest gap between answers the client saw, and lb2's switch time
 kill_failover() {

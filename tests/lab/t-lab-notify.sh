@@ -16,13 +16,7 @@ step "FAULT: lb2 takes over" "real-server director" lb2 "lb2:[0-9]+"
 assert_eq "FAULT: lb1 in the real-server role" real-server "$(role lb1)"
 nsx "${TAG}lb1" ip link set eth0 up
 step "lb1's interface back" "director real-server" lb1
-lab_stop lb2
-lab_stop lb1
-step "stop both" "real-server real-server" ""
-sleep 1
-quiet "$TMP/lb1/lvsrole.conf"
-quiet "$TMP/lb2/lvsrole.conf"
-drained
+pair_stop
 e1=$(sed -E 's/(FAULT:real-server:ok)( FAULT:real-server:(ok|noop))+/\1/g' <<<"$(events lb1)")
 e2=$(events lb2)
 echo "# lb1: $e1"

@@ -65,12 +65,7 @@ sed -i 's/priority 100$/priority 200/' "$TMP/lb2/keepalived.conf"
 kill -HUP "${KA[lb2]}"
 step "reload with lb2 at priority 200" "real-server director" lb2
 
-lab_stop lb2
-lab_stop lb1
-step "stop both" "real-server real-server" ""
-sleep 1
-quiet "$TMP/lb1/lvsrole.conf"
-quiet "$TMP/lb2/lvsrole.conf"
+pair_stop
 e1=$(events lb1)
 e2=$(events lb2)
 echo "# lb1: $e1"
