@@ -49,6 +49,12 @@ void lr_announcer_free(struct lr_announcer *an)
 	free(an);
 }
 
+void lr_announcer_fds(const struct lr_announcer *an, int fds[2])
+{
+	fds[0] = an ? an->pkt : -1;
+	fds[1] = an ? an->icmp6 : -1;
+}
+
 static int send_arp(struct lr_announcer *an, int ifindex, const uint8_t mac[6],
 		    const struct lr_ip *ip, uint16_t op, bool probe)
 {

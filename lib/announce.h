@@ -9,6 +9,8 @@ struct lr_announcer;
 
 struct lr_announcer *lr_announcer_new(void);
 void lr_announcer_free(struct lr_announcer *an);
+/* Its sockets, -1 for those not open (none until the first announcement). */
+void lr_announcer_fds(const struct lr_announcer *an, int fds[2]);
 /* One announcement of ip from (ifindex, mac): ARP request and/or reply with sender = target =
  * VIP and a broadcast target MAC; IPv6: NA to ff02::1 with Override set and our MAC. Returns 0
  * or a negative errno with the reason in err. */

@@ -2,7 +2,6 @@
  * which ones each endpoint gets, and how much the spool keeps. */
 #include "config.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "confpriv.h"
 #include "event.h"
 #include "jsonpos.h"
+#include "url.h"
 
 static const char *const format_names[LR_WH__COUNT] = {
 	[LR_WH_STANDARD] = "standard", [LR_WH_CLOUDEVENTS] = "cloudevents", [LR_WH_SLACK] = "slack",
@@ -57,42 +57,22 @@ static int p_u64(struct ctx *c, struct json_object *v, const char *path, int64_t
 	return 0;
 }
 
-/* A URL libcurl parses, with a scheme from schemes ("https,http"), a host and no user
- * information (credentials belong in files only root can read). */
+/* A URL with a scheme from schemes ("https,http"), a host and no user information
+ * (credentials belong in files only root can read). */
 static int check_url(struct ctx *c, const char *path, const char *s, const char *schemes)
 {
-	CURLU *u;
-	char *scheme = NULL, *host = NULL, *user = NULL, *pass = NULL;
-	int r = 0;
-
 	if (!lr_printable(s, LR_MAX_URL))
 		return cf_fail(c, path, s, "must be 1 to %d printable characters", LR_MAX_URL);
-	u = curl_url();
-	if (!u)
-		return -ENOMEM;
-	if (curl_url_set(u, CURLUPART_URL, s, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
-		r = cf_fail(c, path, s, "not a valid URL (SCHEME://HOST[:PORT]/PATH)");
-	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
-		 curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK)
-		r = cf_fail(c, path, s, "credentials in a URL end up in logs: use bearer_token_file or the proxy's own settings");
-	else {
-		char list[64];
-		bool ok = false;
-
-		snprintf(list, sizeof(list), "%s", schemes);
-		for (char *save, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-			ok |= !strcasecmp(t, scheme);
-		if (!ok)
-			r = cf_fail(c, path, s, "scheme must be one of %s", schemes);
+	switch (lr_url_check(s, schemes)) {
+	case LR_URL_OK:
+		return 0;
+	case LR_URL_CREDENTIALS:
+		return cf_fail(c, path, s, "credentials in a URL end up in logs: use bearer_token_file or the proxy's own settings");
+	case LR_URL_SCHEME:
+		return cf_fail(c, path, s, "scheme must be one of %s", schemes);
+	default:
+		return cf_fail(c, path, s, "not a valid URL (SCHEME://HOST[:PORT]/PATH)");
 	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(user);
-	curl_free(pass);
-	curl_url_cleanup(u);
-	return r;
 }
 
 /* url (arg 0) or proxy (arg 1) */

@@ -204,6 +204,8 @@ void lr_event_log(const struct lr_config *cfg, const struct lr_event *ev)
 		log_info("%s: %s -> %s (%s): %s, %zu change(s) in %llu us", ev->name,
 			 lr_role_name(ev->prev_role), lr_role_name(ev->role), lr_kstate_name(ev->kstate),
 			 lr_result_name(ev->result), n, (unsigned long long)ev->duration_us);
+	if (!lr_log_wants(LR_LOG_DEBUG))
+		return;
 	json = lr_event_json(cfg, ev);
 	if (json)
 		log_debug("event %s", json);

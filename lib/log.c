@@ -34,15 +34,38 @@ void lr_log_close(void)
 
 void lr_log_drop_fds(void)
 {
+	lr_log_drop_fds_but(NULL, 0);
+}
+
+void lr_log_drop_fds_but(const int *keep, size_t n)
+{
 	bool reopen = log_syslog;
+	int from = 3;
 
 	/* syslog's socket first, so that it is not left pointing at a closed number */
 	lr_log_close();
-	closefrom(3);
+	for (;;) { /* the gaps between the kept descriptors, in increasing order */
+		int next = -1;
+
+		for (size_t i = 0; i < n; i++)
+			if (keep[i] >= from && (next < 0 || keep[i] < next))
+				next = keep[i];
+		if (next < 0)
+			break;
+		if (next > from)
+			close_range((unsigned)from, (unsigned)next - 1, 0);
+		from = next + 1;
+	}
+	closefrom(from);
 	if (reopen && log_ident) {
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		log_syslog = true;
 	}
+}
+
+bool lr_log_wants(int level)
+{
+	return level <= log_max;
 }
 
 static void vlog(int level, const char *fmt, va_list ap)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -51,6 +52,10 @@ int lr_nl_open(struct lr_nl **out)
 		free(nl);
 		return -ENOMEM;
 	}
+	/* one read per answer instead of a peek and a read: a buffer big enough for the
+	 * kernel's largest dump message */
+	nl_socket_disable_msg_peek(nl->sk);
+	nl_socket_set_msg_buf_size(nl->sk, 65536);
 	r = nl_connect(nl->sk, NETLINK_ROUTE);
 	if (r == 0)
 		r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &nl->links);
@@ -186,6 +191,15 @@ static int report(int nle, char *err, size_t errlen)
 	return r;
 }
 
+static void v6_flags(struct rtnl_addr *a, const struct lr_ip *ip)
+{
+	if (ip->family == AF_INET6) {
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+		rtnl_addr_set_valid_lifetime(a, 0xffffffffu);
+		rtnl_addr_set_preferred_lifetime(a, 0);
+	}
+}
+
 int lr_nl_addr_add(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip, uint8_t prefix,
 		   bool replace, char *err, size_t errlen)
 {
@@ -196,11 +210,7 @@ int lr_nl_addr_add(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip,
 		snprintf(err, errlen, "%s", strerror(-r));
 		return r;
 	}
-	if (ip->family == AF_INET6) {
-		rtnl_addr_set_flags(a, IFA_F_NODAD);
-		rtnl_addr_set_valid_lifetime(a, 0xffffffffu);
-		rtnl_addr_set_preferred_lifetime(a, 0);
-	}
+	v6_flags(a, ip);
 	r = rtnl_addr_add(nl->sk, a, replace ? NLM_F_REPLACE : 0);
 	rtnl_addr_put(a);
 	return r < 0 ? report(r, err, errlen) : 0;
@@ -219,6 +229,91 @@ int lr_nl_addr_del(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip,
 	r = rtnl_addr_delete(nl->sk, a, 0);
 	rtnl_addr_put(a);
 	return r < 0 ? report(r, err, errlen) : 0;
+}
+
+/* Builds op's request into buf (NLMSG-aligned, with seq); returns its length or an error. */
+static int build_op(struct lr_nl *nl, const struct lr_nl_op *op, uint32_t seq, char *buf, size_t cap)
+{
+	struct rtnl_addr *a;
+	struct nl_msg *m = NULL;
+	struct nlmsghdr *h;
+	int r = 0;
+
+	a = build(nl, op->ifname, op->ip, op->prefix, &r);
+	if (!a)
+		return r;
+	if (!op->del)
+		v6_flags(a, op->ip);
+	r = op->del ? rtnl_addr_build_delete_request(a, 0, &m)
+		    : rtnl_addr_build_add_request(a, op->replace ? NLM_F_REPLACE : 0, &m);
+	rtnl_addr_put(a);
+	if (r < 0)
+		return nle_errno(r);
+	h = nlmsg_hdr(m);
+	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	h->nlmsg_seq = seq;
+	r = NLMSG_ALIGN(h->nlmsg_len) <= cap ? (int)NLMSG_ALIGN(h->nlmsg_len) : -EMSGSIZE;
+	if (r > 0)
+		memcpy(buf, h, h->nlmsg_len);
+	nlmsg_free(m);
+	return r;
+}
+
+void lr_nl_addr_batch(struct lr_nl *nl, struct lr_nl_op *ops, size_t n)
+{
+	/* our own sequence numbers, read back by us: libnl's counters stay as they were */
+	static uint32_t next = 0x40000000u;
+	char req[LR_NL_BATCH * 128], *ans = NULL;
+	bool waiting[LR_NL_BATCH] = { false };
+	size_t len = 0, left = 0;
+	uint32_t base = next;
+	int fd = nl_socket_get_fd(nl->sk);
+
+	n = n > LR_NL_BATCH ? LR_NL_BATCH : n;
+	next += LR_NL_BATCH;
+	for (size_t i = 0; i < n; i++) {
+		int r = build_op(nl, &ops[i], base + (uint32_t)i, req + len, sizeof(req) - len);
+
+		ops[i].err = r < 0 ? r : 0;
+		if (r < 0)
+			continue;
+		len += (size_t)r;
+		waiting[i] = true;
+		left++;
+	}
+	if (left && ((ans = malloc(65536)) == NULL || nl_sendto(nl->sk, req, len) < 0)) {
+		for (size_t i = 0; i < n; i++)
+			if (waiting[i])
+				ops[i].err = ans ? -EIO : -ENOMEM;
+		left = 0;
+	}
+	while (left) {
+		ssize_t got = recv(fd, ans, 65536, 0);
+		int rest;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) { /* the answers are lost (ENOBUFS): say so for each */
+			for (size_t i = 0; i < n; i++)
+				if (waiting[i])
+					ops[i].err = got < 0 ? -errno : -EIO;
+			break;
+		}
+		rest = (int)got;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)ans; nlmsg_ok(h, rest); h = nlmsg_next(h, &rest)) {
+			size_t i = h->nlmsg_seq - base;
+
+			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < base || i >= n || !waiting[i])
+				continue;
+			ops[i].err = ((struct nlmsgerr *)nlmsg_data(h))->error;
+			waiting[i] = false;
+			left--;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].err)
+			snprintf(ops[i].msg, sizeof(ops[i].msg), "%s", strerror(-ops[i].err));
+	free(ans);
 }
 
 /* ---- address and link change notifications ---- */

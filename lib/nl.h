@@ -40,6 +40,20 @@ int lr_nl_addr_add(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip,
 int lr_nl_addr_del(struct lr_nl *nl, const char *ifname, const struct lr_ip *ip, uint8_t prefix,
 		   char *err, size_t errlen);
 
+/* One request of a batch: add (as lr_nl_addr_add) or delete ip/prefix on ifname. */
+struct lr_nl_op {
+	bool del, replace;
+	const char *ifname;
+	const struct lr_ip *ip;
+	uint8_t prefix;
+	int err;      /* out: 0 or a negative errno */
+	char msg[96]; /* out: the reason, on failure */
+};
+#define LR_NL_BATCH 16
+/* Up to LR_NL_BATCH requests in one message, the kernel's answers read together: the same
+ * as one call each, without a round trip per address. Every op's err says how it went. */
+void lr_nl_addr_batch(struct lr_nl *nl, struct lr_nl_op *ops, size_t n);
+
 /* A socket subscribed to address and link changes (non-blocking), for drift detection. */
 struct lr_nl_monitor;
 int lr_nl_monitor_open(struct lr_nl_monitor **out);

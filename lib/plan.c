@@ -62,11 +62,47 @@ struct ctx {
 	struct lr_plan *plan;
 	int *nic_add_step; /* per (inst, vip) flattened: step index of the NIC add, or -1 */
 	size_t *vip_base;
+	const struct lr_kaddr **by_ip; /* the host's addresses sorted by address, then host order */
 };
 
 static bool is_vip_on(const struct lr_kaddr *a, const char *ifname, const struct lr_ip *ip)
 {
 	return !strcmp(a->ifname, ifname) && lr_ip_equal(&a->ip, ip);
+}
+
+static int ip_cmp(const struct lr_ip *a, const struct lr_ip *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16);
+}
+
+static int by_ip_cmp(const void *x, const void *y)
+{
+	const struct lr_kaddr *a = *(const struct lr_kaddr *const *)x, *b = *(const struct lr_kaddr *const *)y;
+	int r = ip_cmp(&a->ip, &b->ip);
+
+	return r ? r : (a < b ? -1 : a > b);
+}
+
+/* The host's addresses equal to ip: by_ip[*lo .. *hi) (a binary search: a plan for N VIPs
+ * takes N log N, not N times the host's addresses). */
+static void host_range(const struct ctx *c, const struct lr_ip *ip, size_t *lo, size_t *hi)
+{
+	size_t a = 0, b = c->host->n_addrs;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (ip_cmp(&c->by_ip[m]->ip, ip) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	while (a < c->host->n_addrs && !ip_cmp(&c->by_ip[a]->ip, ip))
+		a++;
+	*hi = a;
 }
 
 static int phase_nic(struct ctx *c, bool adding)
@@ -81,9 +117,11 @@ static int phase_nic(struct ctx *c, bool adding)
 			const struct lr_vip *v = &in->vips[j];
 			bool exact = false, exact_preferred = false, v6_other = false;
 			int add = -1;
+			size_t lo, hi;
 
-			for (size_t k = 0; k < c->host->n_addrs; k++) {
-				const struct lr_kaddr *a = &c->host->addrs[k];
+			host_range(c, &v->ip, &lo, &hi);
+			for (size_t k = lo; k < hi; k++) {
+				const struct lr_kaddr *a = c->by_ip[k];
 
 				if (!is_vip_on(a, in->nic, &v->ip))
 					continue;
@@ -114,8 +152,8 @@ static int phase_nic(struct ctx *c, bool adding)
 			if (role != LR_ROLE_DIRECTOR)
 				continue;
 			if (v6_other) {
-				for (size_t k = 0; k < c->host->n_addrs; k++) {
-					const struct lr_kaddr *a = &c->host->addrs[k];
+				for (size_t k = lo; k < hi; k++) {
+					const struct lr_kaddr *a = c->by_ip[k];
 
 					if (is_vip_on(a, in->nic, &v->ip) && a->prefix != v->prefix &&
 					    !push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_ADD, (int)i,
@@ -159,9 +197,11 @@ static int phase_rs(struct ctx *c, bool adding)
 			const struct lr_vip *v = &in->vips[j];
 			uint8_t want = host_prefix(&v->ip);
 			bool exact = false, exact_preferred = false;
+			size_t lo, hi;
 
-			for (size_t k = 0; k < c->host->n_addrs; k++) {
-				const struct lr_kaddr *a = &c->host->addrs[k];
+			host_range(c, &v->ip, &lo, &hi);
+			for (size_t k = lo; k < hi; k++) {
+				const struct lr_kaddr *a = c->by_ip[k];
 				bool wrong = role != LR_ROLE_REAL_SERVER || a->prefix != want;
 				struct lr_step *s;
 
@@ -215,10 +255,14 @@ static bool rs_needed(const struct ctx *c)
 			return true;
 		if (c->roles[i] != LR_ROLE_UNKNOWN)
 			continue;
-		for (size_t j = 0; j < in->n_vips; j++)
-			for (size_t k = 0; k < c->host->n_addrs; k++)
-				if (is_vip_on(&c->host->addrs[k], in->rs_dev, &in->vips[j].ip))
+		for (size_t j = 0; j < in->n_vips; j++) {
+			size_t lo, hi;
+
+			host_range(c, &in->vips[j].ip, &lo, &hi);
+			for (size_t k = lo; k < hi; k++)
+				if (is_vip_on(c->by_ip[k], in->rs_dev, &in->vips[j].ip))
 					return true;
+		}
 	}
 	return false;
 }
@@ -288,6 +332,12 @@ int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, cons
 		goto out;
 	for (size_t k = 0; k < total; k++)
 		c.nic_add_step[k] = -1;
+	c.by_ip = malloc((host->n_addrs + 1) * sizeof(*c.by_ip));
+	if (!c.by_ip)
+		goto out;
+	for (size_t k = 0; k < host->n_addrs; k++)
+		c.by_ip[k] = &host->addrs[k];
+	qsort(c.by_ip, host->n_addrs, sizeof(*c.by_ip), by_ip_cmp);
 	need_rs = rs_needed(&c);
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		any_known |= roles[i] != LR_ROLE_UNKNOWN;
@@ -298,6 +348,7 @@ int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, cons
 		goto out;
 	r = 0;
 out:
+	free(c.by_ip);
 	free(c.nic_add_step);
 	free(c.vip_base);
 	if (r < 0)

@@ -19,28 +19,55 @@
 #include "log.h"
 #include "sysctl.h"
 
-static bool is_vip(const struct lr_config *cfg, const struct lr_ip *ip)
+static int ip_order(const void *x, const void *y)
 {
-	for (size_t i = 0; i < cfg->n_inst; i++)
-		for (size_t j = 0; j < cfg->inst[i].n_vips; j++)
-			if (lr_ip_equal(&cfg->inst[i].vips[j].ip, ip))
-				return true;
-	return false;
+	const struct lr_ip *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, sizeof(a->bytes));
 }
 
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)
 {
 	struct lr_kaddr *all;
-	size_t n, k = 0;
-	int r = lr_nl_addrs(nl, &all, &n);
+	struct lr_ip *vips;
+	size_t n, k = 0, nv = 0;
+	int r;
 
 	memset(host, 0, sizeof(*host));
-	if (r < 0)
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		nv += cfg->inst[i].n_vips;
+	/* the configured VIPs sorted, so that picking them out of the host's addresses takes
+	 * N log N, not N times M */
+	vips = calloc(nv + 1, sizeof(*vips));
+	if (!vips)
+		return -ENOMEM;
+	nv = 0;
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		for (size_t j = 0; j < cfg->inst[i].n_vips; j++, nv++) {
+			const struct lr_ip *ip = &cfg->inst[i].vips[j].ip;
+
+			vips[nv].family = ip->family; /* the rest zeroed by calloc, compared whole */
+			memcpy(vips[nv].bytes, ip->bytes, lr_ip_len(ip));
+		}
+	qsort(vips, nv, sizeof(*vips), ip_order);
+	r = lr_nl_addrs(nl, &all, &n);
+	if (r < 0) {
+		free(vips);
 		return r;
+	}
 	/* keep only the VIPs: the plan looks at nothing else */
-	for (size_t i = 0; i < n; i++)
-		if (is_vip(cfg, &all[i].ip))
+	for (size_t i = 0; i < n; i++) {
+		struct lr_ip key;
+
+		memset(&key, 0, sizeof(key));
+		key.family = all[i].ip.family;
+		memcpy(key.bytes, all[i].ip.bytes, lr_ip_len(&all[i].ip));
+		if (bsearch(&key, vips, nv, sizeof(*vips), ip_order))
 			all[k++] = all[i];
+	}
+	free(vips);
 	host->addrs = all;
 	host->n_addrs = k;
 	host->sys = calloc(cfg->n_sysctl_ifaces + 1, sizeof(*host->sys));
@@ -79,7 +106,8 @@ void lr_roles_from_state(const struct lr_config *cfg, struct lr_state *st, enum 
 
 /* ---- executing a plan ---- */
 
-static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, char *why, size_t len)
+/* bad: the phases (bits) with a gating step that failed or was skipped */
+static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, unsigned bad, char *why, size_t len)
 {
 	if (s->dep_step >= 0) {
 		const struct lr_step *d = &p->steps[s->dep_step];
@@ -89,17 +117,11 @@ static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, char *why,
 			return false;
 		}
 	}
-	if (s->dep_phase) {
-		for (size_t i = 0; i < p->n; i++) {
-			const struct lr_step *d = &p->steps[i];
-
-			if ((int)d->phase == s->dep_phase && d->gate && (d->err || d->skipped)) {
-				snprintf(why, len, "skipped: %s", s->dep_phase == LR_PHASE_RAISE
-					 ? "real-server ARP sysctls could not be set; the VIP stays off the real-server device"
-					 : "a VIP could not be removed from the real-server device; director sysctls would make it answer ARP");
-				return false;
-			}
-		}
+	if (s->dep_phase && (bad & (1u << s->dep_phase))) {
+		snprintf(why, len, "skipped: %s", s->dep_phase == LR_PHASE_RAISE
+			 ? "real-server ARP sysctls could not be set; the VIP stays off the real-server device"
+			 : "a VIP could not be removed from the real-server device; director sysctls would make it answer ARP");
+		return false;
 	}
 	return true;
 }
@@ -144,37 +166,181 @@ static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_ann
 	return r;
 }
 
+/* A plan of more changes than this is logged as a summary per kind and device (each step
+ * at debug level): a line per VIP would cost more than the switch (syslog is a send each). */
+#define LOG_EACH_MAX 16
+
+static void log_summary(const struct lr_event *ev)
+{
+	static const char *const verbs[] = {
+		[LR_STEP_SYSCTL] = "set", [LR_STEP_ADDR_ADD] = "added", [LR_STEP_ADDR_DEL] = "removed",
+		[LR_STEP_ADDR_UPDATE] = "deprecated",
+	};
+	static const char *const preps[] = {
+		[LR_STEP_SYSCTL] = "sysctl(s) of", [LR_STEP_ADDR_ADD] = "address(es) to",
+		[LR_STEP_ADDR_DEL] = "address(es) from", [LR_STEP_ADDR_UPDATE] = "address(es) on",
+	};
+	const struct lr_plan *p = &ev->plan;
+	char line[512];
+	size_t len = 0;
+
+	/* groups of (kind, device) in the order they ran */
+	for (size_t i = 0; i < p->n && len < sizeof(line) - 64; i++) {
+		const struct lr_step *s = &p->steps[i];
+		size_t n = 0;
+		bool first = true;
+
+		if (s->kind == LR_STEP_ANNOUNCE || !s->done || s->err)
+			continue;
+		for (size_t j = 0; j < i && first; j++)
+			first = !(p->steps[j].kind == s->kind && p->steps[j].done && !p->steps[j].err &&
+				  !strcmp(p->steps[j].ifname, s->ifname));
+		if (!first)
+			continue;
+		for (size_t j = i; j < p->n; j++)
+			n += p->steps[j].kind == s->kind && p->steps[j].done && !p->steps[j].err &&
+			     !strcmp(p->steps[j].ifname, s->ifname);
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %zu %s %s", len ? ", " : "",
+					verbs[s->kind], n, preps[s->kind], s->ifname);
+	}
+	if (len)
+		log_info("%s: %s", ev->name, line);
+}
+
+/* Address steps go to the kernel LR_NL_BATCH at a time; an announcement waits for the batch
+ * that holds its address (a few hundred microseconds at most). */
+struct exec {
+	const struct lr_config *cfg;
+	struct lr_nl *nl;
+	struct lr_announcer *an;
+	struct lr_event *ev;
+	bool each;    /* log each step (a small plan) */
+	unsigned bad; /* phases whose gating steps failed */
+	size_t batch[LR_NL_BATCH], n_batch;
+	size_t ann[LR_NL_BATCH], n_ann;
+};
+
+static void step_done(struct exec *e, struct lr_step *s, int r)
+{
+	char d[160];
+
+	lr_step_describe(e->cfg, s, d, sizeof(d));
+	s->done = true;
+	if (r < 0) {
+		s->err = r;
+		if (!s->msg[0])
+			snprintf(s->msg, sizeof(s->msg), "%s", strerror(-r));
+		log_err("%s: %s: failed: %s", e->ev->name, d, s->msg);
+		if (s->gate)
+			e->bad |= 1u << s->phase;
+	} else {
+		s->msg[0] = '\0';
+		if (s->kind == LR_STEP_ANNOUNCE || !e->each)
+			log_debug("%s: %s", e->ev->name, d);
+		else
+			log_info("%s: %s", e->ev->name, d);
+	}
+}
+
+/* False (and the step marked skipped) when what it depends on failed. */
+static bool step_ready(struct exec *e, struct lr_step *s)
+{
+	char d[160];
+
+	if (deps_ok(&e->ev->plan, s, e->bad, s->msg, sizeof(s->msg)))
+		return true;
+	s->skipped = true;
+	if (s->gate)
+		e->bad |= 1u << s->phase;
+	lr_step_describe(e->cfg, s, d, sizeof(d));
+	log_warn("%s: %s: %s", e->ev->name, d, s->msg);
+	return false;
+}
+
+static void step_run(struct exec *e, size_t i)
+{
+	struct lr_step *s = &e->ev->plan.steps[i];
+
+	if (step_ready(e, s))
+		step_done(e, s, e->an ? run_step(e->cfg, e->nl, e->an, s) : -ENOMEM);
+}
+
+static void flush(struct exec *e)
+{
+	struct lr_nl_op ops[LR_NL_BATCH];
+	size_t n_ann = e->n_ann;
+
+	for (size_t k = 0; k < e->n_batch; k++) {
+		const struct lr_step *s = &e->ev->plan.steps[e->batch[k]];
+
+		ops[k] = (struct lr_nl_op){ .del = s->kind == LR_STEP_ADDR_DEL, .replace = s->kind == LR_STEP_ADDR_UPDATE,
+					    .ifname = s->ifname, .ip = &s->ip, .prefix = s->prefix };
+	}
+	if (e->n_batch)
+		lr_nl_addr_batch(e->nl, ops, e->n_batch);
+	for (size_t k = 0; k < e->n_batch; k++) {
+		struct lr_step *s = &e->ev->plan.steps[e->batch[k]];
+		int r = ops[k].err;
+
+		if ((r == -EEXIST && s->kind == LR_STEP_ADDR_ADD) ||
+		    ((r == -EADDRNOTAVAIL || r == -ENOENT) && s->kind == LR_STEP_ADDR_DEL))
+			r = 0; /* added meanwhile by someone else, or already gone: the goal is met */
+		if (r < 0)
+			snprintf(s->msg, sizeof(s->msg), "%s%s", ops[k].msg, r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+		step_done(e, s, r);
+	}
+	e->n_batch = e->n_ann = 0;
+	for (size_t k = 0; k < n_ann; k++)
+		step_run(e, e->ann[k]);
+}
+
+static bool in_batch(const struct exec *e, int step)
+{
+	for (size_t k = 0; k < e->n_batch; k++)
+		if ((int)e->batch[k] == step)
+			return true;
+	return false;
+}
+
+static bool phase_in_batch(const struct exec *e, int phase)
+{
+	for (size_t k = 0; k < e->n_batch; k++)
+		if ((int)e->ev->plan.steps[e->batch[k]].phase == phase)
+			return true;
+	return false;
+}
+
 static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_announcer *an,
 		    struct lr_event *ev, size_t from)
 {
 	struct lr_plan *p = &ev->plan;
+	struct exec e = { .cfg = cfg, .nl = nl, .an = an, .ev = ev, .each = lr_plan_changes(p) <= LOG_EACH_MAX };
 
+	for (size_t i = 0; i < from; i++) /* a resumed plan: what already failed */
+		if (p->steps[i].gate && (p->steps[i].err || p->steps[i].skipped))
+			e.bad |= 1u << p->steps[i].phase;
 	for (size_t i = from; i < p->n; i++) {
 		struct lr_step *s = &p->steps[i];
-		char d[160];
-		int r;
+		bool addr = s->kind == LR_STEP_ADDR_ADD || s->kind == LR_STEP_ADDR_DEL || s->kind == LR_STEP_ADDR_UPDATE;
 
-		lr_step_describe(cfg, s, d, sizeof(d));
-		if (!deps_ok(p, s, s->msg, sizeof(s->msg))) {
-			s->skipped = true;
-			log_warn("%s: %s: %s", ev->name, d, s->msg);
+		if (addr && e.an && !in_batch(&e, s->dep_step) && !(s->dep_phase && phase_in_batch(&e, s->dep_phase))) {
+			if (step_ready(&e, s)) {
+				e.batch[e.n_batch++] = i;
+				if (e.n_batch == LR_NL_BATCH)
+					flush(&e);
+			}
 			continue;
 		}
-		r = an ? run_step(cfg, nl, an, s) : -ENOMEM;
-		s->done = true;
-		if (r < 0) {
-			s->err = r;
-			if (!s->msg[0])
-				snprintf(s->msg, sizeof(s->msg), "%s", strerror(-r));
-			log_err("%s: %s: failed: %s", ev->name, d, s->msg);
-		} else {
-			s->msg[0] = '\0';
-			if (s->kind == LR_STEP_ANNOUNCE)
-				log_debug("%s: %s", ev->name, d);
-			else
-				log_info("%s: %s", ev->name, d);
+		if (s->kind == LR_STEP_ANNOUNCE && in_batch(&e, s->dep_step) && e.n_ann < LR_NL_BATCH) {
+			e.ann[e.n_ann++] = i;
+			continue;
 		}
+		flush(&e);
+		step_run(&e, i);
 	}
+	flush(&e);
+	if (!e.each)
+		log_summary(ev);
 }
 
 /* Before a sysctl is changed for the first time, keep what was there. */
@@ -205,9 +371,10 @@ struct run {
 	struct lr_statedir *sd;
 	struct lr_state st;
 	struct lr_nl *nl;
-	/* kept open until the lock is released: closing a packet socket waits for an RCU
-	 * grace period (synchronize_net), some 10 to 20 ms */
+	/* the caller's or our own (handed to out->an at the end: closing a packet socket waits
+	 * for an RCU grace period, synchronize_net, some 10 to 20 ms) */
 	struct lr_announcer *an;
+	bool own_an;
 	enum lr_role *roles;
 	bool *announce;
 	char host[256];
@@ -595,7 +762,8 @@ static int run_end(struct run *x, int r, bool locked)
 {
 	if (x->sd && locked)
 		lr_statedir_unlock(x->sd);
-	lr_announcer_free(x->an);
+	if (x->own_an)
+		x->out->an = x->an;
 	lr_nl_close(x->nl);
 	lr_state_free(&x->st);
 	lr_statedir_close(x->sd);
@@ -662,7 +830,10 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 			goto out;
 	}
 	t_wait = lr_now_us() - t_wait;
-	x.an = lr_announcer_new();
+	x.an = req->an;
+	x.own_an = !x.an;
+	if (!x.an)
+		x.an = lr_announcer_new();
 	r = x.an ? lr_nl_open(&x.nl) : -ENOMEM;
 	if (r < 0) {
 		fail(&x, LR_FAIL_KERNEL, r, "cannot open a netlink socket");
@@ -792,7 +963,10 @@ int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req
 	if ((r = load_state_locked(&x)) < 0)
 		goto out;
 	lr_roles_from_state(cfg, &x.st, x.roles);
-	x.an = lr_announcer_new();
+	x.an = req->an;
+	x.own_an = !x.an;
+	if (!x.an)
+		x.an = lr_announcer_new();
 	r = x.an ? lr_nl_open(&x.nl) : -ENOMEM;
 	if (r < 0) {
 		fail(&x, LR_FAIL_KERNEL, r, "cannot open a netlink socket");
@@ -867,15 +1041,15 @@ void lr_switch_clear(struct lr_switch *sw)
 	for (size_t i = 0; i < sw->n_events; i++)
 		lr_event_clear(&sw->events[i]);
 	free(sw->events);
+	lr_announcer_free(sw->an);
 	memset(sw, 0, sizeof(*sw));
 }
 
 /* ---- repeated announcements ---- */
 
-static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *sw)
+static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *sw, struct lr_announcer *an)
 {
 	struct lr_statedir *sd = NULL;
-	struct lr_announcer *an = lr_announcer_new();
 	struct lr_nl *nl = NULL;
 	bool *live = calloc(sw->n_events + 1, sizeof(*live));
 
@@ -931,18 +1105,22 @@ static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *
 out:
 	lr_nl_close(nl);
 	lr_statedir_close(sd);
-	lr_announcer_free(an);
 	free(live);
 }
 
 int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw)
 {
 	bool needed = false;
+	int fds[2];
 	pid_t pid;
 
 	for (size_t i = 0; i < sw->n_events; i++)
 		needed |= lr_event_announced(&sw->events[i]);
-	if (!needed || cfg->announce_count < 2 || sw->n_events == 0 || sw->events[0].dry_run)
+	needed = needed && cfg->announce_count >= 2 && sw->n_events > 0 && !sw->events[0].dry_run;
+	lr_announcer_fds(sw->an, fds);
+	/* with no repeats, a child all the same when the switch opened a packet socket: it
+	 * closes it (waiting out the grace period) after the caller has gone */
+	if (!needed && fds[0] < 0)
 		return 0;
 	pid = fork();
 	if (pid < 0)
@@ -950,8 +1128,8 @@ int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switc
 	if (pid > 0)
 		return pid;
 	/* the child must not hold the caller's pipes or locks (the caller may hold the report
-	 * commit lock): it opens what it needs itself */
-	lr_log_drop_fds();
+	 * commit lock): it keeps only the announcer's sockets and opens what else it needs */
+	lr_log_drop_fds_but(fds, 2);
 	{
 		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -963,6 +1141,11 @@ int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switc
 				close(fd);
 		}
 	}
-	announcer_loop(cfg, sw);
+	if (needed) {
+		struct lr_announcer *an = sw->an ? sw->an : lr_announcer_new();
+
+		if (an)
+			announcer_loop(cfg, sw, an);
+	}
 	_exit(0);
 }

@@ -24,22 +24,30 @@ struct lr_request {
 	 * order from it); may be NULL */
 	void (*before_unlock)(void *arg);
 	void *arg;
+	/* the caller's announcer (a long-running caller keeps one), or NULL: the switch opens
+	 * one and leaves it in lr_switch.an */
+	struct lr_announcer *an;
 };
 
 /* Where a switch that could not start failed (maps to an exit code). */
 enum lr_fail { LR_FAIL_NONE, LR_FAIL_STATE, LR_FAIL_KERNEL };
 
+struct lr_announcer;
 struct lr_switch {
 	struct lr_event *events; /* one per instance handled */
 	size_t n_events;
 	enum lr_fail fail;
 	char err[512];
+	/* the announcer the switch opened (NULL with the caller's): closing its packet socket
+	 * waits for an RCU grace period, 10 to 20 ms, so lr_switch_spawn_announcer hands it to
+	 * a child and the caller's exit does not wait for that */
+	struct lr_announcer *an;
 };
 
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out);
 /* Several requests in arrival order (the FIFO's), under one lock: an event that a later one
  * of the batch overrides for the same instance is superseded without touching the host.
- * Options (dry_run, lock_timeout_s, before_unlock) are reqs[0]'s. */
+ * Options (dry_run, lock_timeout_s, before_unlock, an) are reqs[0]'s. */
 int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *reqs, size_t n_reqs,
 		       struct lr_switch *out);
 void lr_switch_clear(struct lr_switch *sw);
@@ -48,16 +56,16 @@ void lr_switch_clear(struct lr_switch *sw);
 void lr_switch_mark_failed(struct lr_switch *sw);
 /* Drift: compares the host with the recorded roles under the lock (waiting at most ~0.1 s)
  * and, with repair, applies what differs. out holds one LR_EVENT_DRIFT event per instance
- * concerned (none when the host matches). Of req only before_unlock and arg are used. */
+ * concerned (none when the host matches). Of req only before_unlock, arg and an are used. */
 int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req, bool repair,
 		       struct lr_switch *out);
-struct lr_announcer;
 /* Announces instance i's NIC VIPs that lvsrole owns and the NIC holds (repeats, refresh).
  * Returns how many were sent. */
 int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, struct lr_announcer *an);
 /* Repeats the announcements of the director events in sw (count - 1 more, at the configured
  * interval) in a child process that holds the lock only while it sends, and stops as soon as
- * an instance is no longer recorded as director. Returns the child's pid, 0 if none needed. */
+ * an instance is no longer recorded as director. With no repeats, the child only closes the
+ * packet socket sw->an opened (see there). Returns the child's pid, 0 if none needed. */
 int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw);
 
 /* What the kernel shows for the configured VIPs and sysctls (saved values from st). */

@@ -19,6 +19,7 @@ const char lr_cli_usage[] =
 	"  lvsrole-notify [OPTIONS] webhook test [ENDPOINT]\n"
 	"  lvsrole-notify [OPTIONS] spool [--json]\n"
 	"  lvsrole-notify [OPTIONS] replay|flush [ENDPOINT]\n"
+	"  lvsrole-notify [OPTIONS] deliver   (what a switch starts: the queues until the deadline)\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  configuration (default " LR_DEFAULT_CONFIG ")\n"
@@ -170,6 +171,12 @@ int lr_cli_parse(int argc, char **argv, struct lr_cli *out, char *err, size_t er
 			return usage_err(err, errlen, "%s", "webhook needs \"test [ENDPOINT]\"");
 		out->cmd = LR_CMD_WEBHOOK_TEST;
 		out->endpoint = n == 3 ? words[2] : NULL;
+		return 0;
+	}
+	if (!strcmp(words[0], "deliver")) {
+		out->cmd = LR_CMD_DELIVER;
+		if (n != 1)
+			return usage_err(err, errlen, "%s", "deliver takes no further words");
 		return 0;
 	}
 	if (!strcmp(words[0], "spool")) {

@@ -10,32 +10,11 @@
 
 #include "cli.h"
 #include "conf.h"
-#include "deliver.h"
+#include "helper.h"
 #include "log.h"
 #include "status.h"
 #include "switch.h"
 #include "webhook.h"
-
-static int cmd_check(const struct lr_config *cfg)
-{
-	char *dump, err[400];
-	int code = LR_EXIT_OK;
-
-	/* the files a delivery reads: a report must not be the first to find them wrong */
-	for (size_t i = 0; i < cfg->n_endpoints; i++)
-		if (lr_deliver_check_creds(cfg, &cfg->endpoints[i], err, sizeof(err)) < 0) {
-			log_err("%s: webhooks.endpoints.%s: %s", cfg->path, cfg->endpoints[i].name, err);
-			code = LR_EXIT_CONFIG;
-		}
-	if (code != LR_EXIT_OK)
-		return code;
-	dump = lr_config_dump(cfg);
-	if (!dump)
-		return LR_EXIT_FAILED;
-	printf("%s\n", dump);
-	free(dump);
-	return LR_EXIT_OK;
-}
 
 static void print_plan(const struct lr_config *cfg, const struct lr_event *ev)
 {
@@ -129,7 +108,7 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 	}
 	/* reports only now: the switch never waits for a disk or a network */
 	if (report)
-		lr_notify_report(cfg, &rp, &sw);
+		lr_notify_report(cfg, &rp, &sw, cli->verbose);
 	lr_report_end(&rp);
 	lr_switch_clear(&sw);
 	return code;
@@ -156,6 +135,12 @@ int main(int argc, char **argv)
 		printf("lvsrole-notify %s\n", PACKAGE_VERSION);
 		return LR_EXIT_OK;
 	}
+	/* what needs HTTP (libcurl) runs in lvsrole-deliver: this program never loads it */
+	if (cli.cmd == LR_CMD_CHECK || cli.cmd == LR_CMD_WEBHOOK_TEST || cli.cmd == LR_CMD_FLUSH ||
+	    cli.cmd == LR_CMD_DELIVER) {
+		lr_log_open("lvsrole-notify", true, 0);
+		return lr_helper_exec(argv);
+	}
 	/* keepalived runs hooks with stdout and stderr on /dev/null: syslog is the log */
 	lr_log_open("lvsrole-notify", cli.verbose > 0 || isatty(STDERR_FILENO) ||
 		    (cli.cmd != LR_CMD_EVENT && cli.cmd != LR_CMD_APPLY), cli.verbose > 1);
@@ -165,12 +150,9 @@ int main(int argc, char **argv)
 		return LR_EXIT_CONFIG;
 	}
 	switch (cli.cmd) {
-	case LR_CMD_CHECK: code = cmd_check(cfg); break;
 	case LR_CMD_STATUS: code = lr_status(cfg, cli.json); break;
-	case LR_CMD_WEBHOOK_TEST: code = lr_cmd_webhook_test(cfg, &cli); break;
 	case LR_CMD_SPOOL: code = lr_cmd_spool(cfg, &cli); break;
 	case LR_CMD_REPLAY: code = lr_cmd_replay(cfg, &cli); break;
-	case LR_CMD_FLUSH: code = lr_cmd_flush(cfg, &cli); break;
 	default: code = cmd_switch(cfg, &cli); break;
 	}
 	lr_config_free(cfg);

@@ -1,8 +1,7 @@
-/* Reporting from a notify run, and `webhook test`, `spool`, `replay`, `flush`. */
+/* Reporting from a notify run, and `spool` and `replay` (what needs no HTTP). */
 #include "config.h"
 #include "webhook.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,40 +12,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "deliver.h"
+#include "helper.h"
 #include "log.h"
 #include "policy.h"
+#include "spool.h"
 #include "util.h"
 
-static int deliver(const struct lr_config *cfg, struct lr_spool *sp, const char *only,
-		   uint64_t deadline_us, unsigned flags, struct lr_deliver_stats *st)
-{
-	struct lr_deliverer *d;
-	int r;
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_err("webhooks: libcurl cannot be initialised");
-		return -EIO;
-	}
-	r = lr_deliverer_new(cfg, sp, &d);
-	if (r == 0) {
-		r = lr_deliver_run(d, only, deadline_us, flags, st);
-		lr_deliverer_free(d);
-	}
-	curl_global_cleanup();
-	return r;
-}
-
-void lr_notify_report(const struct lr_config *cfg, struct lr_report *rp, const struct lr_switch *sw)
+void lr_notify_report(const struct lr_config *cfg, struct lr_report *rp, const struct lr_switch *sw, int verbose)
 {
 	if (!rp->sp) /* the begin hook did not run: the switch stopped before the end */
 		lr_report_begin(cfg, -1, rp);
 	lr_report_commit(rp, cfg, sw->events, sw->n_events);
-	if (rp->sp && lr_deliver_detached(cfg, cfg->delivery_deadline_ms) < 0)
+	if (rp->sp && lr_helper_spawn_delivery(cfg, verbose) < 0)
 		log_warn_errno(-errno, "webhooks: cannot start the delivery: left to the next run or flush");
 }
 
-static const struct lr_endpoint *pick(const struct lr_config *cfg, const char *name, int *code)
+const struct lr_endpoint *lr_webhook_pick(const struct lr_config *cfg, const char *name, int *code)
 {
 	const struct lr_endpoint *ep;
 
@@ -66,48 +47,7 @@ static const struct lr_endpoint *pick(const struct lr_config *cfg, const char *n
 	return ep;
 }
 
-int lr_cmd_webhook_test(const struct lr_config *cfg, const struct lr_cli *cli)
-{
-	int code;
-	const struct lr_endpoint *only = pick(cfg, cli->endpoint, &code);
-	char host[256] = "";
-
-	if (code)
-		return code;
-	gethostname(host, sizeof(host) - 1);
-	signal(SIGPIPE, SIG_IGN);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_err("libcurl cannot be initialised");
-		return LR_EXIT_REPORT;
-	}
-	for (size_t i = 0; i < cfg->n_endpoints; i++) {
-		const struct lr_endpoint *ep = &cfg->endpoints[i];
-		struct lr_send_result res;
-		char id[32], *body;
-		int r;
-
-		if (only && ep != only)
-			continue;
-		if (lr_policy_event_id(lr_wall_us() / 1000u, id, sizeof(id)) < 0 ||
-		    !(body = lr_report_ping_body(host, ep->name, ep->format, id, lr_wall_us()))) {
-			code = LR_EXIT_REPORT;
-			continue;
-		}
-		r = lr_deliver_send(cfg, ep, id, body, strlen(body), &res);
-		free(body);
-		if (r == 0 && lr_policy_classify(res.status) == LR_OUTCOME_DELIVERED) {
-			printf("%s: delivered %s (HTTP %ld) in %" PRIu64 " ms\n", ep->name, id, res.status,
-			       res.elapsed_us / 1000u);
-			continue;
-		}
-		log_err("webhook test: %s (%s): %s", ep->name, ep->url, res.error);
-		code = LR_EXIT_REPORT;
-	}
-	curl_global_cleanup();
-	return code;
-}
-
-static int open_spool(const struct lr_config *cfg, struct lr_spool **sp)
+int lr_webhook_spool_open(const struct lr_config *cfg, struct lr_spool **sp)
 {
 	int r = lr_spool_open(cfg->spool_dir, sp);
 
@@ -116,34 +56,15 @@ static int open_spool(const struct lr_config *cfg, struct lr_spool **sp)
 	return r;
 }
 
-int lr_cmd_flush(const struct lr_config *cfg, const struct lr_cli *cli)
-{
-	struct lr_deliver_stats st;
-	struct lr_spool *sp;
-	int code;
-
-	pick(cfg, cli->endpoint, &code);
-	if (code)
-		return code;
-	if (open_spool(cfg, &sp) < 0)
-		return LR_EXIT_REPORT;
-	signal(SIGPIPE, SIG_IGN);
-	code = deliver(cfg, sp, cli->endpoint, 0, LR_DELIVER_NOW, &st) < 0 ? LR_EXIT_REPORT : LR_EXIT_OK;
-	printf("delivered %u, failed %u (will be retried), dead %u, left in the queue %u\n",
-	       st.delivered, st.retried, st.dead, st.left);
-	lr_spool_close(sp);
-	return code == LR_EXIT_OK && st.left == 0 && st.dead == 0 ? LR_EXIT_OK : LR_EXIT_REPORT;
-}
-
 int lr_cmd_replay(const struct lr_config *cfg, const struct lr_cli *cli)
 {
 	struct lr_spool *sp;
 	int code = LR_EXIT_OK;
 
-	pick(cfg, cli->endpoint, &code);
+	lr_webhook_pick(cfg, cli->endpoint, &code);
 	if (code)
 		return code;
-	if (open_spool(cfg, &sp) < 0)
+	if (lr_webhook_spool_open(cfg, &sp) < 0)
 		return LR_EXIT_REPORT;
 	for (size_t i = 0; i < cfg->n_endpoints; i++) {
 		const struct lr_endpoint *ep = &cfg->endpoints[i];
@@ -207,7 +128,7 @@ int lr_cmd_spool(const struct lr_config *cfg, const struct lr_cli *cli)
 	struct json_object *root = json_object_new_object(), *eps = json_object_new_object();
 	struct lr_spool *sp;
 
-	if (open_spool(cfg, &sp) < 0) {
+	if (lr_webhook_spool_open(cfg, &sp) < 0) {
 		json_object_put(root);
 		json_object_put(eps);
 		return LR_EXIT_REPORT;

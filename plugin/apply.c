@@ -226,6 +226,7 @@ void lr_plugin_apply(struct lr_plugin *p)
 			probe[idx] = true;
 	}
 	reqs[0].lock_timeout_s = LR_PLUGIN_LOCK_WAIT_S;
+	reqs[0].an = p->an; /* its sockets stay open: closing a packet socket takes 10-20 ms */
 	if (cfg->n_endpoints) {
 		reqs[0].before_unlock = lr_report_begin_hook;
 		reqs[0].arg = &ra;

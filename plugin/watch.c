@@ -93,7 +93,7 @@ static void drift_check(struct lr_plugin *p, uint64_t now)
 	bool repair = cfg->plugin.drift == LR_DRIFT_REPAIR, any = false, ok = true;
 	struct lr_report rp = { .commit_fd = -1 };
 	struct lr_report_arg ra = { cfg, &rp };
-	struct lr_request req = { .source = "drift" };
+	struct lr_request req = { .source = "drift", .an = p->an };
 	struct lr_switch sw;
 	uint64_t sig;
 	int r;

@@ -13,7 +13,8 @@ DIR/mode (default "ok"):
   slow:MS       wait MS milliseconds, then 204
   close         close the connection without an answer
 Every request is appended to DIR/received.jsonl as one JSON object:
-  {"id", "timestamp", "sig_ok", "ts_ok", "status", "body", "bearer", "headers", "client_cert"}
+  {"id", "timestamp", "sig_ok", "ts_ok", "status", "body", "bearer", "headers", "client_cert",
+   "mode", "path", "time", "peer" (the client's port: one per connection)}
 """
 import base64
 import hashlib
@@ -79,6 +80,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "mode": mode,
             "path": self.path,
             "time": time.time(),
+            "peer": self.client_address[1],
         }
         status, extra = 204, {}
         if mode == "hang":
