@@ -1111,25 +1111,35 @@ out:
 int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw)
 {
 	bool needed = false;
-	int fds[2];
+	int keep[3], gone[2];
+	char c;
 	pid_t pid;
 
 	for (size_t i = 0; i < sw->n_events; i++)
 		needed |= lr_event_announced(&sw->events[i]);
 	needed = needed && cfg->announce_count >= 2 && sw->n_events > 0 && !sw->events[0].dry_run;
-	lr_announcer_fds(sw->an, fds);
+	lr_announcer_fds(sw->an, keep);
 	/* with no repeats, a child all the same when the switch opened a packet socket: it
 	 * closes it (waiting out the grace period) after the caller has gone */
-	if (!needed && fds[0] < 0)
+	if (!needed && keep[0] < 0)
 		return 0;
-	pid = fork();
-	if (pid < 0)
+	/* the caller's end stays open until it exits: the child's read returns then */
+	if (pipe2(gone, O_CLOEXEC) < 0)
 		return -errno;
-	if (pid > 0)
+	pid = fork();
+	if (pid < 0) {
+		close(gone[0]);
+		close(gone[1]);
+		return -errno;
+	}
+	if (pid > 0) {
+		close(gone[0]);
 		return pid;
+	}
 	/* the child must not hold the caller's pipes or locks (the caller may hold the report
 	 * commit lock): it keeps only the announcer's sockets and opens what else it needs */
-	lr_log_drop_fds_but(fds, 2);
+	keep[2] = gone[0];
+	lr_log_drop_fds_but(keep, 3);
 	{
 		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -1147,5 +1157,7 @@ int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switc
 		if (an)
 			announcer_loop(cfg, sw, an);
 	}
+	while (read(gone[0], &c, 1) < 0 && errno == EINTR)
+		;
 	_exit(0);
 }

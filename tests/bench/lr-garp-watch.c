@@ -82,7 +82,8 @@ static void packets(int pk)
 		if (n < 0)
 			return;
 		/* SOCK_DGRAM: the ARP payload; sender IP at 14, target IP at 24 */
-		if (from.sll_pkttype != PACKET_OUTGOING || n < 28 || memcmp(arp + 14, arp + 24, 4))
+		if (from.sll_pkttype != PACKET_OUTGOING || from.sll_protocol != htons(ETH_P_ARP) || n < 28 ||
+		    memcmp(arp + 14, arp + 24, 4))
 			continue;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
@@ -101,7 +102,8 @@ static void packets(int pk)
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR };
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP) };
+	/* ETH_P_ALL: outgoing frames reach only the taps that take every protocol */
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	int one = 1, rcv = 4 << 20, nl, pk, ifindex;
 
 	if (argc != 2 || !(ifindex = (int)if_nametoindex(argv[1]))) {
@@ -111,7 +113,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	pk = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+	pk = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	sll.sll_ifindex = ifindex;
 	if (nl < 0 || pk < 0 || bind(nl, (struct sockaddr *)&snl, sizeof(snl)) < 0 ||
 	    bind(pk, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||

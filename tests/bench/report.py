@@ -125,7 +125,7 @@ print("| VIPs | who | exec to the first GARP on the wire | address added to its 
 print("|---:|---|---:|---:|---:|")
 for n in SIZES:
     for who in ("notify", "shell"):
-        path = os.path.join(R, "garp%s-%d.wire" % (who, n))
+        path = os.path.join(R, "garp-%s-%d.wire" % (who, n))
         if not os.path.exists(path):
             continue
         adds, garps = [], []

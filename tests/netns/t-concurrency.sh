@@ -120,24 +120,27 @@ for i in $(seq 0 3999); do V="$V\"10.20.$((i / 250)).$((i % 250 + 1))/16\","; do
 conf "$CB" "$STB" "\"instances\": { \"VI_1\": { \"nic\": \"eth0\", \"vips\": [${V%,}] } }"
 ip netns exec "$NSB" "$NOTIFY" -c "$CB" INSTANCE VI_1 BACKUP 100 >/dev/null 2>&1
 SB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$STB/arrivals.json")
-ip netns exec "$NSB" "$NOTIFY" -v -c "$CB" INSTANCE VI_1 MASTER 100 >"$TMP/long" 2>&1 &
-LONG=$!
-wait_arrival "$STB" $((SB + 1))
-# wait until the long switch holds the lock and is at work (its intent is recorded)
-for _ in $(seq 500); do grep -q "\"seq\":$((SB + 1))," "$STB/state.json" 2>/dev/null && break; sleep 0.005; done
-# the STOP's run records its arrival and is killed while it waits: its arrival is written here
-# directly (under the arrival lock, as lvsrole-notify does), so that it lands while the long
-# switch is known to be at work
-flock "$STB/arrivals.lock" python3 - "$STB" $((SB + 2)) <<'EOP'
-import json, os, sys
+python3 - "$STB" $((SB + 2)) <<'EOP'
+import json, sys
 d, seq = sys.argv[1], int(sys.argv[2])
 a = json.load(open(d + "/arrivals.json"))
 a["seq"] = seq
 a["last"]["VI_1"] = {"seq": seq, "state": "STOP", "priority": 100, "role": "real-server", "time_us": 0}
 json.dump(a, open(d + "/.arrivals.tmp", "w"))
-os.rename(d + "/.arrivals.tmp", d + "/arrivals.json")
 EOP
-if kill -0 "$LONG" 2>/dev/null; then LANDED=yes; else LANDED=no; fi
+ip netns exec "$NSB" "$NOTIFY" -v -c "$CB" INSTANCE VI_1 MASTER 100 >"$TMP/long" 2>&1 &
+LONG=$!
+wait_arrival "$STB" $((SB + 1))
+# the STOP's run records its arrival and is killed while it waits: its arrival is written here
+# directly (under the arrival lock, as lvsrole-notify does), prepared before (above), and put
+# in place while the long switch is held stopped at work (its intent recorded, its result
+# pending)
+for _ in $(seq 2000); do grep -q "\"seq\":$((SB + 1))," "$STB/state.json" 2>/dev/null && break; sleep 0.001; done
+kill -STOP "$LONG" 2>/dev/null
+LANDED=no
+grep -q '"result":"pending"' "$STB/state.json" 2>/dev/null && LANDED=yes
+flock "$STB/arrivals.lock" mv "$STB/.arrivals.tmp" "$STB/arrivals.json"
+kill -CONT "$LONG" 2>/dev/null
 wait "$LONG"
 if [ "$LANDED" = yes ]; then
 	assert_eq "STOP killed during a long switch: host ends a real server (4000 VIPs on lo)" 4000 "$(addrs "$NSB" lo | wc -w)"
