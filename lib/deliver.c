@@ -705,40 +705,6 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
 	return 0;
 }
 
-int lr_deliver_detached(const struct lr_config *cfg, unsigned deadline_ms)
-{
-	struct lr_deliver_stats st;
-	struct lr_deliverer *d = NULL;
-	struct lr_spool *sp = NULL;
-	pid_t pid;
-
-	if (cfg->n_endpoints == 0 || deadline_ms == 0)
-		return 0;
-	pid = fork();
-	if (pid != 0)
-		return pid < 0 ? -errno : pid;
-	/* its own session: keepalived's SIGKILL of the caller's process group (after a STOP)
-	 * does not cut it; it keeps none of the caller's descriptors above stderr (locks) */
-	setsid();
-	{
-		sigset_t all;
-
-		sigfillset(&all); /* the caller may block signals it reads from a signalfd */
-		sigprocmask(SIG_UNBLOCK, &all, NULL);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	lr_log_drop_fds();
-	if (lr_spool_open(cfg->spool_dir, &sp) == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {
-		if (lr_deliverer_new(cfg, sp, &d) == 0)
-			lr_deliver_run(d, NULL, lr_now_us() + (uint64_t)deadline_ms * 1000u, 0, &st);
-		lr_deliverer_free(d);
-		curl_global_cleanup();
-	}
-	lr_spool_close(sp);
-	lr_log_close();
-	_exit(0);
-}
-
 int lr_deliver_handover(struct lr_deliverer *d, unsigned deadline_ms, void (*close_fds)(void *), void *arg)
 {
 	struct lr_deliver_stats st;
@@ -746,13 +712,7 @@ int lr_deliver_handover(struct lr_deliverer *d, unsigned deadline_ms, void (*clo
 
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
-	setsid();
-	{
-		sigset_t all;
-
-		sigfillset(&all);
-		sigprocmask(SIG_UNBLOCK, &all, NULL);
-	}
+	lr_detach_session();
 	signal(SIGPIPE, SIG_IGN);
 	if (close_fds)
 		close_fds(arg);

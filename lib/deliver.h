@@ -46,11 +46,8 @@ int lr_deliver_poll(struct lr_deliverer *d, struct pollfd *fds, unsigned n, int 
 uint64_t lr_deliver_next_ms(const struct lr_deliverer *d);
 /* Reports delivered and failed attempts on endpoint i over the deliverer's life. */
 void lr_deliver_counts(const struct lr_deliverer *d, size_t i, uint64_t *delivered, uint64_t *failed);
-/* Delivers what is due in a child process in its own session, bounded by deadline_ms, and
- * returns its pid (0: nothing to do), so that the caller can exit at once. */
-int lr_deliver_detached(const struct lr_config *cfg, unsigned deadline_ms);
-
-/* The same from a live deliverer: the child goes on with the requests in flight (the
+/* Delivers in a child process in its own session until deadline_ms, from a live deliverer,
+ * so that the caller can exit at once: the child goes on with the requests in flight (the
  * connections and endpoint locks are inherited), after close_fds(arg) closed what else it
  * must not keep. The caller must then exit without freeing d (a TLS close would reach the
  * child's connections). */

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -274,4 +275,13 @@ int lr_read_secret(const char *path, size_t max, char **out, char *err, size_t e
 	if (r < 0)
 		snprintf(err, errlen, "%s: %s", path, r == -EFBIG ? "too large" : strerror(-r));
 	return r;
+}
+
+void lr_detach_session(void)
+{
+	sigset_t all;
+
+	setsid();
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
 }

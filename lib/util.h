@@ -50,3 +50,8 @@ bool lr_printable(const char *s, size_t max);
 /* Reads a secret (at most max bytes) from a regular file that only its owner, root or the
  * effective user, can read or write; symbolic links are refused. err says what is wrong. */
 int lr_read_secret(const char *path, size_t max, char **out, char *err, size_t errlen);
+
+/* In a forked child that must outlive its parent: its own session (keepalived's SIGKILL of
+ * the parent's process group does not reach it), every signal unblocked (the parent may
+ * block those it reads from a signalfd). */
+void lr_detach_session(void);

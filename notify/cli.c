@@ -3,6 +3,8 @@
 #include "config.h"
 #include "cli.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -193,4 +195,16 @@ int lr_cli_parse(int argc, char **argv, struct lr_cli *out, char *err, size_t er
 		return 0;
 	}
 	return usage_err(err, errlen, "unknown command \"%s\" (see --help)", words[0]);
+}
+
+bool lr_cli_parse_logged(int argc, char **argv, struct lr_cli *out)
+{
+	char err[1024];
+
+	if (lr_cli_parse(argc, argv, out, err, sizeof(err)) == 0)
+		return true;
+	lr_log_open("lvsrole-notify", true, 0);
+	log_err("%s", err);
+	lr_log_close();
+	return false;
 }

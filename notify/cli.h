@@ -31,3 +31,5 @@ struct lr_cli {
 /* Parses argv; on error returns -EINVAL with a message for the user in err. */
 int lr_cli_parse(int argc, char **argv, struct lr_cli *out, char *err, size_t errlen);
 extern const char lr_cli_usage[];
+/* lr_cli_parse, the error logged (as lvsrole-notify, to stderr); false on error. */
+bool lr_cli_parse_logged(int argc, char **argv, struct lr_cli *out);

@@ -149,12 +149,8 @@ int main(int argc, char **argv)
 	char err[1024];
 	int code;
 
-	if (lr_cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
-		lr_log_open("lvsrole-notify", true, 0);
-		log_err("%s", err);
-		lr_log_close();
+	if (!lr_cli_parse_logged(argc, argv, &cli))
 		return LR_EXIT_USAGE;
-	}
 	if (cli.cmd != LR_CMD_CHECK && cli.cmd != LR_CMD_WEBHOOK_TEST && cli.cmd != LR_CMD_FLUSH &&
 	    cli.cmd != LR_CMD_DELIVER) {
 		fprintf(stderr, "%s runs check, webhook test, flush and deliver for lvsrole-notify; use lvsrole-notify\n",

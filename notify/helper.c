@@ -4,13 +4,13 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "exitcode.h"
 #include "log.h"
+#include "util.h"
 
 /* Next to this program (the build tree, or an installation that puts both in one place),
  * else where `make install` puts it. */
@@ -62,13 +62,7 @@ int lr_helper_spawn_delivery(const struct lr_config *cfg, int verbose)
 		return pid < 0 ? -errno : pid;
 	/* its own session: keepalived's SIGKILL of the caller's process group (after a STOP)
 	 * does not cut it; it keeps none of the caller's descriptors above stderr (locks) */
-	setsid();
-	{
-		sigset_t all;
-
-		sigfillset(&all);
-		sigprocmask(SIG_UNBLOCK, &all, NULL);
-	}
+	lr_detach_session();
 	lr_log_drop_fds();
 	execv(path, argv);
 	log_err("webhooks: cannot run %s: %s; the reports wait for the next run or flush", path, strerror(errno));

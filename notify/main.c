@@ -121,12 +121,8 @@ int main(int argc, char **argv)
 	char err[1024];
 	int code;
 
-	if (lr_cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
-		lr_log_open("lvsrole-notify", true, 0);
-		log_err("%s", err);
-		lr_log_close();
+	if (!lr_cli_parse_logged(argc, argv, &cli))
 		return LR_EXIT_USAGE;
-	}
 	if (cli.cmd == LR_CMD_HELP) {
 		fputs(lr_cli_usage, stdout);
 		return LR_EXIT_OK;
