@@ -263,7 +263,8 @@ void lr_nl_addr_batch(struct lr_nl *nl, struct lr_nl_op *ops, size_t n)
 {
 	/* our own sequence numbers, read back by us: libnl's counters stay as they were */
 	static uint32_t next = 0x40000000u;
-	char req[LR_NL_BATCH * 128], *ans = NULL;
+	/* an answer is an ack, or an error quoting the request: well under a page each */
+	char req[LR_NL_BATCH * 128], ans[8192];
 	bool waiting[LR_NL_BATCH] = { false };
 	size_t len = 0, left = 0;
 	uint32_t base = next;
@@ -281,14 +282,14 @@ void lr_nl_addr_batch(struct lr_nl *nl, struct lr_nl_op *ops, size_t n)
 		waiting[i] = true;
 		left++;
 	}
-	if (left && ((ans = malloc(65536)) == NULL || nl_sendto(nl->sk, req, len) < 0)) {
+	if (left && nl_sendto(nl->sk, req, len) < 0) {
 		for (size_t i = 0; i < n; i++)
 			if (waiting[i])
-				ops[i].err = ans ? -EIO : -ENOMEM;
+				ops[i].err = -EIO;
 		left = 0;
 	}
 	while (left) {
-		ssize_t got = recv(fd, ans, 65536, 0);
+		ssize_t got = recv(fd, ans, sizeof(ans), 0);
 		int rest;
 
 		if (got < 0 && errno == EINTR)
@@ -313,7 +314,6 @@ void lr_nl_addr_batch(struct lr_nl *nl, struct lr_nl_op *ops, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (ops[i].err)
 			snprintf(ops[i].msg, sizeof(ops[i].msg), "%s", strerror(-ops[i].err));
-	free(ans);
 }
 
 /* ---- address and link change notifications ---- */

@@ -70,17 +70,10 @@ static bool is_vip_on(const struct lr_kaddr *a, const char *ifname, const struct
 	return !strcmp(a->ifname, ifname) && lr_ip_equal(&a->ip, ip);
 }
 
-static int ip_cmp(const struct lr_ip *a, const struct lr_ip *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16);
-}
-
 static int by_ip_cmp(const void *x, const void *y)
 {
 	const struct lr_kaddr *a = *(const struct lr_kaddr *const *)x, *b = *(const struct lr_kaddr *const *)y;
-	int r = ip_cmp(&a->ip, &b->ip);
+	int r = lr_ip_cmp(&a->ip, &b->ip);
 
 	return r ? r : (a < b ? -1 : a > b);
 }
@@ -94,13 +87,13 @@ static void host_range(const struct ctx *c, const struct lr_ip *ip, size_t *lo, 
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
 
-		if (ip_cmp(&c->by_ip[m]->ip, ip) < 0)
+		if (lr_ip_cmp(&c->by_ip[m]->ip, ip) < 0)
 			a = m + 1;
 		else
 			b = m;
 	}
 	*lo = a;
-	while (a < c->host->n_addrs && !ip_cmp(&c->by_ip[a]->ip, ip))
+	while (a < c->host->n_addrs && !lr_ip_cmp(&c->by_ip[a]->ip, ip))
 		a++;
 	*hi = a;
 }

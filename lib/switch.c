@@ -21,11 +21,7 @@
 
 static int ip_order(const void *x, const void *y)
 {
-	const struct lr_ip *a = x, *b = y;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->bytes, b->bytes, sizeof(a->bytes));
+	return lr_ip_cmp(x, y);
 }
 
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)
@@ -45,12 +41,8 @@ int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state 
 		return -ENOMEM;
 	nv = 0;
 	for (size_t i = 0; i < cfg->n_inst; i++)
-		for (size_t j = 0; j < cfg->inst[i].n_vips; j++, nv++) {
-			const struct lr_ip *ip = &cfg->inst[i].vips[j].ip;
-
-			vips[nv].family = ip->family; /* the rest zeroed by calloc, compared whole */
-			memcpy(vips[nv].bytes, ip->bytes, lr_ip_len(ip));
-		}
+		for (size_t j = 0; j < cfg->inst[i].n_vips; j++)
+			vips[nv++] = cfg->inst[i].vips[j].ip;
 	qsort(vips, nv, sizeof(*vips), ip_order);
 	r = lr_nl_addrs(nl, &all, &n);
 	if (r < 0) {
@@ -58,15 +50,9 @@ int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state 
 		return r;
 	}
 	/* keep only the VIPs: the plan looks at nothing else */
-	for (size_t i = 0; i < n; i++) {
-		struct lr_ip key;
-
-		memset(&key, 0, sizeof(key));
-		key.family = all[i].ip.family;
-		memcpy(key.bytes, all[i].ip.bytes, lr_ip_len(&all[i].ip));
-		if (bsearch(&key, vips, nv, sizeof(*vips), ip_order))
+	for (size_t i = 0; i < n; i++)
+		if (bsearch(&all[i].ip, vips, nv, sizeof(*vips), ip_order))
 			all[k++] = all[i];
-	}
 	free(vips);
 	host->addrs = all;
 	host->n_addrs = k;
@@ -180,29 +166,30 @@ static void log_summary(const struct lr_event *ev)
 		[LR_STEP_SYSCTL] = "sysctl(s) of", [LR_STEP_ADDR_ADD] = "address(es) to",
 		[LR_STEP_ADDR_DEL] = "address(es) from", [LR_STEP_ADDR_UPDATE] = "address(es) on",
 	};
-	const struct lr_plan *p = &ev->plan;
+	/* the (kind, device) groups in the order they ran; a plan touches a few devices */
+	struct { const struct lr_step *first; size_t n; } g[16];
+	size_t n_g = 0, len = 0;
 	char line[512];
-	size_t len = 0;
 
-	/* groups of (kind, device) in the order they ran */
-	for (size_t i = 0; i < p->n && len < sizeof(line) - 64; i++) {
-		const struct lr_step *s = &p->steps[i];
-		size_t n = 0;
-		bool first = true;
+	for (size_t i = 0; i < ev->plan.n; i++) {
+		const struct lr_step *s = &ev->plan.steps[i];
+		size_t k = 0;
 
 		if (s->kind == LR_STEP_ANNOUNCE || !s->done || s->err)
 			continue;
-		for (size_t j = 0; j < i && first; j++)
-			first = !(p->steps[j].kind == s->kind && p->steps[j].done && !p->steps[j].err &&
-				  !strcmp(p->steps[j].ifname, s->ifname));
-		if (!first)
-			continue;
-		for (size_t j = i; j < p->n; j++)
-			n += p->steps[j].kind == s->kind && p->steps[j].done && !p->steps[j].err &&
-			     !strcmp(p->steps[j].ifname, s->ifname);
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %zu %s %s", len ? ", " : "",
-					verbs[s->kind], n, preps[s->kind], s->ifname);
+		while (k < n_g && (g[k].first->kind != s->kind || strcmp(g[k].first->ifname, s->ifname)))
+			k++;
+		if (k == n_g) {
+			if (n_g == sizeof(g) / sizeof(*g))
+				continue;
+			g[n_g++].first = s;
+			g[k].n = 0;
+		}
+		g[k].n++;
 	}
+	for (size_t k = 0; k < n_g && len < sizeof(line) - 64; k++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %zu %s %s", len ? ", " : "",
+					verbs[g[k].first->kind], g[k].n, preps[g[k].first->kind], g[k].first->ifname);
 	if (len)
 		log_info("%s: %s", ev->name, line);
 }
@@ -222,24 +209,26 @@ struct exec {
 
 static void step_done(struct exec *e, struct lr_step *s, int r)
 {
+	int level = r < 0 ? LR_LOG_ERR : s->kind == LR_STEP_ANNOUNCE || !e->each ? LR_LOG_DEBUG : LR_LOG_INFO;
 	char d[160];
 
-	lr_step_describe(e->cfg, s, d, sizeof(d));
 	s->done = true;
 	if (r < 0) {
 		s->err = r;
 		if (!s->msg[0])
 			snprintf(s->msg, sizeof(s->msg), "%s", strerror(-r));
-		log_err("%s: %s: failed: %s", e->ev->name, d, s->msg);
 		if (s->gate)
 			e->bad |= 1u << s->phase;
 	} else {
 		s->msg[0] = '\0';
-		if (s->kind == LR_STEP_ANNOUNCE || !e->each)
-			log_debug("%s: %s", e->ev->name, d);
-		else
-			log_info("%s: %s", e->ev->name, d);
 	}
+	if (!lr_log_wants(level)) /* 1024 descriptions unread cost a millisecond */
+		return;
+	lr_step_describe(e->cfg, s, d, sizeof(d));
+	if (r < 0)
+		lr_log(level, "%s: %s: failed: %s", e->ev->name, d, s->msg);
+	else
+		lr_log(level, "%s: %s", e->ev->name, d);
 }
 
 /* False (and the step marked skipped) when what it depends on failed. */
@@ -757,6 +746,19 @@ static int sweep(struct run *x)
 	return r;
 }
 
+/* The caller's announcer, or one of our own (handed to out->an by run_end); then netlink. */
+static int open_kernel(struct run *x, const struct lr_request *req)
+{
+	int r;
+
+	x->an = req->an;
+	x->own_an = !x->an;
+	if (!x->an)
+		x->an = lr_announcer_new();
+	r = x->an ? lr_nl_open(&x->nl) : -ENOMEM;
+	return r < 0 ? fail(x, LR_FAIL_KERNEL, r, "cannot open a netlink socket") : 0;
+}
+
 /* Releases what a run holds (the lock first); r: its result, with a message if none yet. */
 static int run_end(struct run *x, int r, bool locked)
 {
@@ -830,15 +832,8 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 			goto out;
 	}
 	t_wait = lr_now_us() - t_wait;
-	x.an = req->an;
-	x.own_an = !x.an;
-	if (!x.an)
-		x.an = lr_announcer_new();
-	r = x.an ? lr_nl_open(&x.nl) : -ENOMEM;
-	if (r < 0) {
-		fail(&x, LR_FAIL_KERNEL, r, "cannot open a netlink socket");
+	if ((r = open_kernel(&x, req)) < 0)
 		goto out;
-	}
 	lr_roles_from_state(cfg, &x.st, x.roles);
 	for (size_t i = 0; i < out->n_events && r == 0; i++) {
 		const struct lr_event *later = req->dry_run ? NULL : later_in_batch(out, i);
@@ -963,15 +958,8 @@ int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req
 	if ((r = load_state_locked(&x)) < 0)
 		goto out;
 	lr_roles_from_state(cfg, &x.st, x.roles);
-	x.an = req->an;
-	x.own_an = !x.an;
-	if (!x.an)
-		x.an = lr_announcer_new();
-	r = x.an ? lr_nl_open(&x.nl) : -ENOMEM;
-	if (r < 0) {
-		fail(&x, LR_FAIL_KERNEL, r, "cannot open a netlink socket");
+	if ((r = open_kernel(&x, req)) < 0)
 		goto out;
-	}
 	r = lr_host_read(cfg, x.nl, &x.st, &host);
 	if (r < 0) {
 		fail(&x, LR_FAIL_KERNEL, r, "cannot read the host's addresses");

@@ -3,6 +3,7 @@
 #include "url.h"
 
 #include <curl/curl.h>
+#include <string.h>
 
 enum lr_url_fault lr_url_check(const char *s, const char *schemes)
 {
@@ -19,7 +20,7 @@ enum lr_url_fault lr_url_check(const char *s, const char *schemes)
 	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
 		 curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK)
 		f = LR_URL_CREDENTIALS;
-	else if (!lr_url_scheme_in(scheme, (size_t)-1, schemes))
+	else if (!lr_url_scheme_in(scheme, strlen(scheme), schemes))
 		f = LR_URL_SCHEME;
 	curl_free(scheme);
 	curl_free(host);

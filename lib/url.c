@@ -7,12 +7,10 @@
 
 int lr_url_scheme_in(const char *scheme, size_t len, const char *schemes)
 {
-	size_t n = len == (size_t)-1 ? strlen(scheme) : len;
-
 	for (const char *t = schemes; *t;) {
 		size_t k = strcspn(t, ",");
 
-		if (k == n && !strncasecmp(t, scheme, n))
+		if (k == len && !strncasecmp(t, scheme, len))
 			return 1;
 		t += k + (t[k] == ',');
 	}

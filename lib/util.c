@@ -20,6 +20,13 @@ size_t lr_ip_len(const struct lr_ip *ip)
 	return ip->family == AF_INET ? 4 : 16;
 }
 
+int lr_ip_cmp(const struct lr_ip *a, const struct lr_ip *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, lr_ip_len(a));
+}
+
 bool lr_ip_equal(const struct lr_ip *a, const struct lr_ip *b)
 {
 	return a->family == b->family && memcmp(a->bytes, b->bytes, lr_ip_len(a)) == 0;

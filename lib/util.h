@@ -19,6 +19,8 @@ struct lr_ip {
 };
 
 size_t lr_ip_len(const struct lr_ip *ip);
+/* Orders addresses: by family, then bytes. */
+int lr_ip_cmp(const struct lr_ip *a, const struct lr_ip *b);
 bool lr_ip_equal(const struct lr_ip *a, const struct lr_ip *b);
 /* Writes "addr" (no prefix) into buf of at least INET6_ADDRSTRLEN bytes; returns buf. */
 const char *lr_ip_str(const struct lr_ip *ip, char *buf, size_t len);

@@ -197,6 +197,11 @@ int lr_cli_parse(int argc, char **argv, struct lr_cli *out, char *err, size_t er
 	return usage_err(err, errlen, "unknown command \"%s\" (see --help)", words[0]);
 }
 
+bool lr_cli_needs_http(enum lr_cmd cmd)
+{
+	return cmd == LR_CMD_CHECK || cmd == LR_CMD_WEBHOOK_TEST || cmd == LR_CMD_FLUSH || cmd == LR_CMD_DELIVER;
+}
+
 bool lr_cli_parse_logged(int argc, char **argv, struct lr_cli *out)
 {
 	char err[1024];

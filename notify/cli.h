@@ -31,5 +31,7 @@ struct lr_cli {
 /* Parses argv; on error returns -EINVAL with a message for the user in err. */
 int lr_cli_parse(int argc, char **argv, struct lr_cli *out, char *err, size_t errlen);
 extern const char lr_cli_usage[];
+/* Whether cmd runs in lvsrole-deliver (check, webhook test, flush, deliver: libcurl's). */
+bool lr_cli_needs_http(enum lr_cmd cmd);
 /* lr_cli_parse, the error logged (as lvsrole-notify, to stderr); false on error. */
 bool lr_cli_parse_logged(int argc, char **argv, struct lr_cli *out);

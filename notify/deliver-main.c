@@ -151,8 +151,7 @@ int main(int argc, char **argv)
 
 	if (!lr_cli_parse_logged(argc, argv, &cli))
 		return LR_EXIT_USAGE;
-	if (cli.cmd != LR_CMD_CHECK && cli.cmd != LR_CMD_WEBHOOK_TEST && cli.cmd != LR_CMD_FLUSH &&
-	    cli.cmd != LR_CMD_DELIVER) {
+	if (!lr_cli_needs_http(cli.cmd)) {
 		fprintf(stderr, "%s runs check, webhook test, flush and deliver for lvsrole-notify; use lvsrole-notify\n",
 			LR_HELPER_NAME);
 		return LR_EXIT_USAGE;

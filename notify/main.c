@@ -132,8 +132,7 @@ int main(int argc, char **argv)
 		return LR_EXIT_OK;
 	}
 	/* what needs HTTP (libcurl) runs in lvsrole-deliver: this program never loads it */
-	if (cli.cmd == LR_CMD_CHECK || cli.cmd == LR_CMD_WEBHOOK_TEST || cli.cmd == LR_CMD_FLUSH ||
-	    cli.cmd == LR_CMD_DELIVER) {
+	if (lr_cli_needs_http(cli.cmd)) {
 		lr_log_open("lvsrole-notify", true, 0);
 		return lr_helper_exec(argv);
 	}
