@@ -1,12 +1,13 @@
 /* The benchmark's wire watch: when each IPv4 address appears on NIC and when the first
  * gratuitous ARP for it leaves NIC. It polls a netlink socket (address events) and a packet
- * socket (outgoing ARP, stamped by the kernel) without sleeping, so an address event is
- * stamped within microseconds of the kernel sending it. Runs until SIGTERM/SIGINT and prints
+ * socket (outgoing ARP, stamped by the kernel); with --spin without sleeping, so an address
+ * event is stamped within microseconds of the kernel sending it (it takes a CPU: `make bench`
+ * only), else it sleeps in poll. Runs until SIGTERM/SIGINT and prints
  *
  *   add WALL-US ADDRESS      (the address was added on NIC)
  *   garp WALL-US ADDRESS     (an ARP with ADDRESS as sender and target left NIC)
  *
- *   lr-garp-watch NIC        (inside the namespace under test; prints "ready" when watching) */
+ *   lr-garp-watch NIC [--spin]   (inside the namespace under test; "ready" when watching) */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,9 +107,10 @@ int main(int argc, char **argv)
 	/* ETH_P_ALL: outgoing frames reach only the taps that take every protocol */
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	int one = 1, rcv = 4 << 20, nl, pk, ifindex;
+	int spin = argc == 3 && !strcmp(argv[2], "--spin");
 
-	if (argc != 2 || !(ifindex = (int)if_nametoindex(argv[1]))) {
-		fprintf(stderr, "usage: lr-garp-watch NIC\n");
+	if (argc < 2 || argc > 2 + spin || !(ifindex = (int)if_nametoindex(argv[1]))) {
+		fprintf(stderr, "usage: lr-garp-watch NIC [--spin]\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);
@@ -126,6 +129,10 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop) {
+		struct pollfd fds[2] = { { .fd = nl, .events = POLLIN }, { .fd = pk, .events = POLLIN } };
+
+		if (!spin)
+			poll(fds, 2, 100);
 		netlink_events(nl, ifindex);
 		packets(pk);
 	}
