@@ -121,8 +121,8 @@ print()
 
 print("## Gratuitous ARP (ms)")
 print()
-print("| VIPs | who | exec to the first GARP on the wire | address added to its GARP, per VIP | worst VIP |")
-print("|---:|---|---:|---:|---:|")
+print("| VIPs | who | exec to the first GARP on the wire | address added to its GARP, per VIP | worst VIP | VIPs with a GARP, every run |")
+print("|---:|---|---:|---:|---:|---|")
 for n in SIZES:
     for who in ("notify", "shell"):
         path = os.path.join(R, "garp-%s-%d.wire" % (who, n))
@@ -136,12 +136,14 @@ for n in SIZES:
         rs = runs("garp%s-%d" % (who, n))
         starts = sorted(r[1] for r in rs["A"])
         ends = sorted(r[1] for r in rs["B"])
-        first, per, worst = [], [], []
+        first, per, worst, seen = [], [], [], []
+        unpaired = 0
         for s in starts:
             e = min([x for x in ends if x > s] or [float("inf")])
             g = sorted(t for t, ip in garps if s <= t < e)
             if g:
                 first.append(g[0] - s)
+            seen.append(len(set(ip for t, ip in garps if s <= t < e)))
             d = []
             for t, ip in garps:
                 if not s <= t < e:
@@ -149,17 +151,25 @@ for n in SIZES:
                 a = [at for at, aip in adds if aip == ip and s <= at <= t]
                 if a:
                     d.append(t - max(a))
+                else:
+                    unpaired += 1
             per += d
             if d:
                 worst.append(max(d))
-        print("| %d | %s | %s | %s | %s |" % (n, "lvsrole-notify" if who == "notify" else "shell way",
-                                             fig(first), fig(per), ms(max(worst)) if worst else "-"))
-        if who == "notify" and per:
+        # a sleeping watcher (quick run) may read an address event after its GARP left:
+        # such a GARP has no measurable delay and is counted, not guessed
+        note = " (%d GARPs read before their address)" % unpaired if unpaired else ""
+        print("| %d | %s | %s | %s%s | %s | %s |" % (n, "lvsrole-notify" if who == "notify" else "shell way",
+                                                  fig(first), fig(per), note, ms(max(worst)) if worst else "-",
+                                                  "%d of %d" % (min(seen), n) if seen else "-"))
+        if who == "notify":
             goals.append(("first GARP within 1 ms of the address being added, %d VIPs (worst VIP of all runs)" % n,
-                          max(per) <= 1000, "%s ms" % ms(max(per))))
+                          None if not per else max(per) <= 1000,
+                          "%s ms" % ms(max(per)) if per else "no GARP paired with its address"))
 print()
 print("The address's appearance is stamped when the kernel's netlink event is read (a watcher")
-print("polling without sleeping); the GARP by the kernel as it leaves (SO_TIMESTAMPNS).")
+print("polling without sleeping; in a quick run it sleeps in poll); the GARP by the kernel as it")
+print("leaves (SO_TIMESTAMPNS).")
 print()
 
 print("## The plugin")
@@ -202,7 +212,7 @@ print()
 print("## Goals")
 print()
 for what, ok, val in goals:
-    print("- %s %s: %s" % ("met" if ok else "MISSED", what, val))
+    print("- %s %s: %s" % ("not measured" if ok is None else "met" if ok else "MISSED", what, val))
 if QUICK:
     print()
     print("(quick run: a few iterations, not figures)")

@@ -14,7 +14,10 @@ for n in 1 64; do
 		assert_match "switch latency, $n VIP(s), $d: floor, notify, shell and both ratios" \
 			"\| $n \| $d \| [0-9.]+ \[[^|]*\| [0-9.]+ \[[^|]*\| [0-9.]+ \[[^|]*\| [0-9.]+x \| [0-9.]+x \|" "$out"
 	done
-	assert_match "first GARP per VIP measured, $n VIP(s)" "\| $n \| lvsrole-notify \| [0-9.]+ \[.*\| [0-9.]+ \[.*\| [0-9.]+ \|" "$out"
+	# every VIP's GARP left the NIC in every run (the kernel's packet tap saw it); the delay
+	# per VIP needs the spinning watcher of a full run, a quick run may pair none
+	assert_match "first GARP measured and every VIP's GARP on the wire, $n VIP(s)" \
+		"\| $n \| lvsrole-notify \| [0-9.]+ \[[^|]*\| [^|]+\| [^|]+\| $n of $n \|" "$out"
 done
 for w in "none configured" "up (204 at once)" "down (connection refused)" "slow (answers after 2 s)" "never answers"; do
 	assert_match "webhook endpoint $w: figures" "\| ${w//[()]/.} \| [0-9.]+ \[" "$out"
@@ -23,5 +26,5 @@ assert_match "plugin FIFO lines per second" "\*\*[0-9]+ lines/s\*\*, none lost" 
 assert_match "plugin deliveries per second and latency" "Delivery: 201 reports .* \*\*[0-9]+ reports/s\*\* over [0-9]+ connection.* p50 [0-9.]+ ms, p99 [0-9.]+ ms" "$out"
 assert_match "peak memory of the plugin" "\| lvsrole-plugin, delivery run \| [0-9]+ \|" "$out"
 assert_eq "a verdict for every goal (2 ratios x 2 directions, 6 webhook cases, 2 GARP sizes)" 12 \
-	"$(grep -Ec '^- (met|MISSED) ' <<<"$out")"
+	"$(grep -Ec '^- (met|MISSED|not measured) ' <<<"$out")"
 finish
