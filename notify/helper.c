@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "exitcode.h"
@@ -64,6 +65,10 @@ int lr_helper_spawn_delivery(const struct lr_config *cfg, int verbose)
 	 * does not cut it; it keeps none of the caller's descriptors above stderr (locks) */
 	lr_detach_session();
 	lr_log_drop_fds();
+	/* delivery is background work: the next switch (a flapping instance, the other
+	 * instances' notifies) must not wait for a CPU behind it; loading libcurl alone takes
+	 * several ms of CPU */
+	setpriority(PRIO_PROCESS, 0, LR_DELIVER_NICE);
 	execv(path, argv);
 	log_err("webhooks: cannot run %s: %s; the reports wait for the next run or flush", path, strerror(errno));
 	_exit(LR_EXIT_FAILED);

@@ -3,7 +3,11 @@
  * batches of BATCH messages per send, each batch acknowledged before the next; the sysctls are
  * written to /proc/sys. No config, no state, no lock, no check, no announcement.
  *
- *   lr-floor director|real-server NIC FIRST-VIP N PREFIX
+ *   lr-floor director|real-server NIC FIRST-VIP N PREFIX [announce]
+ *
+ * announce (director): also one gratuitous ARP per VIP once the VIPs are on NIC, from one packet
+ * socket that a child holds past this process's exit (its close waits for an RCU grace period),
+ * as lvsrole does: the floor of a switch to director that announces.
  *
  * director: the N VIPs (FIRST-VIP and the N-1 addresses after it) to NIC with PREFIX, off lo,
  * then the sysctls of all, lo and NIC to 0/0. real-server: the sysctls to 1/2, the VIPs off NIC,
@@ -13,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_addr.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/msg.h>
@@ -21,10 +27,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BATCH 64
+
+/* Sends one gratuitous ARP (a request with the VIP as sender and target) per VIP; the socket
+ * stays open, handed to a child that closes it after this process has exited. */
+static int announce(const char *nic, int ifindex, uint32_t first, int n)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+				  .sll_ifindex = ifindex, .sll_halen = ETH_ALEN };
+	struct ifreq ifr = { 0 };
+	unsigned char arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0), p[2];
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		return -errno;
+	memset(to.sll_addr, 0xff, ETH_ALEN);
+	memcpy(arp + 8, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	for (int i = 0; i < n; i++) {
+		uint32_t a = htonl(first + (uint32_t)i);
+
+		memcpy(arp + 14, &a, 4);
+		memcpy(arp + 24, &a, 4);
+		if (sendto(fd, arp, sizeof(arp), 0, (struct sockaddr *)&to, sizeof(to)) != sizeof(arp))
+			return -errno;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	switch (fork()) {
+	case -1:
+		return -errno;
+	case 0: { /* holds fd until the parent's exit closes the pipe's other end */
+		char c;
+
+		close(p[1]);
+		while (read(p[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	}
+	close(p[0]); /* p[1] and fd close with this process, fd's cost is the child's */
+	return 0;
+}
 
 static int acks, errs;
 
@@ -122,9 +171,11 @@ int main(int argc, char **argv)
 	uint64_t t0 = now_us();
 	int nic, lo, n, prefix, r = 0;
 
-	if (argc != 6 || inet_pton(AF_INET, argv[3], &first) != 1 || (n = atoi(argv[4])) < 1 ||
+	int ann = argc == 7 && !strcmp(argv[6], "announce");
+
+	if (argc != 6 + ann || inet_pton(AF_INET, argv[3], &first) != 1 || (n = atoi(argv[4])) < 1 ||
 	    (prefix = atoi(argv[5])) < 1 || prefix > 32) {
-		fprintf(stderr, "usage: lr-floor director|real-server NIC FIRST-VIP N PREFIX\n");
+		fprintf(stderr, "usage: lr-floor director|real-server NIC FIRST-VIP N PREFIX [announce]\n");
 		return 2;
 	}
 	nic = (int)if_nametoindex(argv[2]);
@@ -139,6 +190,8 @@ int main(int argc, char **argv)
 	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_err, NULL);
 	if (!strcmp(argv[1], "director")) {
 		r = addrs(sk, RTM_NEWADDR, nic, ntohl(first.s_addr), n, prefix);
+		if (r == 0 && ann)
+			r = announce(argv[2], nic, ntohl(first.s_addr), n);
 		if (r == 0)
 			r = addrs(sk, RTM_DELADDR, lo, ntohl(first.s_addr), n, 32);
 		if (r == 0)
