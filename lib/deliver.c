@@ -34,6 +34,7 @@ struct ep {
 	CURL *h;
 	struct curl_slist *hdrs;
 	int lockfd;
+	int waitfd; /* the waiter's lock (LR_DELIVER_SHARE), until lockfd is held */
 	enum ep_state st;
 	bool creds_loaded;
 	int creds_err;
@@ -289,7 +290,9 @@ static void finish(struct ep *e)
 	e->st = EP_DONE;
 	if (e->lockfd >= 0)
 		close(e->lockfd);
-	e->lockfd = -1;
+	if (e->waitfd >= 0)
+		close(e->waitfd);
+	e->lockfd = e->waitfd = -1;
 }
 
 /* A failed attempt on the head event: retry later with backoff (honouring Retry-After),
@@ -378,8 +381,22 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 	if (e->lockfd < 0) {
 		e->lockfd = lr_spool_lock_endpoint(e->sp, e->ep->name, 0);
 		if (e->lockfd == -EWOULDBLOCK) { /* another process delivers it: wait for it */
+			if ((flags & LR_DELIVER_SHARE) && e->waitfd < 0) {
+				e->waitfd = lr_spool_lock_waiter(e->sp, e->ep->name);
+				if (e->waitfd == -EWOULDBLOCK) {
+					log_debug("webhooks: %s: delivered and waited for by other processes: left to them",
+						  e->ep->name);
+					finish(e);
+					return;
+				}
+			}
 			e->st = EP_WAITLOCK;
 			return;
+		}
+		if (e->waitfd >= 0) { /* released before listing: a process that finds it free
+				       * committed before this listing */
+			close(e->waitfd);
+			e->waitfd = -1;
 		}
 		if (e->lockfd < 0) {
 			log_err_errno(e->lockfd, "webhooks: %s: cannot lock its queue in %s", e->ep->name,
@@ -509,7 +526,7 @@ int lr_deliverer_new(const struct lr_config *cfg, struct lr_spool *sp, struct lr
 		e->cfg = cfg;
 		e->ep = &cfg->endpoints[i];
 		e->sp = sp;
-		e->lockfd = -1;
+		e->lockfd = e->waitfd = -1;
 		e->h = curl_easy_init();
 		if (!e->h) {
 			lr_deliverer_free(d);
@@ -536,6 +553,8 @@ void lr_deliverer_free(struct lr_deliverer *d)
 		clear_creds(e);
 		if (e->lockfd >= 0)
 			close(e->lockfd);
+		if (e->waitfd >= 0)
+			close(e->waitfd);
 	}
 	free(d->eps);
 	if (d->multi)
@@ -726,7 +745,7 @@ int lr_deliver_handover(struct lr_deliverer *d, unsigned deadline_ms, void (*clo
 int lr_deliver_send(const struct lr_config *cfg, const struct lr_endpoint *ep, const char *id,
 		    const char *body, size_t len, struct lr_send_result *res)
 {
-	struct ep e = { .cfg = cfg, .ep = ep, .lockfd = -1 };
+	struct ep e = { .cfg = cfg, .ep = ep, .lockfd = -1, .waitfd = -1 };
 	CURLcode rc;
 	int r;
 
@@ -759,7 +778,7 @@ out:
 int lr_deliver_check_creds(const struct lr_config *cfg, const struct lr_endpoint *ep, char *err,
 			   size_t len)
 {
-	struct ep e = { .cfg = cfg, .ep = ep, .lockfd = -1 };
+	struct ep e = { .cfg = cfg, .ep = ep, .lockfd = -1, .waitfd = -1 };
 	int r = load_creds(&e);
 
 	if (r < 0)

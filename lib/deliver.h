@@ -14,6 +14,9 @@ struct lr_deliverer;
 enum {
 	LR_DELIVER_NOW = 1, /* ignore the backoff: attempt the head of each queue now (flush) */
 	LR_DELIVER_WAIT_LOCK = 2, /* wait for an endpoint another process is delivering */
+	/* an endpoint another process delivers and a third waits for is left to them (one
+	 * delivering and one waiting per endpoint, however many switches start a delivery) */
+	LR_DELIVER_SHARE = 4,
 };
 
 struct lr_deliver_stats {

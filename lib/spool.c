@@ -534,6 +534,21 @@ int lr_spool_lock_endpoint(struct lr_spool *sp, const char *endpoint, int wait_m
 	return fd;
 }
 
+int lr_spool_lock_waiter(struct lr_spool *sp, const char *endpoint)
+{
+	int fd = open_sub(sp, "wait", endpoint, true);
+
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int lr_spool_next_seq(struct lr_spool *sp, unsigned n, uint64_t *first)
 {
 	char buf[32], *text = NULL, *end;

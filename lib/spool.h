@@ -69,6 +69,11 @@ int lr_spool_trim(struct lr_spool *sp, const char *endpoint, size_t max_events, 
 int lr_spool_lock_commit(struct lr_spool *sp, int wait_ms);
 /* The delivery lock of an endpoint (its queue directory), so that one process delivers it. */
 int lr_spool_lock_endpoint(struct lr_spool *sp, const char *endpoint, int wait_ms);
+/* The right to wait for an endpoint another process delivers (wait/ENDPOINT, flock), taken
+ * without waiting: the descriptor to close once the endpoint's lock is held, or -EWOULDBLOCK
+ * when another process waits already (it lists the queue after that, so it sees what was
+ * committed before: the caller can leave the endpoint to it). */
+int lr_spool_lock_waiter(struct lr_spool *sp, const char *endpoint);
 /* Takes n report sequence numbers (file "seq", persisted first); *first is the first. Call
  * with the commit lock held. */
 int lr_spool_next_seq(struct lr_spool *sp, unsigned n, uint64_t *first);

@@ -137,7 +137,7 @@ static int cmd_deliver(const struct lr_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	if (lr_webhook_spool_open(cfg, &sp) < 0)
 		return LR_EXIT_REPORT;
-	r = deliver(cfg, sp, NULL, lr_now_us() + (uint64_t)cfg->delivery_deadline_ms * 1000u, 0, &st);
+	r = deliver(cfg, sp, NULL, lr_now_us() + (uint64_t)cfg->delivery_deadline_ms * 1000u, LR_DELIVER_SHARE, &st);
 	lr_spool_close(sp);
 	return r < 0 ? LR_EXIT_REPORT : LR_EXIT_OK;
 }

@@ -24,6 +24,7 @@ for w in "none configured" "up (204 at once)" "down (connection refused)" "slow 
 done
 assert_match "plugin FIFO lines per second" "\*\*[0-9]+ lines/s\*\*, none lost" "$out"
 assert_match "plugin deliveries per second and latency" "Delivery: 201 reports .* \*\*[0-9]+ reports/s\*\* over [0-9]+ connection.* p50 [0-9.]+ ms, p99 [0-9.]+ ms" "$out"
+assert_match "plugin delivery rate once delivering" "from then on reports arrived at \*\*[0-9]+ reports/s\*\*, one request in flight" "$out"
 assert_match "peak memory of the plugin" "\| lvsrole-plugin, delivery run \| [0-9]+ \|" "$out"
 assert_match "the floor with GARPs to director, 64 VIPs" "\| 64 \| to director \| [0-9.]+ \[[^|]*\| [0-9.]+ \[[^|]*\|" "$out"
 assert_eq "a verdict for every goal (2 ratios x 2 directions, the floor with GARPs, 6 webhook cases, 2 GARP sizes)" 13 \

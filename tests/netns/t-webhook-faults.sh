@@ -2,7 +2,8 @@
 # Delivery policy against a misbehaving receiver: each fault gets the right outcome (retry
 # later, or dead letter at once), and once the receiver recovers every event arrives exactly
 # once per id, in sequence order. TLS with a CA made here, mTLS, a name mismatch; one dead
-# endpoint does not delay another; a full disk fails the report, never the switch.
+# endpoint does not delay another; a flapping instance starts no pile of deliveries; a full
+# disk fails the report, never the switch.
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
 require_netns
@@ -94,6 +95,23 @@ T1=$(date +%s.%N)
 LAG=$(rq g "round(R[0]['time'] - $T0, 3)")
 assert_match "good endpoint served at once while the other hangs (${LAG} s)" "^0\.[0-9]+$" "$LAG"
 assert_match "the hanging request was cut at its timeout ($(python3 -c "print(round($T1 - $T0, 1))") s)" "^(2\.[5-9]|3\.[0-9])" "$(python3 -c "print(round($T1 - $T0, 1))")"
+
+# --- flapping against a slow endpoint: each switch starts a delivery, yet one process
+# delivers and one waits, the others leave the queue to them; nothing is lost ---
+receiver "$NS" fl --secret "$KEY"
+mode fl slow:1500
+C5=$TMP/flap.conf
+whconf "$C5" "$ST" "$TMP/flap.spool" "$(ep fl "http://127.0.0.1:$(port fl)/fl" '"timeout_ms": 4000')" \
+	'"delivery_deadline_ms": 8000,'
+for _ in $(seq 10); do flip "$C5"; done
+sleep 0.3
+assert_eq "10 switches while the endpoint takes 1.5 s: 2 deliveries alive (one delivering, one waiting)" 2 \
+	"$(pgrep -fc -- "lvsrole-deliver.* -c $C5 deliver")"
+mode fl ok
+quiet "$C5"
+assert_eq "the 10 reports delivered without another switch or a flush, once each, in order" \
+	"$(seq -s ' ' "$(($(cat "$TMP/flap.spool/seq") - 9))" "$(cat "$TMP/flap.spool/seq")")" \
+	"$(rq fl "' '.join(str(r['B']['seq']) for r in R if r['status'] == 204)")"
 
 # --- TLS: a CA made here, verification on by default, name mismatch, mTLS ---
 mkpki "$TMP/pki"
