@@ -18,10 +18,10 @@
 
 #include "log.h"
 #include "policy.h"
+#include "response.h"
 #include "sign.h"
 #include "util.h"
 
-#define MAX_RESPONSE (64 * 1024) /* read at most this much of a response, then hang up */
 #define MAX_SECRET_FILE 512
 #define MAX_TOKEN_FILE 4096
 
@@ -53,9 +53,7 @@ struct ep {
 	uint64_t t0;
 	bool cut; /* its timeout was shortened to the deadline */
 	char errbuf[CURL_ERROR_SIZE];
-	char retry_after[64];
-	char resp[160];
-	size_t resp_len, resp_total;
+	struct lr_response resp;
 	uint64_t wake_ms; /* when its head in backoff is due (0: nothing waits) */
 	uint64_t n_delivered, n_failed; /* over the deliverer's life */
 };
@@ -153,32 +151,17 @@ static int load_creds(struct ep *e)
 static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 {
 	struct ep *e = arg;
-	size_t len = size * n;
 
-	if (len >= 5 && !strncmp(buf, "HTTP/", 5))
-		e->retry_after[0] = '\0'; /* a new response (after a 1xx) */
-	else if (len > 12 && !strncasecmp(buf, "retry-after:", 12)) {
-		size_t k = 0;
-
-		for (size_t i = 12; i < len && k + 1 < sizeof(e->retry_after); i++)
-			if (buf[i] >= 0x20 && buf[i] < 0x7f)
-				e->retry_after[k++] = buf[i];
-		e->retry_after[k] = '\0';
-	}
-	return len;
+	lr_response_header(&e->resp, buf, size * n);
+	return size * n;
 }
 
-/* The response body is only read for the log: its start, printable, and at most MAX_RESPONSE. */
+/* The response body is only read for the log: its start, and at most LR_RESPONSE_MAX. */
 static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 {
 	struct ep *e = arg;
-	size_t len = size * n;
 
-	for (size_t i = 0; i < len && e->resp_len + 1 < sizeof(e->resp); i++)
-		e->resp[e->resp_len++] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? buf[i] : ' ';
-	e->resp[e->resp_len] = '\0';
-	e->resp_total += len;
-	return e->resp_total > MAX_RESPONSE ? 0 : len;
+	return lr_response_body(&e->resp, buf, size * n) ? size * n : 0;
 }
 
 static int header(struct curl_slist **l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -228,8 +211,8 @@ static int setup(struct ep *e, const char *id, const char *body, size_t len, uns
 	for (size_t i = 0; i < ep->n_headers; i++)
 		if (header(&e->hdrs, "%s", ep->headers[i]))
 			return -ENOMEM;
-	e->errbuf[0] = e->retry_after[0] = e->resp[0] = '\0';
-	e->resp_len = e->resp_total = 0;
+	e->errbuf[0] = '\0';
+	lr_response_reset(&e->resp);
 	curl_easy_reset(h); /* keeps the connection for keep-alive */
 	if (curl_easy_setopt(h, CURLOPT_URL, ep->url) ||
 	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protos) ||
@@ -265,7 +248,7 @@ static int setup(struct ep *e, const char *id, const char *body, size_t len, uns
 static void describe(struct ep *e, CURLcode rc, long status, char *buf, size_t len)
 {
 	if (status > 0)
-		snprintf(buf, len, "HTTP %ld%s%s", status, e->resp_len ? ": " : "", e->resp);
+		snprintf(buf, len, "HTTP %ld%s%s", status, e->resp.body_len ? ": " : "", e->resp.body);
 	else
 		snprintf(buf, len, "%s%s", e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc),
 			 e->cut && rc == CURLE_OPERATION_TIMEDOUT ? " (cut at the delivery deadline)" : "");
@@ -301,8 +284,8 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why)
 {
 	const struct lr_config *cfg = e->cfg;
 	uint64_t now = lr_wall_us() / 1000u, delay;
-	int64_t ra = -1;
 	uint32_t rnd = 0;
+	bool ra;
 	char when[64];
 	int r;
 
@@ -319,11 +302,10 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why)
 			e->st = EP_IDLE; /* the next one may go */
 		return;
 	}
-	if (e->retry_after[0] && lr_policy_retry_after(e->retry_after, time(NULL), &ra) < 0)
-		ra = -1;
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
 		rnd = (uint32_t)lr_now_us();
-	delay = lr_policy_backoff_ms(e->cur.attempts, cfg->retry_base_ms, cfg->retry_max_ms, rnd, ra);
+	delay = lr_response_retry_ms(&e->resp, e->cur.attempts, cfg->retry_base_ms, cfg->retry_max_ms, rnd,
+				     time(NULL), &ra);
 	e->cur.next_ms = now + delay;
 	e->wake_ms = e->cur.next_ms;
 	e->n_failed++;
@@ -331,7 +313,7 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why)
 	fmt_wall_ms(e->cur.next_ms, when, sizeof(when));
 	log_warn("webhooks: %s: report #%" PRIu64 " %s not delivered (attempt %u): %s; next attempt at %s (in %" PRIu64 " ms%s)%s",
 		 e->ep->name, e->cur.seq, e->cur.id, e->cur.attempts, why, when, delay,
-		 ra >= 0 ? ", Retry-After" : "", r < 0 ? "; the attempt could not be recorded" : "");
+		 ra ? ", Retry-After" : "", r < 0 ? "; the attempt could not be recorded" : "");
 	finish(e); /* head of line: nothing after it goes first */
 }
 
@@ -470,7 +452,7 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 	if (load_creds(e) < 0) {
 		log_err("webhooks: %s: cannot sign: %s", e->ep->name, e->creds_msg);
 		st->retried++;
-		e->retry_after[0] = '\0';
+		lr_response_reset(&e->resp);
 		failed(e, LR_OUTCOME_RETRY, e->creds_msg);
 		return;
 	}

@@ -68,6 +68,7 @@ bool lr_log_wants(int level)
 	return level <= log_max;
 }
 
+static void vlog(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void vlog(int level, const char *fmt, va_list ap)
 {
 	char buf[2048];

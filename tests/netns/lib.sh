@@ -238,6 +238,19 @@ plugin_wait() {
 # metric FILE NAME{LABELS}: a sample's value from a Prometheus textfile (empty if absent)
 metric() { awk -v k="$2" '$1 == k { print $2 }' "$1" 2>/dev/null; }
 # until_true SECONDS CMD...: polls CMD every 10 ms; prints the seconds it took, 1 on timeout
+# eventually SECONDS EXPECTED CMD...: runs CMD every 50 ms until it prints EXPECTED or
+# SECONDS pass; prints what it printed last (for an assertion on a state that takes a moment,
+# e.g. a metrics file rewritten at most four times a second)
+eventually() {
+	local t=$1 want=$2 got _; shift 2
+	for _ in $(seq $((t * 20))); do
+		got=$("$@")
+		[ "$got" = "$want" ] && break
+		sleep 0.05
+	done
+	printf '%s\n' "$got"
+}
+
 until_true() {
 	local t=$1 t0 _; shift
 	t0=$(date +%s%N)

@@ -38,6 +38,7 @@ pconf "$ST" "$RETRY"
 send() { printf '%s\n' "$@" | python3 "$FIFOW" "$F" >/dev/null; }
 last() { rq r 'R[-1]["B"]["data"]["name"] + " " + str(R[-1]["B"]["data"].get("state")) + " " + R[-1]["B"]["data"]["result"]'; }
 role_metric() { metric "$M" "lvsrole_instance_role{instance=\"$1\",scope=\"instance\",role=\"$2\"}"; }
+roles_of() { echo "$(role_metric "$1" director) $(role_metric "$1" real-server)"; }
 
 plugin_start "$A" "$C" "$F"
 P=$PLUGIN_PID
@@ -67,7 +68,7 @@ nsx "$OTHER" arping -q -U -c 2 -I eth0 10.9.0.50
 sleep 0.8
 nsx "$OTHER" ip addr del 10.9.0.50/24 dev eth0
 assert_eq "no conflict reported for a VIP this host no longer directs" 0 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
-assert_eq "the plugin's view follows the state file" "0 1" "$(role_metric VI_1 director) $(role_metric VI_1 real-server)"
+assert_eq "the plugin's view follows the state file" "0 1" "$(eventually 5 "0 1" roles_of VI_1)"
 
 # --- a busy commit lock: waited for a bounded time, then committed anyway ---
 n=$(rq r 'len(R)')
@@ -89,8 +90,7 @@ assert_eq "both reports delivered" "MASTER BACKUP" "$(rq r '" ".join(x["B"]["dat
 mv "$SP/seq" "$SP/seq.keep"
 mkdir "$SP/seq"
 send 'INSTANCE "VI_1" MASTER 100' 'INSTANCE "VI_2" BACKUP 100' 'INSTANCE "VI_2" MASTER 100'
-sleep 0.6
-assert_eq "three reports lost, three counted" 3 "$(metric "$M" 'lvsrole_reports_lost_total')"
+assert_eq "three reports lost, three counted" 3 "$(eventually 5 3 metric "$M" 'lvsrole_reports_lost_total')"
 rmdir "$SP/seq"
 mv "$SP/seq.keep" "$SP/seq"
 
@@ -99,24 +99,22 @@ d0=$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}')
 ST2=$TMP/st2
 pconf "$ST2" "$RETRY"
 kill -HUP "$P"
-sleep 0.5
+pid_in() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$1" 2>/dev/null; }
+assert_eq "SIGHUP to another state directory: plugin.json there" "$P" "$(eventually 5 "$P" pid_in "$ST2/plugin.json")"
 assert_eq "SIGHUP: the delivery counter goes on" "$d0" "$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}')"
-assert_eq "SIGHUP to another state directory: plugin.json there" "$P" \
-	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$ST2/plugin.json" 2>/dev/null)"
 lr "$A" "$C" status
 assert_match "status with the new directory sees the plugin" "plugin: running \(pid $P " "$(cat "$TMP/last.out")"
 
 # --- after SIGTERM: no new request, no busy loop ---
-mode r slow:300
-n=$(rq r 'len(R)')
-send 'INSTANCE "VI_1" BACKUP 100' 'INSTANCE "VI_2" BACKUP 100'
-send 'INSTANCE "VI_1" MASTER 100'
-send 'INSTANCE "VI_2" MASTER 100'
-sleep 0.1
-kt=$(python3 -c 'import time; print(time.time())')
+# four reports; SIGTERM while the first is in flight (each takes 500 ms): it may finish, no
+# other may start before the plugin leaves (0.8 s after SIGTERM without STOP lines)
+mode r slow:500
+n=$(wc -l <"$TMP/r/arrived")
+send 'INSTANCE "VI_1" BACKUP 100' 'INSTANCE "VI_2" BACKUP 100' 'INSTANCE "VI_1" MASTER 100' 'INSTANCE "VI_2" MASTER 100'
+until_true 5 sh -c "[ \$(wc -l <'$TMP/r/arrived') -gt $n ]" >/dev/null
 k=$(term_ticks "$P" "$F" 0.6)
-sleep 0.5
-assert_eq "after SIGTERM: no request started" 0 "$(rq r 'len([x for x in R['"$n"':] if x["time"] > '"$kt"' + 0.02])')"
+sleep 0.4
+assert_eq "after SIGTERM: no request started (only the one in flight)" 1 "$(($(wc -l <"$TMP/r/arrived") - n))"
 assert_eq "after SIGTERM: the loop sleeps while it waits for STOP lines (CPU ticks: $k)" yes "$([ "$k" -le 10 ] && echo yes)"
 mode r ok
 quiet "$C"

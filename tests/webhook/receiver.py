@@ -12,7 +12,8 @@ DIR/mode (default "ok"):
   hang          accept the request and never answer (until the client hangs up)
   slow:MS       wait MS milliseconds, then 204
   close         close the connection without an answer
-Every request is appended to DIR/received.jsonl as one JSON object:
+Every request is appended to DIR/arrived ("ID TIME") as it arrives, and to DIR/received.jsonl,
+once answered (or given up on), as one JSON object:
   {"id", "timestamp", "sig_ok", "ts_ok", "status", "body", "bearer", "headers", "client_cert",
    "mode", "path", "time", "peer" (the client's port: one per connection)}
 """
@@ -83,6 +84,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "peer": self.client_address[1],
         }
         status, extra = 204, {}
+        with LOCK, open(os.path.join(d, "arrived"), "a") as f:  # one line per request, at once
+            f.write("%s %.6f\n" % (rec["id"], rec["time"]))
         if mode == "hang":
             rec["status"] = 0
             self.record(rec)
