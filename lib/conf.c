@@ -141,7 +141,7 @@ int cf_parse_fields(struct ctx *c, struct json_object *v, const char *path, void
 			if (!strcmp(fields[i].key, key))
 				f = &fields[i];
 		if (!f) {
-			char known[256] = "";
+			char known[1024] = "";
 
 			for (size_t i = 0; i < n; i++)
 				snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",

@@ -301,9 +301,12 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 		const struct lr_spool_item *it = &pd.items[i];
 
 		if (it->err)
-			log_err_errno(it->err, "webhooks: report #%" PRIu64 " %s (%s %s) NOT spooled for %s%s: it is lost",
-				      it->seq, it->id, pd.evs[i]->name, lr_result_name(pd.evs[i]->result),
-				      it->endpoints[0], it->n_endpoints > 1 ? " and others" : "");
+			log_err("webhooks: report #%" PRIu64 " %s (%s %s) NOT spooled in %s for %s%s: it is lost: %s",
+				it->seq, it->id, pd.evs[i]->name, lr_result_name(pd.evs[i]->result), cfg->spool_dir,
+				it->endpoints[0], it->n_endpoints > 1 ? " and others" : "",
+				it->err == -ELOOP || it->err == -ENOTDIR
+					? "a symbolic link (or not a directory) in the spool: refused, never followed"
+					: strerror(-it->err));
 		else if (i + 1 == pd.n || pd.items[i + 1].seq != it->seq)
 			done++;
 	}

@@ -172,8 +172,12 @@ int lr_spool_commit_many(struct lr_spool *sp, struct lr_spool_item *it, size_t n
 	int tmpfd, r = 0, done = 0;
 
 	tmpfd = openat(sp->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (tmpfd < 0)
-		return -errno;
+	if (tmpfd < 0) { /* every item fails: the caller says so of each */
+		r = -errno;
+		for (size_t i = 0; i < n; i++)
+			it[i].err = r;
+		return r;
+	}
 	/* the bodies, then their flush; one report
 	 * may have several bodies (formats): tmp/ names are per item */
 	for (size_t i = 0; i < n; i++) {

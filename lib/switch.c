@@ -381,7 +381,9 @@ static int fail(struct run *x, enum lr_fail where, int err, const char *fmt, ...
 	vsnprintf(x->out->err, sizeof(x->out->err), fmt, ap);
 	va_end(ap);
 	n = strlen(x->out->err);
-	snprintf(x->out->err + n, sizeof(x->out->err) - n, ": %s", strerror(-err));
+	/* O_NOFOLLOW's ELOOP: a link planted in the state directory, never followed */
+	snprintf(x->out->err + n, sizeof(x->out->err) - n, ": %s",
+		 err == -ELOOP ? "a symbolic link (refused: never followed)" : strerror(-err));
 	x->out->fail = where;
 	return err;
 }
@@ -498,7 +500,7 @@ static int one(struct run *x, struct lr_event *ev)
 	if (r == 0)
 		r = lr_state_save(x->sd, &x->st);
 	if (r < 0)
-		return fail(x, LR_FAIL_STATE, r, "%s: cannot write the state file", x->sd->path);
+		return fail(x, LR_FAIL_STATE, r, "%s/state.json: cannot write the state file", x->sd->path);
 	execute(cfg, x->nl, x->an, ev, 0);
 	r = verify(x, ev);
 	if (r < 0)
@@ -676,7 +678,7 @@ static int open_state(struct run *x)
 		x->out->events[i].seq = arr[i].seq;
 	free(arr);
 	if (r < 0)
-		return fail(x, LR_FAIL_STATE, r, "%s: cannot record the arrival", x->sd->path);
+		return fail(x, LR_FAIL_STATE, r, "%s: cannot record the arrival (arrivals.json, arrivals.lock)", x->sd->path);
 	return 0;
 }
 
@@ -692,7 +694,7 @@ static int load_state_locked(struct run *x)
 		lr_state_quarantine(x->sd);
 		r = 0;
 	}
-	return r < 0 ? fail(x, LR_FAIL_STATE, r, "%s", x->sd->path) : 0;
+	return r < 0 ? fail(x, LR_FAIL_STATE, r, "%s/state.json: cannot read the state file", x->sd->path) : 0;
 }
 
 /* Before the lock goes, apply any event that arrived while this run worked and is not
@@ -825,7 +827,7 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 	if (!req->dry_run) {
 		r = lr_statedir_lock(x.sd, false, req->lock_timeout_s ? req->lock_timeout_s : 60);
 		if (r < 0) {
-			fail(&x, LR_FAIL_STATE, r, "%s: cannot take the lock", x.sd->path);
+			fail(&x, LR_FAIL_STATE, r, "%s/lock: cannot take the lock", x.sd->path);
 			goto out;
 		}
 		if ((r = load_state_locked(&x)) < 0)
@@ -951,7 +953,7 @@ int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req
 	/* never wait long: the caller's event loop reads keepalived's FIFO */
 	r = lr_statedir_lock(x.sd, false, 0);
 	if (r < 0) {
-		fail(&x, LR_FAIL_STATE, r, "%s: cannot take the lock", x.sd->path);
+		fail(&x, LR_FAIL_STATE, r, "%s/lock: cannot take the lock", x.sd->path);
 		goto out;
 	}
 	all.lock_wait_us = lr_now_us() - t0;
@@ -975,7 +977,7 @@ int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req
 		if (r == 0)
 			r = lr_state_save(x.sd, &x.st);
 		if (r < 0) {
-			fail(&x, LR_FAIL_STATE, r, "%s: cannot write the state file", x.sd->path);
+			fail(&x, LR_FAIL_STATE, r, "%s/state.json: cannot write the state file", x.sd->path);
 			goto out;
 		}
 		execute(cfg, x.nl, x.an, &all, 0);

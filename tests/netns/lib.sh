@@ -63,7 +63,39 @@ assert_match() {
 	if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; echo "#   /$2/ not in: [$3]"; fi
 }
 
+# LR_VALGRIND=1: lvsrole-notify and lvsrole-plugin (and lvsrole-deliver, which they start)
+# run under valgrind (memcheck, definite and indirect leaks are errors); finish reports what
+# it found, one failure per process with errors
+VGLOG=
+if [ "${LR_VALGRIND:-}" = 1 ]; then
+	command -v valgrind >/dev/null || { echo "FAIL: valgrind not installed (tests/deps.sh)"; exit 99; }
+	VGLOG=$TMP/valgrind
+	mkdir -p "$VGLOG" "$TMP/vgbin"
+	for _p in lvsrole-notify lvsrole-plugin; do
+		printf '#!/bin/sh\nexec valgrind -q --trace-children=yes --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --log-file=%s/%%p.log %s "$@"\n' \
+			"$VGLOG" "$LR_BUILDDIR/$_p" >"$TMP/vgbin/$_p"
+		chmod 755 "$TMP/vgbin/$_p"
+	done
+	NOTIFY=$TMP/vgbin/lvsrole-notify
+	LR_PLUGIN=$TMP/vgbin/lvsrole-plugin
+fi
+# valgrind_verdict: a failure for each process valgrind found errors in (LR_VALGRIND=1)
+valgrind_verdict() {
+	local f n=0
+	[ -n "$VGLOG" ] || return 0
+	for f in "$VGLOG"/*.log; do
+		[ -e "$f" ] || continue
+		n=$((n + 1))
+		if [ -s "$f" ]; then
+			not_ok "valgrind: $(basename "$f"): $(grep -m1 -E "^==[0-9]+== (Command|[A-Z])" "$f" | cut -c1-200)"
+			sed 's/^/#   /' "$f" | head -40
+		fi
+	done
+	ok "valgrind: $n process(es) checked"
+}
+
 finish() {
+	valgrind_verdict
 	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" = 0 ] || exit 1
 	[ "$PASS" -gt 0 ] || exit 77
