@@ -38,7 +38,7 @@ fault() {
 	mode f "$2"
 	flip "${5:-$C}"
 	assert_eq "$1: the switch itself succeeded" 0 $?
-	quiet "$C"
+	quiet "${5:-$C}"
 	s=$(lastseq)
 	w=$(where "$s")
 	assert_match "$1: report #$s -> $3 after one attempt" "^$3 1 $4" "$w"
@@ -93,7 +93,8 @@ wait_rx g 1
 quiet "$C2"
 T1=$(date +%s.%N)
 LAG=$(rq g "round(R[0]['time'] - $T0, 3)")
-assert_match "good endpoint served at once while the other hangs (${LAG} s)" "^0\.[0-9]+$" "$LAG"
+timing "good endpoint served at once while the other hangs" &&
+	assert_match "good endpoint served at once while the other hangs (${LAG} s)" "^0\.[0-9]+$" "$LAG"
 assert_match "the hanging request was cut at its timeout ($(python3 -c "print(round($T1 - $T0, 1))") s)" "^(2\.[5-9]|3\.[0-9])" "$(python3 -c "print(round($T1 - $T0, 1))")"
 
 # --- flapping against a slow endpoint: each switch starts a delivery, yet one process
@@ -105,7 +106,8 @@ whconf "$C5" "$ST" "$TMP/flap.spool" "$(ep fl "http://127.0.0.1:$(port fl)/fl" '
 	'"delivery_deadline_ms": 8000,'
 for _ in $(seq 10); do flip "$C5"; done
 sleep 0.3
-assert_eq "10 switches while the endpoint takes 1.5 s: 2 deliveries alive (one delivering, one waiting)" 2 \
+timing "10 switches while the endpoint takes 1.5 s: 2 deliveries alive" &&
+	assert_eq "10 switches while the endpoint takes 1.5 s: 2 deliveries alive (one delivering, one waiting)" 2 \
 	"$(pgrep -fc -- "lvsrole-deliver.* -c $C5 deliver")"
 mode fl ok
 quiet "$C5"
