@@ -69,18 +69,24 @@ assert_match() {
 VGLOG=
 if [ "${LR_VALGRIND:-}" = 1 ]; then
 	command -v valgrind >/dev/null || { echo "FAIL: valgrind not installed (tests/deps.sh)"; exit 99; }
-	# outside $TMP, sticky and open to all: tests run the programs as other users too
-	VGLOG=$(mktemp -d /tmp/lvsrole-valgrind.XXXXXX)
-	chmod 1777 "$VGLOG"
-	CLEANUP_CMDS+=("rm -rf '$VGLOG'")
-	mkdir -p "$TMP/vgbin"
+	# outside $TMP and open to all: tests run the programs as other users too (copies of
+	# the programs, as the build directory may be closed to them)
+	_vg=$(mktemp -d /tmp/lvsrole-valgrind.XXXXXX)
+	chmod 0755 "$_vg"
+	CLEANUP_CMDS+=("rm -rf '$_vg'")
+	VGLOG=$_vg/log
+	mkdir -m 1777 "$VGLOG"
+	mkdir -m 0755 "$_vg/bin" "$_vg/wrap"
+	for _p in lvsrole-notify lvsrole-plugin lvsrole-deliver; do
+		cp "$LR_BUILDDIR/$_p" "$_vg/bin/$_p"
+	done
 	for _p in lvsrole-notify lvsrole-plugin; do
 		printf '#!/bin/sh\nexec valgrind -q --trace-children=yes --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --log-file=%s/%%p.log %s "$@"\n' \
-			"$VGLOG" "$LR_BUILDDIR/$_p" >"$TMP/vgbin/$_p"
-		chmod 755 "$TMP/vgbin/$_p"
+			"$VGLOG" "$_vg/bin/$_p" >"$_vg/wrap/$_p"
+		chmod 755 "$_vg/wrap/$_p"
 	done
-	NOTIFY=$TMP/vgbin/lvsrole-notify
-	LR_PLUGIN=$TMP/vgbin/lvsrole-plugin
+	NOTIFY=$_vg/wrap/lvsrole-notify
+	LR_PLUGIN=$_vg/wrap/lvsrole-plugin
 fi
 # timing DESCRIPTION: true unless under valgrind (LR_VALGRIND=1), where an assertion on how
 # fast something happened is not judged (it is skipped, saying so)

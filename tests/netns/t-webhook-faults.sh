@@ -1,7 +1,8 @@
 #!/bin/bash
 # Delivery policy against a misbehaving receiver: each fault gets the right outcome (retry
 # later, or dead letter at once), and once the receiver recovers every event arrives exactly
-# once per id, in sequence order. TLS with a CA made here, mTLS, a name mismatch; one dead
+# once per id, in sequence order; an endless response body is read no further than 64 KiB.
+# TLS with a CA made here, mTLS, a name mismatch; one dead
 # endpoint does not delay another; a flapping instance starts no pile of deliveries; a full
 # disk fails the report, never the switch.
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +57,11 @@ assert_match "Retry-After: 7 honoured (next attempt in ~7 s, got $DELAY)" "^[567
 fault "HTTP 429" status:429 queue "HTTP 429"
 fault "HTTP 408" status:408 queue "HTTP 408"
 fault "a response that never comes" hang queue "(Operation timed out|timed out)"
+# a body that never ends: at most 64 KiB of it is read, then the connection is dropped (without
+# that bound the attempt would run into the 800 ms timeout and fail as a timeout, not HTTP 500)
+fault "an endless response body" flood queue "HTTP 500"
+assert_eq "an endless body: read up to 64 KiB, then hung up (the receiver wrote $(rq f 'R[-1].get("sent")') bytes)" yes \
+	"$(rq f '"yes" if R[-1].get("sent", 1 << 30) <= 256 * 1024 else "no"')"
 fault "connection closed without a response" close queue "(Empty reply|Recv failure|Server returned nothing)"
 fault "HTTP 410" status:410 dead "HTTP 410"
 fault "HTTP 400" status:400 dead "HTTP 400"

@@ -12,6 +12,8 @@ DIR/mode (default "ok"):
   hang          accept the request and never answer (until the client hangs up)
   slow:MS       wait MS milliseconds, then 204
   close         close the connection without an answer
+  flood         500 with an endless body (8 KiB every 10 ms) until the client hangs up; the
+                record's "sent" says how many body bytes were written
 Every request is appended to DIR/arrived ("ID TIME") as it arrives, and to DIR/received.jsonl,
 once answered (or given up on), as one JSON object:
   {"id", "timestamp", "sig_ok", "ts_ok", "status", "body", "bearer", "headers", "client_cert",
@@ -96,6 +98,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.record(rec)
             self.close_connection = True
             self.connection.shutdown(2)
+            return
+        if mode == "flood":
+            self.send_response(500)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk, sent = b"x" * 8192, 0
+            try:
+                while sent < 64 * 1024 * 1024:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+                    sent += len(chunk)
+                    time.sleep(0.01)
+            except OSError:
+                pass
+            rec["status"], rec["sent"] = 500, sent
+            self.close_connection = True
+            self.record(rec)
             return
         if mode.startswith("slow:"):
             time.sleep(int(mode[5:]) / 1000)
