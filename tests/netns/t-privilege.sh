@@ -1,8 +1,9 @@
 #!/bin/bash
 # Least privilege: lvsrole-notify and lvsrole-plugin work as an unprivileged user holding only
 # CAP_NET_ADMIN and CAP_NET_RAW, from file capabilities (setcap) or as ambient capabilities;
-# with CAP_NET_RAW missing the addresses move but the announcement fails, naming it; with
-# none, nothing changes and the message names CAP_NET_ADMIN. Judged by the kernel (addresses,
+# with CAP_NET_RAW missing the addresses move but the announcement fails, naming it (and the
+# plugin, switching all the same, says its ARP watch and announcements need it); with none,
+# nothing changes and the message names CAP_NET_ADMIN. Judged by the kernel (addresses,
 # sysctls) and by the wire (the GARPs seen on the bridge).
 . "$(dirname "$0")/lib.sh"
 require_plugin
@@ -114,6 +115,30 @@ td_stop
 assert_eq "plugin as $U: both VIPs announced" 2 "$(garps "$t0")"
 assert_eq "plugin as $U: no capability complaint" "" "$(grep -i "CAP_NET\|not permitted" "$TMP/plugin.out")"
 assert_eq "plugin: runs as $U" "$U" "$(ps -o user= -p "$PP" 2>/dev/null | tr -d ' ')"
+kill -TERM "$PP"
+exec 8<>"$F"
+exec 8>&-
+plugin_wait "$PP" 3
+
+# --- the plugin without CAP_NET_RAW: it runs and switches, and says what it cannot do ---
+install -m 0755 "$LR_BUILDDIR/lvsrole-plugin" "$TMP/noraw/lvsrole-plugin"
+setcap cap_net_admin+ep "$TMP/noraw/lvsrole-plugin"
+run "$A" "$BIN/lvsrole-notify" -c "$C" INSTANCE VI_1 BACKUP 100
+assert_eq "(back to real server first)" "10.9.0.50/32 10.9.0.51/32" "$(addrs "$A" lo)"
+rm -f "$ST/plugin.json"
+ip netns exec "$A" setpriv --reuid="$U" --regid="$U" --clear-groups -- "$TMP/noraw/lvsrole-plugin" -v -c "$C" \
+	--fifo "$F" >"$TMP/plugin-noraw.out" 2>&1 &
+PP=$!
+BGPIDS+=("$PP")
+until_true 5 test -s "$ST/plugin.json" >/dev/null
+printf 'INSTANCE "VI_1" MASTER 100\n' | python3 "$FIFOW" "$F" >/dev/null
+until_true 5 sh -c "ip -n $A addr show dev eth0 | grep -q 10.9.0.51/24" >/dev/null
+assert_eq "plugin with CAP_NET_ADMIN only: MASTER applied" "10.9.0.11/24 10.9.0.50/24 10.9.0.51/24" "$(addrs "$A" eth0)"
+until_true 5 grep -q "needs CAP_NET_RAW" "$TMP/plugin-noraw.out" >/dev/null
+assert_match "plugin with CAP_NET_ADMIN only: the ARP watch says it needs CAP_NET_RAW" \
+	"cannot watch ARP .*needs CAP_NET_RAW" "$(cat "$TMP/plugin-noraw.out")"
+assert_match "plugin with CAP_NET_ADMIN only: the announcements say they need CAP_NET_RAW" \
+	"announcements needs CAP_NET_RAW" "$(cat "$TMP/plugin-noraw.out")"
 kill -TERM "$PP"
 exec 8<>"$F"
 exec 8>&-
