@@ -873,6 +873,37 @@ static void test_names(void **state)
 	assert_string_equal(lr_sysctl_key_name(LR_ARP_ANNOUNCE), "arp_announce");
 }
 
+/* LR_MAX_INSTANCES instances and groups together are taken; one more is refused, named */
+static void test_instance_limit(void **state)
+{
+	for (int n = LR_MAX_INSTANCES; n <= LR_MAX_INSTANCES + 1; n++) {
+		size_t cap = (size_t)n * 96 + 64, len = 0;
+		char *text = malloc(cap), err[512] = "";
+		struct lr_config *cfg = NULL;
+		int r;
+
+		assert_non_null(text);
+		len += (size_t)snprintf(text + len, cap - len, "{ \"instances\": {");
+		for (int i = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, cap - len,
+						"%s \"VI_%d\": { \"nic\": \"eth0\", \"vips\": [\"10.1.%d.%d/24\"] }",
+						i ? "," : "", i, i / 200, i % 200 + 1);
+		snprintf(text + len, cap - len, " } }");
+		r = lr_config_parse(NAME, text, strlen(text), &cfg, err, sizeof(err));
+		if (n == LR_MAX_INSTANCES) {
+			assert_int_equal(r, 0);
+			assert_int_equal(cfg->n_inst, LR_MAX_INSTANCES);
+			lr_config_free(cfg);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_non_null(strstr(err, "more than 256 instances and groups"));
+			assert_non_null(strstr(err, "instances.VI_256"));
+		}
+		free(text);
+	}
+	(void)state;
+}
+
 int main(void)
 {
 	static struct CMUnitTest cases[ARRAY_SIZE(conf_cases)];
@@ -885,6 +916,7 @@ int main(void)
 		cmocka_unit_test(test_short_err),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_instance_limit),
 	};
 	int failed;
 
