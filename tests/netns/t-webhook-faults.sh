@@ -101,7 +101,8 @@ T1=$(date +%s.%N)
 LAG=$(rq g "round(R[0]['time'] - $T0, 3)")
 timing "good endpoint served at once while the other hangs" &&
 	assert_match "good endpoint served at once while the other hangs (${LAG} s)" "^0\.[0-9]+$" "$LAG"
-assert_match "the hanging request was cut at its timeout ($(python3 -c "print(round($T1 - $T0, 1))") s)" "^(2\.[5-9]|3\.[0-9])" "$(python3 -c "print(round($T1 - $T0, 1))")"
+timing "the hanging request was cut at its timeout" &&
+	assert_match "the hanging request was cut at its timeout ($(python3 -c "print(round($T1 - $T0, 1))") s)" "^(2\.[5-9]|3\.[0-9])" "$(python3 -c "print(round($T1 - $T0, 1))")"
 
 # --- flapping against a slow endpoint: each switch starts a delivery, yet one process
 # delivers and one waits, the others leave the queue to them; nothing is lost ---
@@ -129,12 +130,16 @@ receiver "$NS" mtls --secret "$KEY" --tls "$PKI/srv.crt" "$PKI/srv.key" --client
 TP=$(port tls)
 MP=$(port mtls)
 C3=$TMP/tls.conf
-tlsep() { echo "\"$1\": { \"url\": \"$2\", \"secret_file\": \"$KEY\"${3:+, $3} }"; }
+# under valgrind, five TLS handshakes at once take seconds: the bounds are raised there
+VGT=${VGLOG:+, \"timeout_ms\": 60000, \"connect_timeout_ms\": 60000}
+tlsep() { echo "\"$1\": { \"url\": \"$2\", \"secret_file\": \"$KEY\"${3:+, $3}$VGT }"; }
+TLS_POLICY=$POLICY
+[ -n "$VGLOG" ] && TLS_POLICY=${POLICY/\"delivery_deadline_ms\": 3000/\"delivery_deadline_ms\": 60000}
 whconf "$C3" "$ST" "$TMP/tls.spool" "$(tlsep tls "https://localhost:$TP/" "\"ca_file\": \"$PKI/ca.crt\""),
 	$(tlsep noca "https://localhost:$TP/"),
 	$(tlsep mismatch "https://127.0.0.1:$TP/" "\"ca_file\": \"$PKI/ca.crt\""),
 	$(tlsep mtls "https://localhost:$MP/" "\"ca_file\": \"$PKI/ca.crt\", \"client_cert\": \"$PKI/cli.crt\", \"client_key\": \"$PKI/cli.key\""),
-	$(tlsep nocert "https://localhost:$MP/" "\"ca_file\": \"$PKI/ca.crt\"")" "$POLICY"
+	$(tlsep nocert "https://localhost:$MP/" "\"ca_file\": \"$PKI/ca.crt\"")" "$TLS_POLICY"
 lr "$NS" "$C3" check
 assert_eq "TLS config checks" 0 $?
 flip "$C3"
