@@ -524,9 +524,11 @@ int lr_spool_lock_commit(struct lr_spool *sp, int wait_ms)
 	return fd;
 }
 
-int lr_spool_lock_endpoint(struct lr_spool *sp, const char *endpoint, int wait_ms)
+/* A directory of the spool (TOP/ENDPOINT, created), flocked: its descriptor, or -EWOULDBLOCK
+ * after wait_ms. */
+static int lock_sub(struct lr_spool *sp, const char *top, const char *endpoint, int wait_ms)
 {
-	int fd = open_sub(sp, "q", endpoint, true), r;
+	int fd = open_sub(sp, top, endpoint, true), r;
 
 	if (fd < 0)
 		return fd;
@@ -538,19 +540,14 @@ int lr_spool_lock_endpoint(struct lr_spool *sp, const char *endpoint, int wait_m
 	return fd;
 }
 
+int lr_spool_lock_endpoint(struct lr_spool *sp, const char *endpoint, int wait_ms)
+{
+	return lock_sub(sp, "q", endpoint, wait_ms);
+}
+
 int lr_spool_lock_waiter(struct lr_spool *sp, const char *endpoint)
 {
-	int fd = open_sub(sp, "wait", endpoint, true);
-
-	if (fd < 0)
-		return fd;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
+	return lock_sub(sp, "wait", endpoint, 0);
 }
 
 int lr_spool_next_seq(struct lr_spool *sp, unsigned n, uint64_t *first)
