@@ -351,6 +351,19 @@ print("ok %d" % n if not bad else "\n".join(bad[:5]))
 EOP
 }
 
+# ka_masters [INSTANCE]: the balancers whose running keepalived says it is MASTER for
+# INSTANCE (default VI_1), by the last "(INSTANCE) Entering ... STATE" its log shows since
+# it started: keepalived's own word, not lvsrole's
+ka_masters() {
+	local lb out="" st
+	for lb in "${LBS[@]}"; do
+		kill -0 "${KA[$lb]:-0}" 2>/dev/null || continue
+		st=$(awk -v n="(${1:-VI_1})" '/Starting Keepalived/ { s = "" } index($0, n " Entering ") { for (i = 1; i < NF; i++) if ($i == "Entering") s = $(i + 1) } END { print s }' "$TMP/$lb/keepalived.log" 2>/dev/null)
+		[ "$st" = MASTER ] && out="$out $lb"
+	done
+	echo "${out# }"
+}
+
 roles_are() { [ "$(roles)" = "$1" ]; }
 # step NAME ROLES ARP-OWNER [HTTP-REGEX]: waits (20 s at most) for ROLES (one per balancer),
 # then checks the client's view (HTTP-REGEX: who answers; default every balancer: the
@@ -359,6 +372,7 @@ step() {
 	local took out want=${4:-^$(printf '%s:[0-9]+ ' "${LBS[@]}" | sed 's/ $//')$}
 	took=$(until_true 20 roles_are "$2")
 	assert_eq "$1: roles ($2) on the kernels (${took:-timeout})" "$2" "$(roles)"
+	assert_eq "$1: keepalived's MASTER is ${3:-nobody} (its log)" "$3" "$(ka_masters)"
 	assert_eq "$1: ARP for $VIP4 answered by $3 only" "$3" "$(arp_owners)"
 	assert_eq "$1: NS for $VIP6 answered by $3" "$3" "$(nd_owner)"
 	[ -n "$3" ] || return 0
