@@ -21,7 +21,7 @@ mode() { echo "$2" >"$TMP/$1/mode"; }
 # rq NAME PYTHON-EXPRESSION: evaluated over R, the requests NAME received (r["B"]: the parsed body)
 rq() {
 	python3 - "$TMP/$1/received.jsonl" "$2" <<'EOP'
-import json, sys
+import datetime, json, sys
 try:
     R = [json.loads(l) for l in open(sys.argv[1])]
 except FileNotFoundError:
@@ -55,7 +55,7 @@ quiet() {
 # spq NS CONF PYTHON-EXPRESSION: evaluated over S, the output of `spool --json`
 spq() {
 	ip netns exec "$1" "$NOTIFY" -c "$2" spool --json 2>/dev/null | python3 -c '
-import json, sys
+import datetime, json, sys
 S = json.load(sys.stdin)
 print(eval(sys.argv[1]))' "$3"
 }
