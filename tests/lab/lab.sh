@@ -11,7 +11,7 @@ VIP6=2001:db8::50
 VIP4B=10.9.0.60 # VI_2 (active-active)
 VIP6B=2001:db8::60
 LBS=()
-declare -A MAC KA
+declare -A MAC KA OWNER
 
 # lab_init N: N balancers lb1..lbN (10.9.0.1N, 2001:db8::1N), a client, a receiver host,
 # an ARP/NA capture on the bridge for the whole run
@@ -47,6 +47,7 @@ lab_init() {
 lab_conf() {
 	local lb=$1 style=$2 owner=$3 prio=$4 prio2=${5:-} d=$TMP/$1 hook=""
 	mkdir -p "$d"
+	OWNER[$lb]=$owner
 	inst() { # NAME VRID PRIORITY V4 V6
 		local vip=""
 		[ "$owner" = keepalived ] && vip="
@@ -323,12 +324,15 @@ ids() { rq r 'len(set(x["id"] for x in R))'; }
 
 # wire_sound [V4 V6 INSTANCE]: every ARP packet with the VIP as sender address, and every neighbour
 # advertisement for the IPv6 VIP, came from a balancer that was the director then (by its
-# reports: from its director event to its next event, plus the switch time); prints
+# reports: from its director event to its next event, plus the switch time; where keepalived
+# owns the VIPs, also up to 1 s before its director event, as keepalived announces them
+# before it runs the notify); prints
 # "ok N" or the offending packets
 wire_sound() {
-	python3 - "$TMP/wire.txt" "$TMP/r/received.jsonl" "${1:-$VIP4}" "$(for lb in "${LBS[@]}"; do printf '%s=%s ' "$lb" "${MAC[$lb]}"; done)" "${2:-$VIP6}" "${3:-VI_1}" <<'EOP'
+	python3 - "$TMP/wire.txt" "$TMP/r/received.jsonl" "${1:-$VIP4}" "$(for lb in "${LBS[@]}"; do printf '%s=%s ' "$lb" "${MAC[$lb]}"; done)" "${2:-$VIP6}" "${3:-VI_1}" "$(for lb in "${LBS[@]}"; do [ "${OWNER[$lb]}" = keepalived ] && printf '%s ' "$lb"; done)" <<'EOP'
 import datetime, json, re, sys
 wire, rx, vip, macs, vip6, name = sys.argv[1], sys.argv[2], sys.argv[3], dict(kv.split("=") for kv in sys.argv[4].split()), sys.argv[5], sys.argv[6]
+kaowned = set(sys.argv[7].split())
 byname = {v: k for k, v in macs.items()}
 ev = {}
 for l in open(rx):
@@ -365,8 +369,8 @@ for l in open(wire):
             role, last_end = r, et + sw
     # a switch away from director may still be sending for its own duration
     prev = [r for et, r, sw in sorted(ev.get(lb, [])) if et <= t]
-    # keepalived announces the VIPs it owns before it runs the notify
-    nxt = [r for et, r, sw in sorted(ev.get(lb, [])) if t < et <= t + 1.0]
+    # keepalived announces the VIPs it owns before it runs the notify (only then)
+    nxt = [r for et, r, sw in sorted(ev.get(lb, [])) if t < et <= t + 1.0] if lb in kaowned else []
     if role != "director" and not (len(prev) >= 2 and prev[-2] == "director" and t <= last_end + 0.05) \
             and not (nxt and nxt[0] == "director"):
         bad.append("%s from %s (%s) while %s" % (l.strip()[:120], lb, mac, role))
