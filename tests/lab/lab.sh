@@ -11,7 +11,7 @@ VIP6=2001:db8::50
 VIP4B=10.9.0.60 # VI_2 (active-active)
 VIP6B=2001:db8::60
 LBS=()
-declare -A MAC KA OWNER
+declare -A MAC KA KAOFF OWNER
 
 # lab_init N: N balancers lb1..lbN (10.9.0.1N, 2001:db8::1N), a client, a receiver host,
 # an ARP/NA capture on the bridge for the whole run
@@ -44,12 +44,18 @@ lab_init() {
 # lab_conf LB STYLE OWNER PRIORITY [VI_2-PRIORITY]: keepalived.conf and lvsrole.conf for LB.
 # STYLE: plugin (the notify FIFO) or notify (generic notify hook); OWNER: lvsrole (no
 # virtual_ipaddress) or keepalived. With VI_2-PRIORITY, a second instance (active-active).
+# With LAB_GROUP=NAME as well, VI_1 and VI_2 are the members of the sync group NAME, which
+# lvsrole switches as one unit with all four VIPs (the members are not in lvsrole.conf; the
+# notify hook is the group's); instead of "demote", VI_2 tracks a script without weight that
+# fails (FAULT, and with it the whole group) while the file "fail" exists.
 lab_conf() {
-	local lb=$1 style=$2 owner=$3 prio=$4 prio2=${5:-} d=$TMP/$1 hook=""
+	local lb=$1 style=$2 owner=$3 prio=$4 prio2=${5:-} d=$TMP/$1 hook="" group=${LAB_GROUP:-}
 	mkdir -p "$d"
 	OWNER[$lb]=$owner
-	inst() { # NAME VRID PRIORITY V4 V6
-		local vip=""
+	[ "$style" = notify ] && hook="
+    notify \"$NOTIFY -c $d/lvsrole.conf\""
+	inst() { # NAME VRID PRIORITY V4 V6 TRACK-SCRIPT
+		local vip="" ihook=$hook track=""
 		[ "$owner" = keepalived ] && vip="
     virtual_ipaddress {
         $4/24
@@ -57,18 +63,18 @@ lab_conf() {
     virtual_ipaddress_excluded {
         $5/64
     }"
-		[ "$style" = notify ] && hook="
-    notify \"$NOTIFY -c $d/lvsrole.conf\""
+		[ -n "$group" ] && ihook=""
+		[ -n "$6" ] && track="
+    track_script {
+        $6
+    }"
 		cat <<EOI
 vrrp_instance $1 {
     state BACKUP
     interface eth0
     virtual_router_id $2
     priority $3
-    advert_int 1
-    track_script {
-        demote
-    }$vip$hook
+    advert_int 1$track$vip$ihook
 }
 EOI
 	}
@@ -92,19 +98,46 @@ vrrp_script demote {
     weight -100
 }
 EOG
-		inst VI_1 "$VRID" "$prio" "$VIP4" "$VIP6"
-		[ -n "$prio2" ] && inst VI_2 $((VRID + 1)) "$prio2" "$VIP4B" "$VIP6B"
+		if [ -n "$group" ]; then
+			cat <<EOG
+# a track script without weight: the file "fail" puts the instance in FAULT
+vrrp_script fail {
+    script "/bin/sh -c '! test -e $d/fail'"
+    interval 1
+}
+EOG
+			inst VI_1 "$VRID" "$prio" "$VIP4" "$VIP6" ""
+			inst VI_2 $((VRID + 1)) "$prio2" "$VIP4B" "$VIP6B" fail
+			cat <<EOG
+vrrp_sync_group $group {
+    group {
+        VI_1
+        VI_2
+    }$hook
+}
+EOG
+		else
+			inst VI_1 "$VRID" "$prio" "$VIP4" "$VIP6" demote
+			[ -n "$prio2" ] && inst VI_2 $((VRID + 1)) "$prio2" "$VIP4B" "$VIP6B" demote
+		fi
 	} >"$d/keepalived.conf"
-	local vi2=""
-	[ -n "$prio2" ] && vi2=",
+	local units vi2=""
+	if [ -n "$group" ]; then
+		units="\"groups\": {
+    \"$group\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4/24\", \"$VIP6/64\", \"$VIP4B/24\", \"$VIP6B/64\"] }
+  }"
+	else
+		[ -n "$prio2" ] && vi2=",
     \"VI_2\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4B/24\", \"$VIP6B/64\"] }"
+		units="\"instances\": {
+    \"VI_1\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4/24\", \"$VIP6/64\"] }$vi2
+  }"
+	fi
 	cat >"$d/lvsrole.conf" <<EOC
 {
   "state_dir": "$d/state",
   "announce": { "count": 3, "interval_ms": 300 },
-  "instances": {
-    "VI_1": { "nic": "eth0", "nic_vip_owner": "$owner", "vips": ["$VIP4/24", "$VIP6/64"] }$vi2
-  },
+  $units,
   "webhooks": { "spool_dir": "$d/spool", "endpoints": { $(ep ops "http://10.9.0.98:$(port r)/$lb") } },
   "plugin": { "metrics_file": "$d/lvsrole.prom", "conflict_probe_ms": 200 }
 }
@@ -180,6 +213,7 @@ EON
 
 # lab_start LB / lab_stop LB (SIGTERM) / lab_kill LB (SIGKILL): its keepalived
 lab_start() {
+	KAOFF[$1]=$(stat -c %s "$TMP/$1/keepalived.log" 2>/dev/null || echo 0)
 	ip netns exec "$TAG$1" keepalived -f "$TMP/$1/keepalived.conf" -P -n -l -D -p "$TMP/$1/ka.pid" \
 		-r "$TMP/$1/vrrp.pid" >>"$TMP/$1/keepalived.log" 2>&1 &
 	KA[$1]=$!
@@ -208,7 +242,7 @@ role() {
 roles() { local lb out=""; for lb in "${LBS[@]}"; do out="$out $(role "$lb" "$@")"; done; echo "${out# }"; }
 # lb_of MAC: the balancer with that MAC (or the MAC)
 lb_of() { local lb; for lb in "${LBS[@]}"; do [ "${MAC[$lb]}" = "$1" ] && { echo "$lb"; return; }; done; echo "$1"; }
-# arp_owners [V4]: the balancers answering ARP for the VIP, seen from the client
+# arp_owners [V4]: the balancers answering ARP for the VIP, seen from the client (sorted)
 arp_owners() {
 	local m out=""
 	nsx "${TAG}cl" ip neigh flush dev eth0 2>/dev/null
@@ -216,7 +250,7 @@ arp_owners() {
 		tr -d '[]' | tr 'A-F' 'a-f' | sort -u); do
 		out="$out $(lb_of "$m")"
 	done
-	echo "${out# }"
+	tr ' ' '\n' <<<"${out# }" | sort | paste -sd ' '
 }
 # nd_owner [V6]: the balancer whose MAC the client learns for the IPv6 VIP
 nd_owner() {
@@ -378,15 +412,19 @@ print("ok %d" % n if not bad else "\n".join(bad[:5]))
 EOP
 }
 
-# ka_masters [INSTANCE]: the balancers whose running keepalived says it is MASTER for
-# INSTANCE (default VI_1), by the last "(INSTANCE) Entering ... STATE" its log shows since
-# it started: keepalived's own word, not lvsrole's
+# ka_state LB [INSTANCE]: the state LB's running keepalived is in for INSTANCE (default VI_1)
+# by the last "(INSTANCE) Entering ... STATE" its log shows since lab_start started it
+# (keepalived's own word, not lvsrole's); "-" when it is not running, "INIT" before its first
+ka_state() {
+	kill -0 "${KA[$1]:-0}" 2>/dev/null || { echo -; return; }
+	tail -c +$((${KAOFF[$1]:-0} + 1)) "$TMP/$1/keepalived.log" 2>/dev/null |
+		awk -v n="(${2:-VI_1})" 'index($0, n " Entering ") { for (i = 1; i < NF; i++) if ($i == "Entering") s = $(i + 1) } END { print (s == "" ? "INIT" : s) }'
+}
+# ka_masters [INSTANCE]: the balancers whose running keepalived says it is MASTER for INSTANCE
 ka_masters() {
-	local lb out="" st
+	local lb out=""
 	for lb in "${LBS[@]}"; do
-		kill -0 "${KA[$lb]:-0}" 2>/dev/null || continue
-		st=$(awk -v n="(${1:-VI_1})" '/Starting Keepalived/ { s = "" } index($0, n " Entering ") { for (i = 1; i < NF; i++) if ($i == "Entering") s = $(i + 1) } END { print s }' "$TMP/$lb/keepalived.log" 2>/dev/null)
-		[ "$st" = MASTER ] && out="$out $lb"
+		[ "$(ka_state "$lb" "${1:-VI_1}")" = MASTER ] && out="$out $lb"
 	done
 	echo "${out# }"
 }
@@ -408,6 +446,21 @@ step() {
 	out=$(http_spread $((10 * ${#LBS[@]})) "[$VIP6]")
 	assert_match "$1: HTTP on [$VIP6] answered by $want" "$want" "$out"
 	grep -Eq "$want" <<<"$out" || echo "# the client's neighbour for $VIP6: $(lb_of "$(nsx "${TAG}cl" ip -6 neigh show "$VIP6" dev eth0 | awk '{ print $3 }')")"
+}
+
+both_are() { [ "$(roles) / $(roles "$VIP4B" "$VIP6B")" = "$1" ]; }
+# step2 NAME "ROLES-VI_1 / ROLES-VI_2" OWNER-VI_1 OWNER-VI_2: step for two instances (VI_1
+# with $VIP4 and $VIP6, VI_2 with $VIP4B and $VIP6B), each VIP answered by both balancers
+step2() {
+	local took v
+	took=$(until_true 20 both_are "$2")
+	assert_eq "$1: roles of VI_1 / VI_2 on the kernels (${took:-timeout})" "$2" "$(roles) / $(roles "$VIP4B" "$VIP6B")"
+	assert_eq "$1: keepalived's MASTERs of VI_1 and VI_2 (their logs)" "$3 $4" "$(ka_masters VI_1) $(ka_masters VI_2)"
+	assert_eq "$1: ARP owners of $VIP4 and $VIP4B" "$3 $4" "$(arp_owners "$VIP4") $(arp_owners "$VIP4B")"
+	assert_eq "$1: NS owners of $VIP6 and $VIP6B" "$3 $4" "$(nd_owner "$VIP6") $(nd_owner "$VIP6B")"
+	for v in "$VIP4" "[$VIP6]" "$VIP4B" "[$VIP6B]"; do
+		assert_match "$1: HTTP on $v answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 20 "$v")"
+	done
 }
 
 # lab_pair STYLE OWNER: two balancers (lb1 priority 150, lb2 100) configured, serving and

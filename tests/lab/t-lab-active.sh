@@ -12,20 +12,6 @@ lab_conf lb2 plugin keepalived 100 150
 lab_www
 lab_dr || { echo "FAIL: nftables DR rules"; exit 99; }
 
-both_are() { [ "$(roles) / $(roles "$VIP4B" "$VIP6B")" = "$1" ]; }
-# step2 NAME "ROLES-VI_1 / ROLES-VI_2" OWNER-VI_1 OWNER-VI_2
-step2() {
-	local took
-	took=$(until_true 20 both_are "$2")
-	assert_eq "$1: roles of VI_1 / VI_2 on the kernels (${took:-timeout})" "$2" "$(roles) / $(roles "$VIP4B" "$VIP6B")"
-	assert_eq "$1: keepalived's MASTERs of VI_1 and VI_2 (their logs)" "$3 $4" "$(ka_masters VI_1) $(ka_masters VI_2)"
-	assert_eq "$1: ARP owners of $VIP4 and $VIP4B" "$3 $4" "$(arp_owners "$VIP4") $(arp_owners "$VIP4B")"
-	assert_eq "$1: NS owners of $VIP6 and $VIP6B" "$3 $4" "$(nd_owner "$VIP6") $(nd_owner "$VIP6B")"
-	assert_match "$1: HTTP on $VIP4 answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 20 "$VIP4")"
-	assert_match "$1: HTTP on $VIP4B answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 20 "$VIP4B")"
-	assert_match "$1: HTTP on [$VIP6B] answered by both" "^lb1:[0-9]+ lb2:[0-9]+$" "$(http_spread 20 "[$VIP6B]")"
-}
-
 lab_start lb1
 lab_start lb2
 step2 "startup" "director real-server / real-server director" lb1 lb2
