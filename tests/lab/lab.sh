@@ -163,7 +163,8 @@ lab_www() {
 # connection to a VIP is spread over all balancers by a hash of the client's address and
 # port: kept here when it hashes to this balancer, else forwarded to that balancer's MAC.
 # Packets from another balancer (forwarded to us) are never forwarded again (the two-box
-# loop). It only sees traffic while this balancer holds the VIP on eth0 (the director).
+# loop). Clients send it traffic for a VIP while it answers ARP for it (the director), or
+# from an ARP entry learned before it left that role: then it still forwards.
 lab_dr() {
 	local lb i n=${#LBS[@]} macs rules chains
 	macs=$(printf '%s, ' "${MAC[@]}")
