@@ -34,7 +34,8 @@ send 'INSTANCE "VI_1" BACKUP 100'
 sleep 2.2
 td_stop
 n=$(count_before s1 "$t1" "$garp")
-assert_eq "director: 3 scheduled gratuitous ARPs (count 3) and 2 refreshes (every 1 s) in 2.5 s ($n)" yes "$([ "$n" -ge 5 ] && [ "$n" -le 6 ] && echo yes)"
+timing "director: 3 scheduled gratuitous ARPs (count 3) and 2 refreshes (every 1 s) in 2.5 s ($n)" &&
+	assert_eq "director: 3 scheduled gratuitous ARPs (count 3) and 2 refreshes (every 1 s) in 2.5 s ($n)" yes "$([ "$n" -ge 5 ] && [ "$n" -le 6 ] && echo yes)"
 gaps=$(td_read s1 | grep -E -- "$garp" | awk '{print $1}' | head -3 | awk 'NR > 1 { printf "%d ", ($1 - p) * 1000 } { p = $1 }')
 assert_match "the schedule: 300 ms apart (${gaps}ms)" "^(2[5-9][0-9]|3[0-4][0-9]) (2[5-9][0-9]|3[0-4][0-9]) $" "$gaps"
 n6=$(count_before s1 "$t1" "$na")

@@ -117,7 +117,8 @@ assert_eq "status shows the drift (exit 7)" 7 $?
 mode r slow:600
 n=$(rq r 'len(R)')
 ms=$(plugin_stop "$P" "$F" 'INSTANCE "VI_1" STOP 0' 'INSTANCE "VI_2" STOP 0')
-assert_eq "stop: the plugin left well inside keepalived's second (${ms} ms), not waiting for the slow receiver" yes "$([ "$ms" -lt 500 ] && echo yes)"
+timing "stop: the plugin left well inside keepalived's second (${ms} ms)" &&
+	assert_eq "stop: the plugin left well inside keepalived's second (${ms} ms), not waiting for the slow receiver" yes "$([ "$ms" -lt 500 ] && echo yes)"
 wait_rx r $((n + 2))
 assert_eq "stop: both STOP reports delivered afterwards by the detached delivery" "STOP STOP" \
 	"$(rq r '" ".join(x["B"]["data"]["state"] for x in R['"$n"':])')"

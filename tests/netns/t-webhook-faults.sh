@@ -118,9 +118,15 @@ timing "10 switches while the endpoint takes 1.5 s: 2 deliveries alive" &&
 	"$(pgrep -fc -- "lvsrole-deliver.* -c $C5 deliver")"
 mode fl ok
 quiet "$C5"
-assert_eq "the 10 reports delivered without another switch or a flush, once each, in order" \
-	"$(seq -s ' ' "$(($(cat "$TMP/flap.spool/seq") - 9))" "$(cat "$TMP/flap.spool/seq")")" \
-	"$(rq fl "' '.join(str(r['B']['seq']) for r in R if r['status'] == 204)")"
+want=$(seq -s ' ' "$(($(cat "$TMP/flap.spool/seq") - 9))" "$(cat "$TMP/flap.spool/seq")")
+assert_eq "the 10 reports delivered without another switch or a flush, in order (first arrivals), a repeat with the same id" \
+	"$want True" \
+	"$(rq fl "' '.join(str(r['B']['seq']) for i, r in enumerate(R) if r['status'] == 204 and r['id'] not in [y['id'] for y in R[:i] if y['status'] == 204]) + ' ' + str(len({r['B']['seq'] for r in R}) == len({r['id'] for r in R}))")"
+# under valgrind the first delivery can run into its delivery deadline (8 s) with a request
+# whose answer it reads too late: the report is sent again (at least once, the same id)
+timing "the 10 reports delivered once each" &&
+	assert_eq "the 10 reports delivered once each" "$want" "$(rq fl "' '.join(str(r['B']['seq']) for r in R if r['status'] == 204)")"
+echo "# fl: $(rq fl "' '.join('#%d/%s/%.2f/port %s' % (r['B']['seq'], r['id'][-4:], r['time'], r['peer']) for r in R)")"
 
 # --- TLS: a CA made here, verification on by default, name mismatch, mTLS ---
 mkpki "$TMP/pki"
