@@ -89,15 +89,7 @@ EOG
     vrrp_notify_fifo $d/notify.fifo
     vrrp_notify_fifo_script "$d/plugin-run -c $d/lvsrole.conf"
 EOG
-		cat <<EOG
-}
-# a track script: the file "demote" lowers the priority by 100
-vrrp_script demote {
-    script "/bin/sh -c '! test -e $d/demote'"
-    interval 1
-    weight -100
-}
-EOG
+		echo "}"
 		if [ -n "$group" ]; then
 			cat <<EOG
 # a track script without weight: the file "fail" puts the instance in FAULT
@@ -117,6 +109,14 @@ vrrp_sync_group $group {
 }
 EOG
 		else
+			cat <<EOG
+# a track script: the file "demote" lowers the priority by 100
+vrrp_script demote {
+    script "/bin/sh -c '! test -e $d/demote'"
+    interval 1
+    weight -100
+}
+EOG
 			inst VI_1 "$VRID" "$prio" "$VIP4" "$VIP6" demote
 			[ -n "$prio2" ] && inst VI_2 $((VRID + 1)) "$prio2" "$VIP4B" "$VIP6B" demote
 		fi
