@@ -55,6 +55,9 @@ struct ep {
 	char errbuf[CURL_ERROR_SIZE];
 	struct lr_response resp;
 	uint64_t wake_ms; /* when its head in backoff is due (0: nothing waits) */
+	/* lr_now_us() bound on this endpoint's requests (0: none): the pass's deadline, or for
+	 * a waiter that took over, the pass's length from the takeover */
+	uint64_t deadline_us;
 	uint64_t n_delivered, n_failed; /* over the deliverer's life */
 };
 
@@ -66,6 +69,7 @@ struct lr_deliverer {
 	size_t n;
 	/* the pass in progress */
 	uint64_t deadline_us;
+	uint64_t start_us, span_us; /* its start, its length (0: no deadline) */
 	unsigned flags;
 	struct lr_deliver_stats st;
 };
@@ -279,8 +283,9 @@ static void finish(struct ep *e)
 }
 
 /* A failed attempt on the head event: retry later with backoff (honouring Retry-After),
- * or give up at once when the policy says so. */
-static void failed(struct ep *e, enum lr_outcome o, const char *why)
+ * or give up at once when the policy says so. A request cut at this run's deadline is no
+ * fault of the endpoint's: it is due again at once (the next process delivering sends it). */
+static void failed(struct ep *e, enum lr_outcome o, const char *why, bool cut)
 {
 	const struct lr_config *cfg = e->cfg;
 	uint64_t now = lr_wall_us() / 1000u, delay;
@@ -304,8 +309,10 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why)
 	}
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
 		rnd = (uint32_t)lr_now_us();
-	delay = lr_response_retry_ms(&e->resp, e->cur.attempts, cfg->retry_base_ms, cfg->retry_max_ms, rnd,
-				     time(NULL), &ra);
+	ra = false;
+	delay = cut ? 0
+		    : lr_response_retry_ms(&e->resp, e->cur.attempts, cfg->retry_base_ms, cfg->retry_max_ms,
+					   rnd, time(NULL), &ra);
 	e->cur.next_ms = now + delay;
 	e->wake_ms = e->cur.next_ms;
 	e->n_failed++;
@@ -313,7 +320,8 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why)
 	fmt_wall_ms(e->cur.next_ms, when, sizeof(when));
 	log_warn("webhooks: %s: report #%" PRIu64 " %s not delivered (attempt %u): %s; next attempt at %s (in %" PRIu64 " ms%s)%s",
 		 e->ep->name, e->cur.seq, e->cur.id, e->cur.attempts, why, when, delay,
-		 ra ? ", Retry-After" : "", r < 0 ? "; the attempt could not be recorded" : "");
+		 ra ? ", Retry-After" : cut ? ", as the delivery deadline cut it" : "",
+		 r < 0 ? "; the attempt could not be recorded" : "");
 	finish(e); /* head of line: nothing after it goes first */
 }
 
@@ -347,12 +355,11 @@ static void complete(struct lr_deliverer *d, struct ep *e, CURLcode rc, struct l
 		st->dead++;
 	else
 		st->retried++;
-	failed(e, o, why);
+	failed(e, o, why, e->cut && rc == CURLE_OPERATION_TIMEDOUT);
 }
 
 /* Takes the head of the queue and starts it, or finishes the endpoint for this run. */
-static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_us, unsigned flags,
-		       struct lr_deliver_stats *st)
+static void start_next(struct lr_deliverer *d, struct ep *e, unsigned flags, struct lr_deliver_stats *st)
 {
 	struct lr_spool_entry *v = NULL;
 	uint64_t now_ms;
@@ -379,6 +386,12 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 				       * committed before this listing */
 			close(e->waitfd);
 			e->waitfd = -1;
+			/* the reports left to this waiter get a whole pass from now, not what
+			 * remains of one spent waiting */
+			if (d->span_us && e->lockfd >= 0) {
+				e->deadline_us = lr_now_us() + d->span_us;
+				log_debug("webhooks: %s: taken over from the process that delivered it", e->ep->name);
+			}
 		}
 		if (e->lockfd < 0) {
 			log_err_errno(e->lockfd, "webhooks: %s: cannot lock its queue in %s", e->ep->name,
@@ -437,8 +450,8 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 	}
 	timeout = e->ep->timeout_ms;
 	e->cut = false;
-	if (deadline_us) {
-		uint64_t now = lr_now_us(), left = deadline_us > now ? (deadline_us - now) / 1000u : 0;
+	if (e->deadline_us) {
+		uint64_t now = lr_now_us(), left = e->deadline_us > now ? (e->deadline_us - now) / 1000u : 0;
 
 		if (left == 0) {
 			finish(e);
@@ -453,7 +466,7 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 		log_err("webhooks: %s: cannot sign: %s", e->ep->name, e->creds_msg);
 		st->retried++;
 		lr_response_reset(&e->resp);
-		failed(e, LR_OUTCOME_RETRY, e->creds_msg);
+		failed(e, LR_OUTCOME_RETRY, e->creds_msg, false);
 		return;
 	}
 	r = lr_spool_read(e->sp, e->ep->name, &e->cur, &e->body, &e->len);
@@ -472,7 +485,7 @@ static void start_next(struct lr_deliverer *d, struct ep *e, uint64_t deadline_u
 
 		snprintf(why, sizeof(why), "cannot read the spooled report: %s", strerror(-r));
 		st->dead++;
-		failed(e, LR_OUTCOME_DEAD, why);
+		failed(e, LR_OUTCOME_DEAD, why, false);
 		return;
 	}
 	r = setup(e, e->cur.id, e->body, e->len, timeout);
@@ -546,12 +559,17 @@ void lr_deliverer_free(struct lr_deliverer *d)
 
 void lr_deliver_start(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags)
 {
+	uint64_t now = lr_now_us();
+
 	memset(&d->st, 0, sizeof(d->st));
 	d->deadline_us = deadline_us;
+	d->start_us = now;
+	d->span_us = deadline_us > now ? deadline_us - now : 0;
 	d->flags = flags;
 	for (size_t i = 0; i < d->n; i++) {
 		struct ep *e = &d->eps[i];
 
+		e->deadline_us = deadline_us;
 		if (e->st == EP_BUSY)
 			continue; /* a pass is under way: it goes on */
 		e->st = only && strcmp(only, e->ep->name) ? EP_DONE : EP_IDLE;
@@ -560,24 +578,40 @@ void lr_deliver_start(struct lr_deliverer *d, const char *only, uint64_t deadlin
 	}
 }
 
+/* Until when an endpoint may go on (0: no bound). A waiter (LR_DELIVER_SHARE) waits up to
+ * one more pass: the process it waits for stops at its own deadline, which is at most one
+ * pass after the waiter's start. */
+static uint64_t ep_bound(const struct lr_deliverer *d, const struct ep *e)
+{
+	if (e->st == EP_WAITLOCK && e->waitfd >= 0 && e->deadline_us)
+		return e->deadline_us + d->span_us;
+	return e->deadline_us;
+}
+
 bool lr_deliver_step(struct lr_deliverer *d)
 {
 	bool busy, waiting, again;
 
 	do {
-		bool past = d->deadline_us && lr_now_us() >= d->deadline_us;
+		uint64_t now = lr_now_us();
 		struct CURLMsg *msg;
 		int running, left;
 
 		busy = waiting = again = false;
 		for (size_t i = 0; i < d->n; i++) {
 			struct ep *e = &d->eps[i];
+			uint64_t bound = ep_bound(d, e);
 
 			if (e->st == EP_IDLE || e->st == EP_WAITLOCK) {
-				if (past)
+				if (bound && now >= bound) {
+					if (e->st == EP_WAITLOCK && e->waitfd >= 0)
+						log_warn("webhooks: %s: another process still delivers it after %" PRIu64
+							 " ms of waiting: left to it, or to the next delivery or flush",
+							 e->ep->name, (now - d->start_us) / 1000u);
 					finish(e);
-				else
-					start_next(d, e, d->deadline_us, d->flags, &d->st);
+				} else {
+					start_next(d, e, d->flags, &d->st);
+				}
 			}
 		}
 		curl_multi_perform(d->multi, &running);
@@ -603,24 +637,40 @@ bool lr_deliver_step(struct lr_deliverer *d)
 void lr_deliver_no_new(struct lr_deliverer *d)
 {
 	d->deadline_us = 1; /* past: idle endpoints finish, requests in flight go on */
+	d->span_us = 0;
+	for (size_t i = 0; i < d->n; i++)
+		d->eps[i].deadline_us = 1;
 }
 
-/* Past the deadline of a run: requests still in flight are dropped; their reports stay
- * queued as they were (not counted as an attempt). */
-static void abort_busy(struct lr_deliverer *d)
+/* Past an endpoint's deadline: a request still in flight (one started before the run, a
+ * handover's, or one whose cut timeout a slow process has not seen fire yet) is dropped, an
+ * attempt cut at the deadline: its report is due again at once. Returns the earliest bound
+ * still ahead (0: none). */
+static uint64_t abort_late(struct lr_deliverer *d, uint64_t now)
 {
+	uint64_t next = 0;
+
 	for (size_t i = 0; i < d->n; i++) {
 		struct ep *e = &d->eps[i];
+		uint64_t bound = ep_bound(d, e);
 
-		if (e->st != EP_BUSY)
+		if (e->st == EP_DONE || !bound)
 			continue;
+		if (e->st == EP_BUSY)
+			bound += 100000u; /* cut at the deadline already, unless started before */
+		if (now < bound) {
+			next = !next || bound < next ? bound : next;
+			continue;
+		}
+		if (e->st != EP_BUSY)
+			continue; /* the next step finishes it */
 		curl_multi_remove_handle(d->multi, e->h);
 		free(e->body);
 		e->body = NULL;
-		log_warn("webhooks: %s: report #%" PRIu64 " %s still in flight at the delivery deadline: left queued",
-			 e->ep->name, e->cur.seq, e->cur.id);
-		finish(e);
+		d->st.retried++;
+		failed(e, LR_OUTCOME_RETRY, "still in flight: cut at the delivery deadline", true);
 	}
+	return next;
 }
 
 int lr_deliver_wait_ms(const struct lr_deliverer *d)
@@ -679,15 +729,12 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
 		int ms = lr_deliver_wait_ms(d);
 
 		if (deadline_us) {
-			uint64_t now = lr_now_us();
-			int rem = deadline_us > now ? (int)((deadline_us - now) / 1000u) + 1 : 1;
+			uint64_t now = lr_now_us(), next = abort_late(d, now);
 
-			/* requests started before this run (a handover) may outlive it */
-			if (now >= deadline_us + 100000u) {
-				abort_busy(d);
-				break;
-			}
-			ms = rem < ms ? rem : ms;
+			if (!next)
+				continue; /* every endpoint past its bound: the next step ends them */
+			if ((next - now) / 1000u < (uint64_t)ms)
+				ms = (int)((next - now) / 1000u) + 1;
 		}
 		curl_multi_poll(d->multi, NULL, 0, ms, NULL);
 	}

@@ -3,8 +3,9 @@
 # later, or dead letter at once), and once the receiver recovers every event arrives exactly
 # once per id, in sequence order; an endless response body is read no further than 64 KiB.
 # TLS with a CA made here, mTLS, a name mismatch; one dead
-# endpoint does not delay another; a flapping instance starts no pile of deliveries; a full
-# disk fails the report, never the switch.
+# endpoint does not delay another; a flapping instance starts no pile of deliveries; the
+# delivery waiting for another takes over with a whole pass of its own; a full disk fails the
+# report, never the switch.
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
 require_netns
@@ -127,6 +128,73 @@ assert_eq "the 10 reports delivered without another switch or a flush, in order 
 timing "the 10 reports delivered once each" &&
 	assert_eq "the 10 reports delivered once each" "$want" "$(rq fl "' '.join(str(r['B']['seq']) for r in R if r['status'] == 204)")"
 echo "# fl: $(rq fl "' '.join('#%d/%s/%.2f/port %s' % (r['B']['seq'], r['id'][-4:], r['time'], r['peer']) for r in R)")"
+
+# --- the waiter: another process holds the endpoint's lock (flock(1) on q/ENDPOINT, as a
+# delivery does) for longer than a pass; the delivery waiting for it takes over with a whole
+# pass of its own (one spent waiting would leave the report queued); after two passes of
+# waiting it leaves the endpoint, the report stays queued for the next delivery or flush ---
+receiver "$NS" wt --secret "$KEY"
+C6=$TMP/wait.conf
+WQ=$TMP/wait.spool/q/wt
+whconf "$C6" "$ST" "$TMP/wait.spool" "$(ep wt "http://127.0.0.1:$(port wt)/wt")" '"delivery_deadline_ms": 2000,'
+flip "$C6"
+wait_rx wt 1
+quiet "$C6"
+held() { ! flock -n "$WQ" true; }
+hold() { # SECONDS: holds the queue's lock in the background until SECONDS pass (HOLDER: its pid)
+	flock "$WQ" sleep "$1" &
+	HOLDER=$!
+	BGPIDS+=("$HOLDER")
+	until_true 5 held >/dev/null
+}
+TH=$(now)
+hold 3
+assert_eq "waiter: the lock is held by another process" yes "$(held && echo yes)"
+flip "$C6"
+S6=$(cat "$TMP/wait.spool/seq")
+wait "$HOLDER"
+wait_rx wt 2
+quiet "$C6"
+assert_eq "waiter: the lock held 3 s (a pass is 2 s): report #$S6 delivered once released, without another switch or a flush" \
+	"$S6 True" "$(rq wt "' '.join(str(r['B']['seq']) for r in R[1:]) + ' ' + str(R[-1]['time'] >= $TH + 3)")"
+hold 30
+flip "$C6"
+S6=$(cat "$TMP/wait.spool/seq")
+T0=$(now)
+until_true 15 eval '! pgrep -f -- "lvsrole-deliver.* -c $C6 deliver" >/dev/null' >/dev/null
+T1=$(now)
+assert_eq "waiter: the lock held on: the delivery gave up waiting while it was held, #$S6 still queued" \
+	"yes [$S6]" "$(held && echo yes) $(spq "$NS" "$C6" "[e['seq'] for e in S['endpoints']['wt']['queue']]")"
+assert_match "waiter: giving up is logged, naming the endpoint" "warning: webhooks: wt: another process still delivers it after [0-9]+ ms of waiting: left to it, or to the next delivery or flush" "$(cat "$TMP/last.out")"
+GAVE=$(python3 -c "print(round($T1 - $T0, 1))")
+timing "waiter: gave up after two passes" &&
+	assert_match "waiter: gave up after two passes (4 s; took $GAVE s)" "^(3\.[5-9]|4\.[0-9]|5\.[0-5])$" "$GAVE"
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null
+lr "$NS" "$C6" flush
+assert_eq "waiter: the report left queued is delivered by flush" "$S6" "$(rq wt "R[-1]['B']['seq']")"
+
+# --- a request cut by the delivery deadline is no fault of the endpoint's: its report is
+# due again at once, not after a backoff (a request timing out on its own waits for one) ---
+# (under valgrind, starting libcurl takes a second or two of the deadline: it is longer there)
+DL=${VGLOG:+6000}
+DL=${DL:-2000}
+receiver "$NS" cu --secret "$KEY"
+mode cu "slow:$((DL + 3000))"
+C7=$TMP/cut.conf
+whconf "$C7" "$ST" "$TMP/cut.spool" "$(ep cu "http://127.0.0.1:$(port cu)/cu" "\"timeout_ms\": $((DL + 5000))")" \
+	"\"delivery_deadline_ms\": $DL, \"retry_base_ms\": 60000, \"retry_max_ms\": 600000,"
+flip "$C7"
+quiet "$C7"
+S7=$(cat "$TMP/cut.spool/seq")
+assert_match "cut at the deadline: report #$S7 queued after one attempt, the error says so, due at once" \
+	"^1 .*cut at the delivery deadline.* True$" \
+	"$(spq "$NS" "$C7" "' '.join(str(x) for x in [(e['attempts'], e['last_error'], datetime.datetime.strptime(e['next_attempt'], '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc).timestamp() <= __import__('time').time()) for e in S['endpoints']['cu']['queue'] if e['seq'] == $S7][0])")"
+mode cu ok
+flip "$C7"
+quiet "$C7"
+assert_eq "cut at the deadline: the next switch's delivery sends it at once, then its own" \
+	"$S7 $((S7 + 1))" "$(rq cu "' '.join(str(r['B']['seq']) for r in R if r['mode'] == 'ok')")"
 
 # --- TLS: a CA made here, verification on by default, name mismatch, mTLS ---
 mkpki "$TMP/pki"

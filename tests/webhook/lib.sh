@@ -38,7 +38,7 @@ EOP
 wait_rx() {
 	local _
 	for _ in $(seq 200); do
-		[ "$(wc -l <"$TMP/$1/received.jsonl" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+		[ "$( (wc -l <"$TMP/$1/received.jsonl") 2>/dev/null || echo 0)" -ge "$2" ] && return 0
 		sleep 0.05
 	done
 	return 1
