@@ -207,7 +207,7 @@ static uint64_t recorded_max_seq(struct lr_statedir *sd)
 	return max;
 }
 
-int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n)
+int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n, unsigned timeout_s)
 {
 	struct json_object *root = NULL, *last;
 	uint64_t seq;
@@ -216,7 +216,7 @@ int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n)
 	if (r < 0)
 		return r;
 	fd = r;
-	r = flock_timeout(fd, LOCK_EX, 10);
+	r = flock_timeout(fd, LOCK_EX, timeout_s);
 	if (r < 0)
 		goto out;
 	r = load_json(sd, ARRIVALS_FILE, &root);

@@ -57,8 +57,9 @@ struct lr_arrival {
 /* Registers arr[0..n): each gets a new per-host sequence number (written to arr[i].seq) and
  * becomes its name's latest arrival, intent included, so that whoever holds the switch lock
  * can apply the newest intent even if the process that brought it died waiting (keepalived
- * SIGKILLs a STOP notify after one second). Takes only a short lock. */
-int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n);
+ * SIGKILLs a STOP notify after one second). Takes only a short lock, waiting for it up to
+ * timeout_s (hundreds of runs at once each hold it for a write and an fsync). */
+int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n, unsigned timeout_s);
 /* Latest arrival recorded for each of names[0..n), in one read (seq 0 where none). */
 int lr_statedir_arrivals(struct lr_statedir *sd, const char *const *names, size_t n,
 			 struct lr_arrival *out);

@@ -641,6 +641,12 @@ static int prepare(struct run *x, const struct lr_request *reqs, size_t n_reqs)
 	return 0;
 }
 
+/* How long a run waits for the switch lock and for the arrivals lock. */
+static unsigned lock_wait_s(const struct lr_request *req)
+{
+	return req->lock_timeout_s ? req->lock_timeout_s : 60;
+}
+
 static int open_state(struct run *x)
 {
 	struct lr_arrival *arr = calloc(x->out->n_events + 1, sizeof(*arr));
@@ -673,7 +679,8 @@ static int open_state(struct run *x)
 		free(arr);
 		return fail(x, LR_FAIL_STATE, r, "state directory %s", x->cfg->state_dir);
 	}
-	r = lr_statedir_arrive(x->sd, arr, x->out->n_events);
+	/* as patient as for the switch lock: an arrival not recorded is an event lost */
+	r = lr_statedir_arrive(x->sd, arr, x->out->n_events, lock_wait_s(x->req));
 	for (size_t i = 0; r == 0 && i < x->out->n_events; i++)
 		x->out->events[i].seq = arr[i].seq;
 	free(arr);
@@ -825,7 +832,7 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 		goto out;
 	t_wait = lr_now_us();
 	if (!req->dry_run) {
-		r = lr_statedir_lock(x.sd, false, req->lock_timeout_s ? req->lock_timeout_s : 60);
+		r = lr_statedir_lock(x.sd, false, lock_wait_s(req));
 		if (r < 0) {
 			fail(&x, LR_FAIL_STATE, r, "%s/lock: cannot take the lock", x.sd->path);
 			goto out;

@@ -421,6 +421,12 @@ ka_state() {
 	tail -c +$((${KAOFF[$1]:-0} + 1)) "$TMP/$1/keepalived.log" 2>/dev/null |
 		awk -v n="(${2:-VI_1})" 'index($0, n " Entering ") { for (i = 1; i < NF; i++) if ($i == "Entering") s = $(i + 1) } END { print (s == "" ? "INIT" : s) }'
 }
+# ka_entered LB [INSTANCE]: every state LB's keepalived entered for INSTANCE, in order, over
+# all its runs (its log)
+ka_entered() {
+	awk -v n="(${2:-VI_1})" 'index($0, n " Entering ") { for (i = 1; i < NF; i++) if ($i == "Entering") printf "%s ", $(i + 1) }' \
+		"$TMP/$1/keepalived.log" | sed 's/ $//'
+}
 # ka_masters [INSTANCE]: the balancers whose running keepalived says it is MASTER for INSTANCE
 ka_masters() {
 	local lb out=""

@@ -31,7 +31,13 @@ for lb in lb1 lb2; do
 	done
 done
 assert_match "lb1's VI_1 reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok BACKUP:real-server:(ok|noop) MASTER:director:ok STOP:real-server:ok$" "$(events lb1 VI_1)"
-assert_match "lb1's VI_2 reports, in order" "^BACKUP:real-server:ok STOP:real-server:noop BACKUP:real-server:noop STOP:real-server:noop$" "$(events lb1 VI_2)"
+# lb1 starts first: when lb2's first VI_2 advert comes after lb1's master-down timer (a loaded
+# machine), keepalived makes lb1 MASTER of VI_2 until it does; then lvsrole must report that
+# too. Taken from keepalived's log, never assumed.
+pre=
+[ "$(ka_entered lb1 VI_2 | cut -d' ' -f1-3)" = "BACKUP MASTER BACKUP" ] && pre="MASTER:director:ok BACKUP:real-server:ok "
+echo "# lb1's keepalived, VI_2: $(ka_entered lb1 VI_2)"
+assert_match "lb1's VI_2 reports, in order${pre:+ (with the startup MASTER keepalived logged)}" "^BACKUP:real-server:ok ${pre}STOP:real-server:noop BACKUP:real-server:noop STOP:real-server:noop$" "$(events lb1 VI_2)"
 assert_match "lb2's VI_1 reports, in order" "^BACKUP:real-server:ok MASTER:director:ok BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok$" "$(events lb2 VI_1)"
 assert_match "lb2's VI_2 reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok$" "$(events lb2 VI_2)"
 assert_eq "every report signed; per balancer in seq order" True "$(reports_sound)"

@@ -200,13 +200,17 @@ state_field() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"][sys.argv[2]][sys.argv[3]])' "$1/state.json" "$2" "$3" 2>/dev/null
 }
 
-# wait_arrival STATEDIR N: until the per-host arrival counter reaches N (60 s at most)
+# wait_arrival STATEDIR N: until the per-host arrival counter reaches N (60 s at most, by the
+# clock: a loaded machine makes each look slow); a failure if it does not
 wait_arrival() {
-	local _
-	for _ in $(seq 600); do
-		[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$1/arrivals.json" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+	local end=$((SECONDS + 60)) got
+	while :; do
+		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$1/arrivals.json" 2>/dev/null || echo 0)
+		[ "$got" -ge "$2" ] && return 0
+		[ "$SECONDS" -ge "$end" ] && break
 		sleep 0.1
 	done
+	not_ok "the arrival counter in $1 reaches $2 within 60 s (it is at $got)"
 	return 1
 }
 

@@ -102,6 +102,17 @@ assert_eq "interrupted switch: finished (real server)" "$RS" "$(snapshot "$NS")"
 assert_match "interrupted switch: says it finished it" "was not finished .*finishing it" "$(cat "$TMP/older2")"
 assert_eq "interrupted switch: result recorded" "ok" "$(state_field "$ST" VI_1 result)"
 
+# another run holds the arrivals lock for 11 s (hundreds of runs at once each take it for a write
+# and an fsync): an event waits for it as it would for the switch lock, it is not lost
+lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
+flock "$ST/arrivals.lock" sleep 11 &
+HOLD=$!
+BGPIDS+=("$HOLD")
+until_true 5 eval '! flock -n "$ST/arrivals.lock" true' >/dev/null
+ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 MASTER 100 >"$TMP/patient" 2>&1
+assert_eq "arrivals lock held 11 s: the event waited, exit 0" "0 yes" "$? $(kill -0 "$HOLD" 2>/dev/null || echo yes)"
+assert_eq "arrivals lock held 11 s: host in the event's role (director)" "$DIR" "$(snapshot "$NS")"
+
 # the arrivals file is lost: new events still count as newer than the recorded ones
 lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
 REC=$(state_field "$ST" VI_1 seq)
