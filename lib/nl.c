@@ -3,6 +3,7 @@
 #include "nl.h"
 
 #include <errno.h>
+#include <linux/if.h>
 #include <linux/if_addr.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
@@ -107,6 +108,18 @@ int lr_nl_hwaddr(struct lr_nl *nl, const char *name, uint8_t mac[6])
 		memcpy(mac, nl_addr_get_binary_addr(a), 6);
 	rtnl_link_put(link);
 	return r;
+}
+
+int lr_nl_link_running(struct lr_nl *nl, const char *name)
+{
+	struct rtnl_link *link = rtnl_link_get_by_name(nl->links, name);
+	unsigned flags;
+
+	if (!link)
+		return -ENODEV;
+	flags = rtnl_link_get_flags(link);
+	rtnl_link_put(link);
+	return (flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
 }
 
 int lr_nl_addrs(struct lr_nl *nl, struct lr_kaddr **out, size_t *n)

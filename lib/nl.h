@@ -28,6 +28,8 @@ int lr_nl_addrs(struct lr_nl *nl, struct lr_kaddr **out, size_t *n);
 int lr_nl_ifindex(struct lr_nl *nl, const char *name);
 /* Ethernet address of name (-EAFNOSUPPORT when it has no 6-byte hardware address). */
 int lr_nl_hwaddr(struct lr_nl *nl, const char *name, uint8_t mac[6]);
+/* 1 when name is up and running (IFF_UP and IFF_RUNNING: a carrier), 0 when not, -ENODEV. */
+int lr_nl_link_running(struct lr_nl *nl, const char *name);
 
 /* Whether mac is the address of one of the host's interfaces (as last read). */
 bool lr_nl_local_mac(struct lr_nl *nl, const uint8_t mac[6]);

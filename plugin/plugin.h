@@ -40,6 +40,7 @@ struct lr_view {
 	/* announcements after takeover (count - 1 more), then the optional refresh */
 	unsigned ann_left;
 	uint64_t ann_next_us, refresh_next_us;
+	bool nic_down; /* its NIC was seen not running: the schedule again when it runs */
 	/* split brain: takeover probe window, a confirmation probe, the last report */
 	uint64_t probe_until_us, confirm_at_us, confirm_until_us;
 	uint64_t quiet_until_us;

@@ -28,10 +28,12 @@ int lr_plugin_watch_open(struct lr_plugin *p)
 	const struct lr_plugin_conf *pc = &p->cfg->plugin;
 	int r;
 
-	if (pc->drift != LR_DRIFT_OFF && !p->mon) {
+	/* address changes for drift, link changes for drift and the announcements */
+	if ((pc->drift != LR_DRIFT_OFF || p->cfg->announce_count) && !p->mon) {
 		r = lr_nl_monitor_open(&p->mon);
 		if (r < 0)
-			log_warn_errno(r, "cannot watch address changes (drift is then found by the periodic check only)");
+			log_warn_errno(r, "cannot watch address and link changes (drift is then found by the periodic check only, "
+				       "and a NIC running again is not announced on)");
 	}
 	if (pc->conflict_detection && p->arp_fd < 0) {
 		p->arp_fd = lr_arpwatch_open();
@@ -54,6 +56,27 @@ void lr_plugin_watch_close(struct lr_plugin *p)
 	p->arp_fd = -1;
 }
 
+/* A director's NIC running again (a cable, a switch port, ifdown/ifup): the neighbours may have
+ * forgotten the VIPs or learnt them elsewhere, and announcements made meanwhile failed
+ * (ENETDOWN): the announce schedule again, as after a takeover. */
+static void link_watch(struct lr_plugin *p)
+{
+	const struct lr_config *cfg = p->cfg;
+	uint64_t now = lr_now_us();
+
+	for (size_t i = 0; i < cfg->n_inst; i++) {
+		struct lr_view *v = &p->views[i];
+		bool down = lr_nl_link_running(p->nl, cfg->inst[i].nic) <= 0;
+
+		if (v->nic_down && !down && v->role == LR_ROLE_DIRECTOR && cfg->announce_count) {
+			log_info("%s: %s is running again: announcing its VIPs", cfg->inst[i].name, cfg->inst[i].nic);
+			v->ann_left = cfg->announce_count;
+			v->ann_next_us = now;
+		}
+		v->nic_down = down;
+	}
+}
+
 void lr_plugin_netlink(struct lr_plugin *p)
 {
 	uint64_t due;
@@ -61,6 +84,7 @@ void lr_plugin_netlink(struct lr_plugin *p)
 	if (!p->mon || lr_nl_monitor_drain(p->mon) <= 0)
 		return;
 	lr_nl_refresh_links(p->nl); /* interfaces may have come, gone or changed address */
+	link_watch(p);
 	/* reports waiting for a retry may be waiting for this very link: try them now, but not
 	 * more than every few seconds (every switch of ours shows here too) */
 	if (p->d && lr_deliver_next_ms(p->d) && lr_now_us() >= p->deliver_now_us + DELIVER_NOW_US)

@@ -49,6 +49,24 @@ assert_eq "after leaving the role (VIP on lo): no announcement, no probe, no NA 
 	"$(count_after s1 "$t2" "$garp") $(count_after s1 "$t2" "$probe") $(count_after s1 "$t2" "$na")"
 assert_eq "no conflict on a clean takeover" 0 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
 
+# --- the director's NIC goes down and comes back: the announce schedule again (neighbours may
+# have forgotten the VIP; what was sent meanwhile failed); the 1 s refresh alone sends one ---
+send 'INSTANCE "VI_1" MASTER 100'
+until_true 5 eval 'addrs "$A" eth0 | grep -q "10.9.0.50/24"' >/dev/null
+sleep 1.5 # the takeover schedule is over
+td_start s2
+nsx "$A" ip link set eth0 down
+sleep 0.5
+t3=$(now)
+nsx "$A" ip link set eth0 up
+sleep 1
+td_stop
+n=$(td_read s2 | awk -v t="$t3" '$1 + 0 >= t + 0 && $1 + 0 < t + 0.75' | grep -Eic -- "$garp")
+timing "NIC running again: the schedule (3, 300 ms apart) within 0.75 s" &&
+	assert_eq "NIC running again: the schedule (3, 300 ms apart) within 0.75 s ($n)" yes "$([ "$n" -ge 3 ] && echo yes)"
+send 'INSTANCE "VI_1" BACKUP 100'
+until_true 5 eval 'addrs "$A" lo | grep -q "10.9.0.50/32"' >/dev/null
+
 # --- another host holds the VIP and stays quiet: the takeover probes find it ---
 nsx "$OTHER" ip addr add 10.9.0.50/24 dev eth0
 send 'INSTANCE "VI_1" MASTER 100'

@@ -87,9 +87,13 @@ nsx "$NS" ip link set eth0 up
 took=$(until_true 2 sh -c "ip -n $NS addr show dev eth0 | grep -q 10.9.0.70/24")
 assert_match "interface flushed: the director VIPs come back (took $took)" "ms$" "$took"
 nsx "$NS" ip addr add 10.9.0.11/24 dev eth0
-repairs_ge2() { [ "$(metric "$M" 'lvsrole_drift_repairs_total{instance="VI_1"}')" -ge 2 ] 2>/dev/null && echo yes; }
-assert_eq "drift counted and repaired (the metrics file, rewritten at most four times a second)" "yes" \
-	"$(eventually 5 yes repairs_ge2)"
+# VI_1 drifted twice (its VIP deleted, then flushed); the first repair is whole, the second is
+# partial when it ran while the link was down (the announcement fails: ENETDOWN; the plugin
+# announces again once the link runs, t-plugin-arp)
+drift_counts() { echo "$(metric "$M" 'lvsrole_drift_total{instance="VI_1"}') $(metric "$M" 'lvsrole_drift_repairs_total{instance="VI_1"}')"; }
+drift_seen() { local c; c=$(drift_counts); [ "${c% *}" -ge 2 ] 2>/dev/null && [ "${c#* }" -ge 1 ] && echo yes; }
+seen=$(eventually 5 yes drift_seen)
+assert_eq "drift counted and repaired (VI_1 found, repaired: $(drift_counts))" "yes" "$seen"
 assert_match "drift logged" "VI_1: drift: the host no longer matched the director role: 1 change\(s\) made, ok" "$(cat "$TMP/plugin.out")"
 
 # --- SIGHUP: a broken file keeps the old one; a good one is taken ---
