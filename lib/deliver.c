@@ -67,9 +67,9 @@ struct lr_deliverer {
 	CURLM *multi;
 	struct ep *eps;
 	size_t n;
-	/* the pass in progress */
-	uint64_t deadline_us;
-	uint64_t start_us, span_us; /* its start, its length (0: no deadline) */
+	/* the pass in progress: its start, its length (0: no deadline; each endpoint's own
+	 * bound is its deadline_us) */
+	uint64_t start_us, span_us;
 	unsigned flags;
 	struct lr_deliver_stats st;
 };
@@ -290,7 +290,7 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why, bool cut)
 	const struct lr_config *cfg = e->cfg;
 	uint64_t now = lr_wall_us() / 1000u, delay;
 	uint32_t rnd = 0;
-	bool ra;
+	bool ra = false; /* set by the backoff, not for a cut */
 	char when[64];
 	int r;
 
@@ -309,7 +309,6 @@ static void failed(struct ep *e, enum lr_outcome o, const char *why, bool cut)
 	}
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
 		rnd = (uint32_t)lr_now_us();
-	ra = false;
 	delay = cut ? 0
 		    : lr_response_retry_ms(&e->resp, e->cur.attempts, cfg->retry_base_ms, cfg->retry_max_ms,
 					   rnd, time(NULL), &ra);
@@ -562,7 +561,6 @@ void lr_deliver_start(struct lr_deliverer *d, const char *only, uint64_t deadlin
 	uint64_t now = lr_now_us();
 
 	memset(&d->st, 0, sizeof(d->st));
-	d->deadline_us = deadline_us;
 	d->start_us = now;
 	d->span_us = deadline_us > now ? deadline_us - now : 0;
 	d->flags = flags;
@@ -636,9 +634,8 @@ bool lr_deliver_step(struct lr_deliverer *d)
 
 void lr_deliver_no_new(struct lr_deliverer *d)
 {
-	d->deadline_us = 1; /* past: idle endpoints finish, requests in flight go on */
 	d->span_us = 0;
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) /* past: idle endpoints finish, requests in flight go on */
 		d->eps[i].deadline_us = 1;
 }
 
