@@ -172,6 +172,9 @@ void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n,
 {
 	if (p->cfg->n_endpoints == 0)
 		return;
+	/* whoever gets the report finds the event in the metrics and plugin.json already */
+	if (p->metrics_dirty || p->status_dirty)
+		lr_plugin_publish(p);
 	/* never wait long: the FIFO is not read meanwhile (the pipe holds 1 MiB) */
 	rp->commit_wait_ms = LR_PLUGIN_COMMIT_WAIT_MS;
 	if (!rp->sp)

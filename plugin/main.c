@@ -28,8 +28,6 @@
 #include "state.h"
 #include "util.h"
 
-#define METRICS_MIN_US 250000            /* at most four writes a second */
-#define METRICS_PERIOD_US (15 * 1000000ull) /* and at least one every 15 s */
 #define PIPE_SIZE (1 << 20)             /* 64 KiB is 2,000 lines: take 1 MiB if allowed */
 
 /* The deliverer a stop handed to its delivery child: this process exits without touching it. */
@@ -183,6 +181,8 @@ static void reload_config(struct lr_plugin *p)
 	char err[1024];
 	int r = lr_config_load(p->config_path, &cfg, err, sizeof(err));
 
+	p->reload_failed = true; /* until it has worked */
+	p->metrics_dirty = p->status_dirty = true;
 	if (r < 0) {
 		log_err("SIGHUP: %s; keeping the configuration in use", err);
 		return;
@@ -240,6 +240,8 @@ static void reload_config(struct lr_plugin *p)
 		free(views);
 		free(stop_us);
 		lr_config_free(old);
+		p->reload_failed = false;
+		p->config_wall_us = lr_wall_us();
 		log_info("SIGHUP: configuration %s reloaded (%zu instance(s) and group(s), %zu webhook endpoint(s))",
 			 cfg->path, cfg->n_inst, cfg->n_endpoints);
 	}
@@ -347,18 +349,14 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 		if ((p->deliver_kick || p->deliver_now) && !p->term)
 			next = earliest(next, now);
 	}
-	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us) {
-		if (p->status_dirty)
-			lr_plugin_status_write(p, true);
-		lr_plugin_metrics_write(p);
-		p->metrics_next_us = now + METRICS_MIN_US;
-	} else if (p->cfg->plugin.metrics_file && now >= p->metrics_next_us + METRICS_PERIOD_US) {
+	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us)
+		lr_plugin_publish(p);
+	else if (p->cfg->plugin.metrics_file && now >= p->metrics_next_us + LR_PLUGIN_METRICS_PERIOD_US)
 		p->metrics_dirty = true;
-	}
 	if (p->metrics_dirty || p->status_dirty)
 		next = earliest(next, p->metrics_next_us);
 	else if (p->cfg->plugin.metrics_file)
-		next = earliest(next, p->metrics_next_us + METRICS_PERIOD_US);
+		next = earliest(next, p->metrics_next_us + LR_PLUGIN_METRICS_PERIOD_US);
 	if (p->term) {
 		size_t want = p->cfg->n_inst;
 		unsigned stops = lr_plugin_stops(p);
@@ -480,7 +478,7 @@ int main(int argc, char **argv)
 	p.config_path = a.config;
 	p.fifo_path = a.fifo;
 	p.by_hand = a.by_hand;
-	p.started_wall_us = lr_wall_us();
+	p.started_wall_us = p.config_wall_us = lr_wall_us();
 	if (lr_config_load(a.config, &p.cfg, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		code = LR_EXIT_CONFIG;

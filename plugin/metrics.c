@@ -150,6 +150,13 @@ static char *render(struct lr_plugin *p)
 	}
 	head(&b, "lvsrole_plugin_start_time_seconds", "gauge", "When this lvsrole-plugin started.");
 	put(&b, "lvsrole_plugin_start_time_seconds %" PRIu64 "\n", p->started_wall_us / 1000000u);
+	head(&b, "lvsrole_plugin_config_last_reload_successful", "gauge",
+	     "0 when the last SIGHUP kept the old configuration (the new file is broken), else 1.");
+	put(&b, "lvsrole_plugin_config_last_reload_successful %d\n", !p->reload_failed);
+	head(&b, "lvsrole_plugin_config_last_reload_success_timestamp_seconds", "gauge",
+	     "When the configuration in use was loaded (at start or by SIGHUP).");
+	put(&b, "lvsrole_plugin_config_last_reload_success_timestamp_seconds %" PRIu64 ".%06" PRIu64 "\n",
+	    p->config_wall_us / 1000000u, p->config_wall_us % 1000000u);
 	if (b.oom) {
 		free(b.s);
 		return NULL;
@@ -221,6 +228,9 @@ void lr_plugin_status_write(struct lr_plugin *p, bool running)
 	}
 	json_object_object_add(o, "fifo", json_object_new_string(p->fifo_path));
 	json_object_object_add(o, "config", json_object_new_string(p->cfg->path));
+	lr_format_time(p->config_wall_us, t, sizeof(t));
+	json_object_object_add(o, "config_loaded", json_object_new_string(t));
+	json_object_object_add(o, "last_reload", json_object_new_string(p->reload_failed ? "failed" : "ok"));
 	lines = json_object_new_object();
 	for (int k = 0; k < LR_LINE__COUNT; k++)
 		json_object_object_add(lines, kinds[k], json_object_new_int64((int64_t)p->lines_total[k]));
@@ -238,4 +248,14 @@ void lr_plugin_status_write(struct lr_plugin *p, bool running)
 	if (r < 0)
 		log_warn_errno(r, "%s/%s", p->sd->path, LR_PLUGIN_INFO_FILE);
 	json_object_put(o);
+}
+
+void lr_plugin_publish(struct lr_plugin *p)
+{
+	bool status = p->status_dirty;
+
+	lr_plugin_metrics_write(p);
+	if (status)
+		lr_plugin_status_write(p, true);
+	p->metrics_next_us = lr_now_us() + LR_PLUGIN_METRICS_MIN_US;
 }

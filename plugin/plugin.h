@@ -92,6 +92,8 @@ struct lr_plugin {
 	/* status and metrics */
 	struct lr_statedir *sd;
 	uint64_t started_wall_us;
+	uint64_t config_wall_us; /* when the configuration in use was loaded */
+	bool reload_failed;      /* the last SIGHUP kept the old configuration */
 	bool metrics_dirty, status_dirty;
 	uint64_t metrics_next_us;
 	char last_event[256];
@@ -130,5 +132,11 @@ void lr_plugin_arp(struct lr_plugin *p);
 uint64_t lr_plugin_conflict_due(struct lr_plugin *p, uint64_t now);
 
 /* metrics.c */
+/* At most four writes a second when nothing waits on them, and one every 15 s at least. */
+#define LR_PLUGIN_METRICS_MIN_US 250000
+#define LR_PLUGIN_METRICS_PERIOD_US (15 * 1000000ull)
 void lr_plugin_metrics_write(struct lr_plugin *p);
 void lr_plugin_status_write(struct lr_plugin *p, bool running);
+/* The metrics file, then plugin.json if it is out of date: what they show is never older than
+ * a report committed after it, nor the metrics older than plugin.json. */
+void lr_plugin_publish(struct lr_plugin *p);

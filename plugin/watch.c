@@ -72,6 +72,9 @@ static void link_watch(struct lr_plugin *p)
 			log_info("%s: %s is running again: announcing its VIPs", cfg->inst[i].name, cfg->inst[i].nic);
 			v->ann_left = cfg->announce_count;
 			v->ann_next_us = now;
+		} else if (!v->nic_down && down && v->role == LR_ROLE_DIRECTOR) {
+			log_warn("%s: %s is not running: its VIPs are announced again once it runs",
+				 cfg->inst[i].name, cfg->inst[i].nic);
 		}
 		v->nic_down = down;
 	}
