@@ -13,7 +13,7 @@ PKGS=(
 	libnl-3-dev libnl-route-3-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
 	keepalived iproute2 iputils-arping iputils-ping tcpdump nftables python3 procps util-linux openssl
 	curl groff-base
-	clang libclang-rt-14-dev libcap2-bin passwd valgrind
+	clang libclang-rt-14-dev libcap2-bin passwd valgrind strace
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -23,8 +23,7 @@ lab_start lb1
 step2 "lb1 back: the split again" "director real-server / real-server director" lb1 lb2
 lab_stop lb1
 lab_stop lb2
-sleep 1
-drained
+lab_settle
 for lb in lb1 lb2; do
 	for vi in VI_1 VI_2; do
 		echo "# $lb $vi: $(events $lb $vi)"

@@ -22,12 +22,13 @@ rm -f "$TMP/lb1/demote"
 step "priority restored (preempt)" "director real-server" lb1
 drained
 n=$(ids)
-kill -HUP "${KA[lb2]}"
-sleep 3
+lab_reload lb2
+# what must not happen (a transition, a notify, a report) would have by now: adverts are 1 s
+observe 3
 assert_eq "reload without change: roles as they were" "director real-server" "$(roles)"
 assert_eq "reload without change: no transition reported" "$n" "$(ids)"
 sed -i 's/priority 100$/priority 200/' "$TMP/lb2/keepalived.conf"
-kill -HUP "${KA[lb2]}"
+lab_reload lb2
 step "reload with lb2 at priority 200" "real-server director" lb2
 pair_stop
 e1=$(sed -E 's/(FAULT:real-server:ok)( FAULT:real-server:(ok|noop))+/\1/g' <<<"$(events lb1)")

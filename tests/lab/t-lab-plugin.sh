@@ -12,14 +12,13 @@ require_plugin
 
 # plugin_pids LB: the plugins running for LB (started by keepalived: the FIFO appended)
 plugin_pids() { pgrep -f -- "-c $TMP/$1/lvsrole.conf $TMP/$1/notify.fifo" | tr '\n' ' ' | sed 's/ $//'; }
+both_plugins() { echo "$(plugin_pids lb1) $(plugin_pids lb2)"; }
 lab_pair plugin lvsrole
-sleep 0.5
-assert_match "startup: one plugin per balancer, started by keepalived" "^[0-9]+ [0-9]+$" "$(plugin_pids lb1) $(plugin_pids lb2)"
+await_match "startup: one plugin per balancer, started by keepalived" "^[0-9]+ [0-9]+$" both_plugins
 kill_failover
 # keepalived's VRRP process notices its parent's death, stops the instances and the plugin
-assert_eq "failover: lb1 recorded STOP" STOP "$(state_field "$TMP/lb1/state" VI_1 state)"
-took=$(until_true 5 test -z "$(plugin_pids lb1)")
-assert_eq "failover: lb1's plugin left with its keepalived (${took:-timeout})" "" "$(plugin_pids lb1)"
+await "failover: lb1 recorded STOP" STOP state_field "$TMP/lb1/state" VI_1 state
+await "failover: lb1's plugin left with its keepalived" "" plugin_pids lb1
 
 lab_start lb1
 step "failback (preempt)" "director real-server" lb1
@@ -31,12 +30,13 @@ step "priority restored (preempt)" "director real-server" lb1
 
 lab_stop lb1
 step "failover (lb1's keepalived stopped)" "real-server director" lb2
-assert_eq "stop: lb1 recorded STOP, its plugin gone" "STOP " "$(state_field "$TMP/lb1/state" VI_1 state) $(plugin_pids lb1)"
+stopped_lb1() { echo "$(state_field "$TMP/lb1/state" VI_1 state) $(plugin_pids lb1)"; }
+await "stop: lb1 recorded STOP, its plugin gone" "STOP " stopped_lb1
 lab_start lb1
 step "failback (preempt)" "director real-server" lb1
 
 fault_failover
-assert_eq "FAULT recorded on lb1 (eth0 down)" FAULT "$(state_field "$TMP/lb1/state" VI_1 state)"
+await "FAULT recorded on lb1 (eth0 down)" FAULT state_field "$TMP/lb1/state" VI_1 state
 assert_eq "FAULT: lb1 in the real-server role" real-server "$(role lb1)"
 nsx "${TAG}lb1" ip link set eth0 up
 step "lb1's interface back" "director real-server" lb1
@@ -49,16 +49,18 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 assert_eq "every report delivered within 3 s of lb1's link coming back (${ms} ms)" "0 yes" "$rc $([ "$ms" -lt 3000 ] && echo yes)"
 n=$(ids)
 old=$(plugin_pids lb2)
-kill -HUP "${KA[lb2]}"
-sleep 3
-new=$(plugin_pids lb2)
-assert_eq "reload: a new plugin, the old one gone" yes "$([ -n "$new" ] && [ "$new" != "$old" ] && ! kill -0 "$old" 2>/dev/null && echo yes)"
+replaced() { local new; new=$(plugin_pids lb2); [ -n "$new" ] && [ "$new" != "$old" ] && ! kill -0 "$old" 2>/dev/null; }
+lab_reload lb2
+wait_for replaced
+assert_eq "reload: a new plugin, the old one gone" yes "$(replaced && echo yes)"
+# what must not happen (a transition, a report) would have by now: keepalived's adverts are 1 s
+observe 3
 assert_eq "reload without change: roles as they were" "director real-server" "$(roles)"
 assert_eq "reload without change: no transition reported" "$n" "$(ids)"
 [ "$n" = "$(ids)" ] || rq r '"# new: " + " | ".join("%s %s %s %s %s %s" % (x["path"], x["B"]["type"], x["B"]["data"]["name"], x["B"]["data"].get("state"), x["B"]["data"].get("source"), x["B"]["data"].get("result")) for i, x in enumerate(R) if x["id"] not in [y["id"] for y in R[:i]])[-600:]'
 
 sed -i 's/priority 100$/priority 200/' "$TMP/lb2/keepalived.conf"
-kill -HUP "${KA[lb2]}"
+lab_reload lb2
 step "reload with lb2 at priority 200" "real-server director" lb2
 
 pair_stop

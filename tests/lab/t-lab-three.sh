@@ -27,8 +27,7 @@ step "lb1 back: it preempts" "director real-server real-server" lb1
 lab_stop lb3
 lab_stop lb1
 step "stopped: nobody directs" "real-server real-server real-server" ""
-sleep 1
-drained
+lab_settle
 for lb in lb1 lb2 lb3; do echo "# $lb: $(events $lb)"; done
 assert_match "lb1's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok BACKUP:real-server:(ok|noop) MASTER:director:ok STOP:real-server:ok$" "$(events lb1)"
 assert_match "lb2's reports, in order" "^BACKUP:real-server:ok MASTER:director:ok STOP:real-server:ok$" "$(events lb2)"

@@ -49,6 +49,78 @@ require_netns() {
 	exit 77
 }
 
+# ---- waiting (tests/README.md): an assertion on something asynchronous waits for its
+# condition by the clock, with a deadline (LR_WAIT_S, 60 s) that only a failing test reaches;
+# no test sleeps and then judges, nor reads once a file another process rewrites. A claim
+# that something does NOT happen is judged after a positive sync point (the process that
+# could do it has gone, the line was applied) and an observation window (observe): a busy
+# machine can make such a check miss a fault, never fail a correct program.
+LR_WAIT_S=${LR_WAIT_S:-60}
+now_us() { echo "${EPOCHREALTIME/./}"; }
+# wait_for [SECONDS] CMD...: polls CMD (every 10 ms, then every 50 ms after a second) until it
+# succeeds, 0; 1 once SECONDS (default LR_WAIT_S) have passed
+wait_for() {
+	local t=$LR_WAIT_S t0 now
+	case $1 in [0-9]*) t=$1; shift ;; esac
+	t0=$(now_us)
+	while :; do
+		"$@" && return 0
+		now=$(now_us)
+		[ $((now - t0)) -ge $((t * 1000000)) ] && return 1
+		if [ $((now - t0)) -lt 1000000 ]; then sleep 0.01; else sleep 0.05; fi
+	done
+}
+# until_true [SECONDS] CMD...: wait_for, printing the time it took ("123ms"); nothing and 1 at
+# the deadline (for a test to print the time; judged only against 10x its median)
+until_true() {
+	local t0
+	t0=$(now_us)
+	wait_for "$@" || return 1
+	echo "$(( ($(now_us) - t0) / 1000 ))ms"
+}
+# eventually EXPECTED CMD...: runs CMD until it prints EXPECTED or LR_WAIT_S pass; prints what
+# it printed last (for assert_eq)
+eventually() {
+	local want=$1 got t0
+	shift
+	t0=$(now_us)
+	while :; do
+		got=$("$@")
+		[ "$got" = "$want" ] && break
+		[ $(($(now_us) - t0)) -ge $((LR_WAIT_S * 1000000)) ] && break
+		sleep 0.02
+	done
+	printf '%s\n' "$got"
+}
+# await DESCRIPTION EXPECTED CMD...: assert_eq once CMD prints EXPECTED, or at the deadline
+await() { local d=$1 w=$2; shift 2; assert_eq "$d" "$w" "$(eventually "$w" "$@")"; }
+# await_match DESCRIPTION REGEX CMD...: assert_match once CMD's output matches, or at the deadline
+await_match() {
+	local d=$1 re=$2 out=""; shift 2
+	matches() { out=$("$@"); printf '%s' "$out" | grep -Eq -- "$re"; }
+	wait_for matches "$@"
+	assert_match "$d" "$re" "$out"
+}
+# not CMD...: CMD's exit status negated (for wait_for)
+not() { ! "$@"; }
+# observe SECONDS: the observation window of a claim that something does not happen (above)
+observe() { sleep "$1"; }
+
+# need TOOL...: each tool is installed (tests/deps.sh), or the test says SKIP and why (exit
+# 77); in CI a missing tool is a failure (exit 99)
+need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null && continue
+		if [ "${CI:-}" = true ]; then
+			echo "FAIL: $t not installed (tests/deps.sh installs it)"
+			exit 99
+		fi
+		echo "SKIP: $t not installed (tests/deps.sh installs it)"
+		exit 77
+	done
+}
+
 ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
 not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
 skip() { SKIP=$((SKIP + 1)); echo "skip - $*"; }
@@ -68,7 +140,7 @@ assert_match() {
 # it found, one failure per process with errors
 VGLOG=
 if [ "${LR_VALGRIND:-}" = 1 ]; then
-	command -v valgrind >/dev/null || { echo "FAIL: valgrind not installed (tests/deps.sh)"; exit 99; }
+	need valgrind
 	# outside $TMP and open to all: tests run the programs as other users too (copies of
 	# the programs, as the build directory may be closed to them)
 	_vg=$(mktemp -d /tmp/lvsrole-valgrind.XXXXXX)
@@ -88,13 +160,6 @@ if [ "${LR_VALGRIND:-}" = 1 ]; then
 	NOTIFY=$_vg/wrap/lvsrole-notify
 	LR_PLUGIN=$_vg/wrap/lvsrole-plugin
 fi
-# timing DESCRIPTION: true unless under valgrind (LR_VALGRIND=1), where an assertion on how
-# fast something happened is not judged (it is skipped, saying so)
-timing() {
-	[ -z "$VGLOG" ] && return 0
-	skip "$1 (a timing: not judged under valgrind)"
-	return 1
-}
 # valgrind_verdict: a failure for each process valgrind found errors in (LR_VALGRIND=1)
 valgrind_verdict() {
 	local f n=0
@@ -156,6 +221,11 @@ attach() {
 # in NS CMD...: run inside a namespace
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# running_with CONF: an lvsrole program (or its delivery or announcement child) runs with CONF
+running_with() { pgrep -f -- "-c $1 " >/dev/null; }
+# quiet CONF: until none runs with CONF; 1 at the deadline
+quiet() { wait_for not running_with "$1"; }
+
 # lr NS CONF ARGS...: run lvsrole-notify in NS; output in $TMP/last.out, exit code returned
 lr() {
 	local ns=$1 conf=$2; shift 2
@@ -200,17 +270,13 @@ state_field() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"][sys.argv[2]][sys.argv[3]])' "$1/state.json" "$2" "$3" 2>/dev/null
 }
 
-# wait_arrival STATEDIR N: until the per-host arrival counter reaches N (60 s at most, by the
-# clock: a loaded machine makes each look slow); a failure if it does not
+# arrivals STATEDIR: the per-host arrival counter (0 before the first)
+arrivals_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$1/arrivals.json" 2>/dev/null || echo 0; }
+# wait_arrival STATEDIR N: until the per-host arrival counter reaches N; a failure if it does not
+arrived_at_least() { [ "$(arrivals_of "$1")" -ge "$2" ]; }
 wait_arrival() {
-	local end=$((SECONDS + 60)) got
-	while :; do
-		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$1/arrivals.json" 2>/dev/null || echo 0)
-		[ "$got" -ge "$2" ] && return 0
-		[ "$SECONDS" -ge "$end" ] && break
-		sleep 0.1
-	done
-	not_ok "the arrival counter in $1 reaches $2 within 60 s (it is at $got)"
+	wait_for arrived_at_least "$1" "$2" && return 0
+	not_ok "the arrival counter in $1 reaches $2 within $LR_WAIT_S s (it is at $(arrivals_of "$1"))"
 	return 1
 }
 
@@ -271,47 +337,17 @@ plugin_start() {
 	PLUGIN_PID=$!
 	BGPIDS+=("$PLUGIN_PID")
 	disown
-	for _ in $(seq 200); do
-		[ -s "$sd/plugin.json" ] && { cat "$TMP/plugin.out" >"$TMP/plugin.$PLUGIN_PID.log"; return 0; }
-		sleep 0.05
-	done
+	if wait_for test -s "$sd/plugin.json"; then
+		cat "$TMP/plugin.out" >"$TMP/plugin.$PLUGIN_PID.log"
+		return 0
+	fi
 	echo "# plugin did not start: $(cat "$TMP/plugin.out")"
 	return 1
 }
-# plugin_wait PID [SECONDS]: until PID has exited (5 s by default); 1 if it still runs
-plugin_wait() {
-	local _
-	for _ in $(seq $((${2:-5} * 20))); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	return 1
-}
+# plugin_wait PID [SECONDS]: until PID has exited (LR_WAIT_S by default); 1 if it still runs
+plugin_wait() { wait_for "${2:-$LR_WAIT_S}" not kill -0 "$1" 2>/dev/null; }
 # metric FILE NAME{LABELS}: a sample's value from a Prometheus textfile (empty if absent)
 metric() { awk -v k="$2" '$1 == k { print $2 }' "$1" 2>/dev/null; }
-# until_true SECONDS CMD...: polls CMD every 10 ms; prints the seconds it took, 1 on timeout
-# eventually SECONDS EXPECTED CMD...: runs CMD every 50 ms until it prints EXPECTED or
-# SECONDS pass; prints what it printed last (for an assertion on a state that takes a moment,
-# e.g. a metrics file rewritten at most four times a second)
-eventually() {
-	local t=$1 want=$2 got _; shift 2
-	for _ in $(seq $((t * 20))); do
-		got=$("$@")
-		[ "$got" = "$want" ] && break
-		sleep 0.05
-	done
-	printf '%s\n' "$got"
-}
-
-until_true() {
-	local t=$1 t0 _; shift
-	t0=$(date +%s%N)
-	for _ in $(seq $((t * 100))); do
-		if "$@"; then echo $(( ($(date +%s%N) - t0) / 1000000 ))ms; return 0; fi
-		sleep 0.01
-	done
-	return 1
-}
 
 # ---- capturing ARP and NA on the switch's bridge (mkswitch) ----
 td_start() { # capture ARP and ICMPv6 on the bridge into $TMP/$1.pcap
@@ -319,51 +355,64 @@ td_start() { # capture ARP and ICMPv6 on the bridge into $TMP/$1.pcap
 	ip netns exec "$SW" tcpdump -i br0 -n -U --immediate-mode -w "$TMP/$1.pcap" 'arp or icmp6' 2>"$TMP/td.err" &
 	TD=$!
 	BGPIDS+=("$TD")
-	for _ in $(seq 50); do grep -q listening "$TMP/td.err" 2>/dev/null && return 0; sleep 0.1; done
+	wait_for grep -q listening "$TMP/td.err" 2>/dev/null && return 0
 	echo "# tcpdump did not start: $(cat "$TMP/td.err")"
 }
-td_stop() { sleep 0.2; kill -INT "$TD"; wait "$TD" 2>/dev/null; }
+# td_stop: ends the capture, after a moment for frames still on their way through the bridge
+# (a count that must reach N is awaited before with td_wait: this only closes the window)
+td_stop() { observe 0.2; kill -INT "$TD"; wait "$TD" 2>/dev/null; }
 td_read() { tcpdump -r "$TMP/$1.pcap" -n -e -tt -v 2>/dev/null; }
+# td_count FILE REGEX [FROM-EPOCH]: packets captured so far (at or after FROM) matching REGEX
+td_count() { td_read "$1" | awk -v t="${3:-0}" '$1 + 0 >= t + 0' | grep -Eic -- "$2"; }
+# td_wait FILE N REGEX [FROM-EPOCH]: until the capture holds N such packets; 1 at the deadline
+td_reached() { [ "$(td_count "$1" "$3" "${4:-0}")" -ge "$2" ]; }
+td_wait() { wait_for td_reached "$@"; }
 now() { date +%s.%N; }
 # count_after FILE T REGEX: packets at or after time T (epoch seconds) matching REGEX
 count_after() { td_read "$1" | awk -v t="$2" '$1 + 0 >= t + 0' | grep -Eic -- "$3"; }
 count_before() { td_read "$1" | awk -v t="$2" '$1 + 0 < t + 0' | grep -Eic -- "$3"; }
 
-# ---- what keepalived does to its FIFO plugin (keepalived-contract.md) ----
+# ---- what keepalived does to its FIFO plugin: on a stop, SIGTERM then the STOP lines; on a
+# reload, SIGTERM then the FIFO closed (the next plugin is started on it) ----
 # plugin_reload PID FIFO: a reload: SIGTERM, then the end of the FIFO; waits for the exit
 plugin_reload() {
 	kill -TERM "$1"
-	sleep 0.05
+	sleep 0.05 # keepalived's own order: the signal, then the FIFO closed
 	exec 8<>"$2"
 	exec 8>&-
-	plugin_wait "$1" 2
+	plugin_wait "$1"
 }
 # plugin_stop PID FIFO LINE...: a stop: SIGTERM, then the STOP lines, the FIFO left open;
-# prints the ms from the lines to the plugin's exit (1 if it did not leave within 2 s)
+# prints the ms from the lines to the plugin's exit (1 if it did not leave)
 plugin_stop() {
 	local pid=$1 f=$2 t0 rc
 	shift 2
 	exec 8<>"$f"
 	kill -TERM "$pid"
-	sleep 0.01
-	t0=$(date +%s%N)
+	sleep 0.01 # keepalived's own order: the signal, then the STOP lines
+	t0=$(now_us)
 	printf '%s\n' "$@" >&8
-	plugin_wait "$pid" 2
+	plugin_wait "$pid"
 	rc=$?
-	echo $(( ($(date +%s%N) - t0) / 1000000 ))
+	echo $(( ($(now_us) - t0) / 1000 ))
 	exec 8>&-
 	return $rc
 }
-# term_ticks PID FIFO SECONDS: SIGTERM with neither STOP lines nor EOF; prints the CPU ticks
-# the plugin used in the SECONDS that follow, then lets it leave
-term_ticks() {
-	local k0 k1
+# traced PID: a tracer (strace) is attached to PID
+traced() { [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)" -gt 0 ] 2>/dev/null; }
+# term_polls PID FIFO: SIGTERM with neither STOP lines nor EOF (the plugin waits 800 ms for
+# them, then leaves); prints how many times it called poll from the signal to its exit
+# (strace -c): a loop that sleeps while it waits makes a few calls, one that spins thousands,
+# however busy the machine or slow the process (valgrind)
+term_polls() {
+	local out=$TMP/strace.$1 st
+	strace -qq -f -c -e trace=poll,ppoll -p "$1" -o "$out" 2>/dev/null &
+	st=$!
+	wait_for traced "$1"
 	exec 8<>"$2"
-	k0=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
 	kill -TERM "$1"
-	sleep "$3"
-	k1=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	plugin_wait "$1"
 	exec 8>&-
-	plugin_wait "$1" 2
-	echo $((k1 - k0))
+	wait "$st" 2>/dev/null
+	awk '$NF == "poll" || $NF == "ppoll" { n += $4 } END { print n + 0 }' "$out"
 }

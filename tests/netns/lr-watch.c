@@ -1,7 +1,8 @@
 /* Test helper: samples, as fast as it can, whether a VIP sits on the real-server device while
  * the ARP sysctls would let the host answer or announce it (effective arp_ignore < 1 or
  * arp_announce < 2 on the NIC, the kernel taking max(all, NIC)). Runs until SIGTERM/SIGINT,
- * then prints "samples N unsafe M slow K" and exits 0 (1 on errors). A sample whose reads
+ * then prints "samples N unsafe M slow K" and exits 0 (1 on errors); the first unsafe sample
+ * is also printed at once, as "unsafe after N samples" (a test can wait for it). A sample whose reads
  * took longer than 200 us (the watcher was descheduled) is discarded and counted as slow:
  * two whole switches could have passed inside it and made it look unsafe.
  * usage: lr-watch RSDEV NIC VIP... (run inside the namespace under test) */
@@ -114,8 +115,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		samples++;
-		if (a1 == 1 && a2 == 1 && (ig < 1 || an < 2))
-			unsafe++;
+		if (a1 == 1 && a2 == 1 && (ig < 1 || an < 2) && unsafe++ == 0) {
+			printf("unsafe after %lu samples\n", samples);
+			fflush(stdout);
+		}
 	}
 	printf("samples %lu unsafe %lu slow %lu\n", samples, unsafe, slow);
 	return 0;

@@ -4,7 +4,7 @@
 # announcements stop when the host leaves the director role.
 . "$(dirname "$0")/lib.sh"
 require_netns
-for t in arping tcpdump; do command -v $t >/dev/null || { echo "FAIL: $t not installed"; exit 99; }; done
+need arping tcpdump
 
 mkswitch
 H=$(attach h 1 10.9.0.11/24)
@@ -25,6 +25,7 @@ nsx "$CL" arping -c 2 -w 3 -I eth0 10.9.0.50 >"$TMP/arping.out" 2>&1
 RS_ARPING=$?
 nsx "$H" ip neigh flush all
 nsx "$H" ping -c 1 -W 1 -I 10.9.0.50 10.9.0.99 >/dev/null 2>&1
+td_wait rs 1 "^[0-9.]+ $HMAC .*Request who-has 10\.9\.0\.99"
 td_stop
 assert_eq "real server: arping gets no reply" "1" "$RS_ARPING"
 assert_match "real server: arping saw 0 responses" "Received 0 response" "$(cat "$TMP/arping.out")"
@@ -44,7 +45,10 @@ td_start dir
 T0=$(now)
 lr "$H" "$C" INSTANCE VI_1 MASTER 100
 T1=$(now)
-sleep 1
+# the repeats come from the announcement child; once it has gone, nothing more is sent
+td_wait dir 3 "$GARP"
+td_wait dir 3 "$NA"
+quiet "$C"
 nsx "$CL" arping -c 1 -w 2 -I eth0 10.9.0.50 >"$TMP/arping.out" 2>&1
 DIR_ARPING=$?
 nsx "$CL" ping -6 -c 1 -W 2 2001:db8::50 >/dev/null 2>&1
@@ -64,7 +68,10 @@ td_start cancel
 lr "$H" "$C" INSTANCE VI_1 MASTER 100
 lr "$H" "$C" INSTANCE VI_1 BACKUP 100
 T2=$(now)
-sleep 1.2
+# the director run announced once itself; its child checks the recorded role (under the
+# switch lock) before each repeat, finds the real server and leaves
+td_wait cancel 1 "$GARP"
+quiet "$C"
 td_stop
 assert_eq "cancel: announced while director" yes "$([ "$(count_before cancel "$T2" "$GARP")" -ge 1 ] && echo yes || echo no)"
 assert_eq "cancel: no gratuitous ARP after leaving the director role" 0 "$(count_after cancel "$T2" "$GARP")"
@@ -78,7 +85,8 @@ assert_eq "cancel: back in the real-server role, no ARP reply" 1 $?
 lr "$H" "$C" INSTANCE VI_1 BACKUP 100
 td_start behalf
 overtaken "$H" "$C" "$TMP/h.state" BACKUP MASTER /dev/null
-sleep 1.2
+td_wait behalf 3 "$GARP"
+quiet "$C"
 td_stop
 assert_eq "on behalf: director applied" "10.9.0.11/24 10.9.0.50/24 2001:db8::50/64[deprecated,nodad]" "$(addrs "$H" eth0)"
 assert_eq "on behalf: all 3 gratuitous ARPs" 3 "$(td_read behalf | grep -Ec "$GARP")"
@@ -92,6 +100,9 @@ cat >"$C2" <<EOC
 EOC
 td_start both
 lr "$H" "$C2" INSTANCE VI_1 MASTER 100
+td_wait both 1 "$GARP"
+td_wait both 1 "^[0-9.]+ $HMAC .*Reply 10\.9\.0\.50 is-at"
+quiet "$C2"
 td_stop
 assert_eq "op both: one request" 1 "$(td_read both | grep -Ec "$GARP")"
 assert_eq "op both: one reply" 1 "$(td_read both | grep -Ec "^[0-9.]+ $HMAC .*Reply 10\.9\.0\.50 is-at")"

@@ -4,6 +4,7 @@
 # observed where a VIP is on lo while the ARP sysctls are at director values.
 . "$(dirname "$0")/lib.sh"
 require_netns
+need strace
 N1=${LR_CONCURRENCY:-300}
 N2=$((N1 * 2 / 3))
 
@@ -20,7 +21,7 @@ ip netns exec "$NS" "$WATCH" lo eth0 10.9.0.50 10.9.0.51 2001:db8::50 2001:db8::
 WP=$!
 BGPIDS+=("$WP")
 
-arrivals() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$ST/arrivals.json"; }
+arrivals() { arrivals_of "$ST"; }
 launch() { # N STATE-or-random OUTPUT-PREFIX: starts N invocations, pids in PIDS
 	local i s
 	for i in $(seq "$1"); do
@@ -111,7 +112,7 @@ lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
 flock "$ST/arrivals.lock" sleep 11 &
 HOLD=$!
 BGPIDS+=("$HOLD")
-until_true 5 eval '! flock -n "$ST/arrivals.lock" true' >/dev/null
+wait_for eval '! flock -n "$ST/arrivals.lock" true'
 ip netns exec "$NS" "$NOTIFY" -v -c "$C" INSTANCE VI_1 MASTER 100 >"$TMP/patient" 2>&1
 assert_eq "arrivals lock held 11 s: the event waited, exit 0" "0 yes" "$? $(kill -0 "$HOLD" 2>/dev/null || echo yes)"
 assert_eq "arrivals lock held 11 s: host in the event's role (director)" "$DIR" "$(snapshot "$NS")"
@@ -142,33 +143,33 @@ a["seq"] = seq
 a["last"]["VI_1"] = {"seq": seq, "state": "STOP", "priority": 100, "role": "real-server", "time_us": 0}
 json.dump(a, open(d + "/.arrivals.tmp", "w"))
 EOP
-ip netns exec "$NSB" "$NOTIFY" -v -c "$CB" INSTANCE VI_1 MASTER 100 >"$TMP/long" 2>&1 &
+# the long switch is stopped (SIGSTOP injected by strace) just after it recorded its intent (its
+# second rename: the arrival's, then the state file's), and the STOP's arrival is put in place
+# then: its run recorded it and was killed while it waited; written here directly (under the
+# arrival lock, as lvsrole-notify does), prepared before (above)
+ip netns exec "$NSB" strace -qq -f -o /dev/null -e trace=renameat -e inject=renameat:signal=SIGSTOP:when=2 \
+	"$NOTIFY" -v -c "$CB" INSTANCE VI_1 MASTER 100 >"$TMP/long" 2>&1 &
 LONG=$!
-wait_arrival "$STB" $((SB + 1))
-# the STOP's run records its arrival and is killed while it waits: its arrival is written here
-# directly (under the arrival lock, as lvsrole-notify does), prepared before (above), and put
-# in place while the long switch is held stopped at work (its intent recorded, its result
-# pending)
-for _ in $(seq 2000); do grep -q "\"seq\":$((SB + 1))," "$STB/state.json" 2>/dev/null && break; sleep 0.001; done
-kill -STOP "$LONG" 2>/dev/null
-LANDED=no
-grep -q '"result":"pending"' "$STB/state.json" 2>/dev/null && LANDED=yes
+BGPIDS+=("$LONG")
+held_at_work() { # the switch (strace's child) stopped, its intent recorded and its result pending
+	local p
+	p=$(pgrep -P "$LONG") || return 1
+	[ "$(awk '/^State:/ { print $2 }' "/proc/$p/status" 2>/dev/null)" = t ] &&
+		[ "$(python3 -c 'import json,sys; r = json.load(open(sys.argv[1]))["instances"]["VI_1"]; print(r["seq"], r["result"])' "$STB/state.json" 2>/dev/null)" = "$((SB + 1)) pending" ]
+}
+wait_for held_at_work
+assert_eq "a long switch held at work: its intent recorded, its result pending" yes "$(held_at_work && echo yes)"
 flock "$STB/arrivals.lock" mv "$STB/.arrivals.tmp" "$STB/arrivals.json"
-kill -CONT "$LONG" 2>/dev/null
+kill -CONT "$(pgrep -P "$LONG")"
 wait "$LONG"
-if [ "$LANDED" = yes ]; then
-	assert_eq "STOP killed during a long switch: host ends a real server (4000 VIPs on lo)" 4000 "$(addrs "$NSB" lo | wc -w)"
-	assert_eq "STOP killed during a long switch: none left on the NIC" 0 "$(addrs "$NSB" eth0 | wc -w)"
-	assert_eq "STOP killed during a long switch: recorded" "STOP" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"]["VI_1"]["state"])' "$STB/state.json")"
-	assert_match "STOP killed during a long switch: applied by the run holding the lock" "arrived during this switch and is not applied: applying it" "$(cat "$TMP/long")"
-else
-	skip "STOP during a long switch: the switch ended before the arrival was written (machine too slow to time it)"
-fi
+assert_eq "STOP killed during a long switch: host ends a real server (4000 VIPs on lo)" 4000 "$(addrs "$NSB" lo | wc -w)"
+assert_eq "STOP killed during a long switch: none left on the NIC" 0 "$(addrs "$NSB" eth0 | wc -w)"
+assert_eq "STOP killed during a long switch: recorded" "STOP" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"]["VI_1"]["state"])' "$STB/state.json")"
+assert_match "STOP killed during a long switch: applied by the run holding the lock" "arrived during this switch and is not applied: applying it" "$(cat "$TMP/long")"
 
 # the watcher must have been sampling throughout, and seen no unsafe moment
-sleep 0.3
 kill -TERM "$WP"; wait "$WP"
-read -r _ samples _ unsafe _ slow <"$TMP/watch.out"
+read -r _ samples _ unsafe _ slow < <(tail -1 "$TMP/watch.out")
 echo "# watcher: $samples samples, $unsafe unsafe, $slow discarded as slow (descheduled)"
 assert_eq "watcher sampled throughout (> 1000 samples)" yes "$([ "${samples:-0}" -gt 1000 ] && echo yes || echo no)"
 assert_eq "no moment with a VIP on lo and director sysctls" 0 "${unsafe:-missing}"
@@ -179,8 +180,8 @@ ip netns exec "$NS" "$WATCH" lo eth0 10.9.0.50 >"$TMP/watch2.out" &
 WP=$!
 BGPIDS+=("$WP")
 setsys "$NS" all arp_ignore 0; setsys "$NS" all arp_announce 0; setsys "$NS" eth0 arp_ignore 0; setsys "$NS" eth0 arp_announce 0
-sleep 0.3
+wait_for grep -q '^unsafe after' "$TMP/watch2.out"
 kill -TERM "$WP"; wait "$WP"
-read -r _ _ _ unsafe2 _ _ <"$TMP/watch2.out"
+read -r _ _ _ unsafe2 _ _ < <(tail -1 "$TMP/watch2.out")
 assert_eq "control: the watcher reports a VIP on lo with director sysctls" yes "$([ "${unsafe2:-0}" -gt 0 ] && echo yes || echo no)"
 finish

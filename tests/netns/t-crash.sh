@@ -47,9 +47,8 @@ assert_eq "final director: sysctls" "all=0/0 lo=0/0 eth0=0/0" "$(sysctls "$NS" a
 lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
 assert_eq "final real server: 64 VIPs on lo" 64 "$(addrs "$NS" lo | wc -w)"
 assert_eq "final real server: none on the NIC" 0 "$(addrs "$NS" eth0 | wc -w)"
-sleep 0.2
 kill -TERM "$WP"; wait "$WP"
-read -r _ samples _ unsafe _ slow <"$TMP/watch.out"
+read -r _ samples _ unsafe _ slow < <(tail -1 "$TMP/watch.out")
 echo "# watcher: $samples samples, $unsafe unsafe, $slow discarded as slow (descheduled)"
 assert_eq "no moment with a VIP on lo and director sysctls" 0 "${unsafe:-missing}"
 assert_eq "every round converged on the next invocation (status exit 0)" 0 "$unconverged"

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
 require_plugin
+need arping tcpdump
 
 mkswitch
 A=$(attach a 1 10.9.0.11/24)
@@ -19,7 +20,7 @@ ST=$TMP/e.state
 SP=$TMP/e.spool
 F=$TMP/fifo
 M=$TMP/m.prom
-pconf() { # pconf DRIFT-MODE
+pconf() { # pconf DRIFT-MODE [CONFLICT-PROBE-MS]
 	cat >"$C" <<EOC
 {
   "state_dir": "$ST",
@@ -28,8 +29,9 @@ pconf() { # pconf DRIFT-MODE
     "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] },
     "VI_2": { "nic": "eth0", "vips": ["10.9.0.60/24"] }
   },
-  "webhooks": { "spool_dir": "$SP", "endpoints": { $(ep ops "http://127.0.0.1:$(port r)/hook") } },
-  "plugin": { "drift": "$1", "drift_check_ms": 200, "metrics_file": "$M", "conflict_probe_ms": 200 }
+  "webhooks": { "spool_dir": "$SP", "delivery_deadline_ms": 10000,
+    "endpoints": { $(ep ops "http://127.0.0.1:$(port r)/hook") } },
+  "plugin": { "drift": "$1", "drift_check_ms": 200, "metrics_file": "$M", "conflict_probe_ms": ${2:-200} }
 }
 EOC
 }
@@ -45,7 +47,7 @@ send 'INSTANCE "VI_1" BACKUP 100' 'INSTANCE "VI_2" BACKUP 100'
 send 'INSTANCE "VI_1" MASTER 100'
 send 'INSTANCE "VI_2" MASTER 100' 'INSTANCE "VI_2" BACKUP 100' 'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100'
 wait_rx r 5
-sleep 0.3
+observe 0.3 # for a sixth
 assert_eq "5 transitions, 5 reports (the priority event is not one)" 5 "$(rq r 'len(R)')"
 assert_eq "all signed" True "$(rq r 'all(x["sig_ok"] for x in R)')"
 # lines read in one go form one batch (VI_2 MASTER overtaken, BACKUP already in place);
@@ -58,12 +60,12 @@ assert_eq "seq and arrival increase with the FIFO" True \
 assert_eq "source is the plugin" "{'plugin'}" "$(rq r 'set(x["B"]["data"]["source"] for x in R)')"
 assert_eq "an overtaken event names its successor" True \
 	"$(rq r 'R[3]["B"]["data"].get("superseded_by", R[4]["B"]["data"]["arrival"]) == R[4]["B"]["data"]["arrival"]')"
-sleep 0.5
+observe 0.5 # the probe window is 200 ms
 assert_eq "no conflict after a clean takeover (probes unanswered)" 0 "$(ntypes conflict)"
-assert_eq "metrics: 5 delivered, 0 failed, spool empty" "5 0 0 0" \
-	"$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}') $(metric "$M" 'lvsrole_webhook_failures_total{endpoint="ops"}') $(metric "$M" 'lvsrole_spool_depth{endpoint="ops",queue="pending"}') $(metric "$M" 'lvsrole_spool_depth{endpoint="ops",queue="dead"}')"
-assert_eq "metrics: roles, one-hot" "1 0 0 1" \
-	"$(metric "$M" 'lvsrole_instance_role{instance="VI_1",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_1",scope="instance",role="real-server"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="real-server"}')"
+deliveries() { echo "$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}') $(metric "$M" 'lvsrole_webhook_failures_total{endpoint="ops"}') $(metric "$M" 'lvsrole_spool_depth{endpoint="ops",queue="pending"}') $(metric "$M" 'lvsrole_spool_depth{endpoint="ops",queue="dead"}')"; }
+await "metrics: 5 delivered, 0 failed, spool empty" "5 0 0 0" deliveries
+roles_now() { echo "$(metric "$M" 'lvsrole_instance_role{instance="VI_1",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_1",scope="instance",role="real-server"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="real-server"}')"; }
+await "metrics: roles, one-hot" "1 0 0 1" roles_now
 assert_eq "metrics file: world-readable for node_exporter, replaced atomically (no temp left)" "644 0" \
 	"$(stat -c %a "$M") $(find "$(dirname "$M")" -maxdepth 1 -name '.*tmp' | wc -l)"
 
@@ -78,23 +80,37 @@ assert_eq "the VIP is back" "10.9.0.11/24 10.9.0.50/24" "$(addrs "$A" eth0)"
 nsx "$OTHER" ip addr add 10.9.0.50/24 dev eth0
 # arping waits a second after its packet: the clock runs from the gratuitous ARP
 nsx "$OTHER" arping -q -U -c 1 -I eth0 10.9.0.50 &
-took=$(until_true 3 sh -c "[ \"\$(grep -c lvsrole.conflict $TMP/r/received.jsonl)\" -ge 1 ]")
+took=$(until_true sh -c "[ \"\$(grep -c lvsrole.conflict $TMP/r/received.jsonl)\" -ge 1 ]")
 wait
-assert_match "conflict reported (received) within two seconds of the gratuitous ARP (took $took)" "^([0-9]|[1-9][0-9]|[1-9][0-9][0-9]|1[0-9][0-9][0-9])ms$" "$took"
+# ten times the median (120 ms, under valgrind too)
+assert_eq "conflict reported (received) within two seconds of the gratuitous ARP (took ${took:-forever})" yes \
+	"$([ -n "$took" ] && [ "${took%ms}" -lt 2000 ] && echo yes)"
 assert_eq "conflict: VIP, both MACs, how it was seen" "VI_1 10.9.0.50 eth0 $MAC_A $MAC_C detected director" \
 	"$(rq r '" ".join(str([x for x in R if x["B"]["type"] == "lvsrole.conflict"][0]["B"]["data"][k]) for k in ("name", "vip", "interface", "own_mac", "foreign_mac", "result", "role"))')"
-sleep 0.5
+# the metrics file was written before the report was spooled (the receiver has it): one read
+assert_eq "conflict counted" 1 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
+observe 0.5 # for a second count (the arping's ARP went out once)
 assert_eq "conflict counted once" 1 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
 nsx "$OTHER" ip addr del 10.9.0.50/24 dev eth0
 
-# --- a handover: the old director drops the VIP just after the new one probes: no conflict ---
-send 'INSTANCE "VI_2" MASTER 100' &
-sleep 0.002
+# --- a handover: the old director still answers the new one's probe, then drops the VIP before
+# the confirmation probe (half of conflict_probe_ms later; 2 s here): no conflict ---
+plugin_reload "$P" "$F"
+pconf repair 2000
+plugin_start "$A" "$C" "$F"
+P=$PLUGIN_PID
 nsx "$OTHER" ip addr add 10.9.0.60/24 dev eth0
-sleep 0.03
+td_start ho
+send 'INSTANCE "VI_2" MASTER 100'
+wait_for grep -q "VI_2: $MAC_C claims a VIP of this director: probing again to confirm" "$TMP/plugin.out"
 nsx "$OTHER" ip addr del 10.9.0.60/24 dev eth0
-wait
-sleep 0.8
+probe60="$MAC_A > ff:ff:ff:ff:ff:ff.*Request who-has 10\.9\.0\.60 tell 0\.0\.0\.0,"
+td_wait ho 3 "$probe60" # before and after the takeover, and the confirmation
+observe 1 # for a reply to the confirmation, and its report
+td_stop
+assert_eq "handover: the old director answered the takeover's probe" yes \
+	"$([ "$(td_count ho "$MAC_C > .*Reply 10\.9\.0\.60 is-at")" -ge 1 ] && echo yes)"
+assert_eq "handover: the confirmation probe went out" 3 "$(td_count ho "$probe60")"
 assert_eq "handover within the probe window: no conflict for VI_2" 0 \
 	"$(rq r 'len([x for x in R if x["B"]["type"] == "lvsrole.conflict" and x["B"]["data"]["name"] == "VI_2"])')"
 
@@ -106,7 +122,7 @@ P=$PLUGIN_PID
 n=$(rq r 'len(R)')
 nsx "$A" ip addr del 10.9.0.60/24 dev eth0
 wait_rx r $((n + 1))
-sleep 1
+observe 1 # for a repeat (the drift check runs every 200 ms)
 assert_eq "report mode: one drift report, not repeated" "1 lvsrole.drift report detected planned" \
 	"$(rq r 'str(len(R) - '"$n"') + " " + R[-1]["B"]["type"] + " " + R[-1]["B"]["data"]["drift"] + " " + R[-1]["B"]["data"]["result"] + " " + R[-1]["B"]["data"]["changes"][0]["result"]')"
 assert_eq "report mode: the VIP stays off" "10.9.0.11/24 10.9.0.50/24" "$(addrs "$A" eth0)"
@@ -114,11 +130,11 @@ lr "$A" "$C" status
 assert_eq "status shows the drift (exit 7)" 7 $?
 
 # --- stop: reports of the STOP lines delivered after the plugin is gone ---
-mode r slow:600
+mode r slow:2000
 n=$(rq r 'len(R)')
 ms=$(plugin_stop "$P" "$F" 'INSTANCE "VI_1" STOP 0' 'INSTANCE "VI_2" STOP 0')
-timing "stop: the plugin left well inside keepalived's second (${ms} ms)" &&
-	assert_eq "stop: the plugin left well inside keepalived's second (${ms} ms), not waiting for the slow receiver" yes "$([ "$ms" -lt 500 ] && echo yes)"
+answered=$(($(rx_count r) - n))
+assert_eq "stop: the plugin left (in ${ms} ms) before the slow receiver answered a report ($answered answered)" 0 "$answered"
 wait_rx r $((n + 2))
 assert_eq "stop: both STOP reports delivered afterwards by the detached delivery" "STOP STOP" \
 	"$(rq r '" ".join(x["B"]["data"]["state"] for x in R['"$n"':])')"
@@ -139,7 +155,7 @@ w1=$!
 w2=$!
 wait "$w1" "$w2"
 wait_rx r $((n + 120))
-sleep 0.5
+observe 0.5 # for a report sent twice
 # a switch also applies, under its lock, an arrival the other plugin has not applied yet
 # (source "sweep"); the other then finds it done
 assert_eq "overlap: all 120 events reported, once each (plus sweeps)" "120 120 0" \

@@ -7,9 +7,7 @@
 # sysctls) and by the wire (the GARPs seen on the bridge).
 . "$(dirname "$0")/lib.sh"
 require_plugin
-for c in setcap setpriv useradd userdel tcpdump; do
-	command -v "$c" >/dev/null || { echo "FAIL: $c not installed (tests/deps.sh)"; exit 99; }
-done
+need setcap setpriv useradd userdel tcpdump
 
 # a user of this run only, removed at the end
 U=lvsrole-$TAG
@@ -44,7 +42,10 @@ run() { # run NS PROGRAM ARGS...: output in $TMP/last.out, exit code returned
 	local ns=$1; shift
 	as "$ns" "$@" >"$TMP/last.out" 2>&1
 }
-garps() { count_after priv "$1" "Request who-has (10\.9\.0\.5[01]) .*tell \\1,"; }
+GARP_RE="Request who-has (10\.9\.0\.5[01]) .*tell \\1,"
+garps() { count_after priv "$1" "$GARP_RE"; }
+# both_announced T: until both VIPs' GARPs since T are in the capture
+both_announced() { td_wait priv 2 "$GARP_RE" "$1"; }
 
 td_start priv
 # --- file capabilities: CAP_NET_ADMIN and CAP_NET_RAW ---
@@ -59,6 +60,7 @@ run "$A" "$BIN/lvsrole-notify" -v -c "$C" INSTANCE VI_1 BACKUP 100
 assert_eq "setcap'd: switch to real server exit 0" 0 $?
 assert_eq "real server: the VIPs on lo" "10.9.0.50/32 10.9.0.51/32" "$(addrs "$A" lo)"
 assert_eq "real server: the sysctls" "all=1/2 lo=1/2 eth0=1/2" "$(sysctls "$A" all lo eth0)"
+both_announced "$t0"
 td_stop
 assert_eq "setcap'd: both VIPs announced on the wire (CAP_NET_RAW used)" 2 "$(garps "$t0")"
 
@@ -92,6 +94,7 @@ t0=$(now)
 amb "$A" -c "$C" INSTANCE VI_1 MASTER 100
 assert_eq "ambient capabilities: switch to director exit 0" 0 $?
 assert_eq "ambient: the VIPs on eth0" "10.9.0.11/24 10.9.0.50/24 10.9.0.51/24" "$(addrs "$A" eth0)"
+both_announced "$t0"
 td_stop
 assert_eq "ambient: both VIPs announced" 2 "$(garps "$t0")"
 amb "$A" -c "$C" INSTANCE VI_1 BACKUP 100
@@ -105,12 +108,13 @@ ip netns exec "$A" setpriv --reuid="$U" --regid="$U" --clear-groups -- "$BIN/lvs
 	>"$TMP/plugin.out" 2>&1 &
 PP=$!
 BGPIDS+=("$PP")
-until_true 5 test -s "$ST/plugin.json" >/dev/null
+wait_for test -s "$ST/plugin.json"
 td_start priv
 t0=$(now)
 printf 'INSTANCE "VI_1" MASTER 100\n' | python3 "$FIFOW" "$F" >/dev/null
-until_true 5 sh -c "ip -n $A addr show dev eth0 | grep -q 10.9.0.51/24" >/dev/null
+wait_for sh -c "ip -n $A addr show dev eth0 | grep -q 10.9.0.51/24"
 assert_eq "plugin as $U: MASTER applied" "10.9.0.11/24 10.9.0.50/24 10.9.0.51/24" "$(addrs "$A" eth0)"
+both_announced "$t0"
 td_stop
 assert_eq "plugin as $U: both VIPs announced" 2 "$(garps "$t0")"
 assert_eq "plugin as $U: no capability complaint" "" "$(grep -i "CAP_NET\|not permitted" "$TMP/plugin.out")"
@@ -118,7 +122,7 @@ assert_eq "plugin: runs as $U" "$U" "$(ps -o user= -p "$PP" 2>/dev/null | tr -d 
 kill -TERM "$PP"
 exec 8<>"$F"
 exec 8>&-
-plugin_wait "$PP" 3
+plugin_wait "$PP"
 
 # --- the plugin without CAP_NET_RAW: it runs and switches, and says what it cannot do ---
 install -m 0755 "$LR_BUILDDIR/lvsrole-plugin" "$TMP/noraw/lvsrole-plugin"
@@ -130,11 +134,11 @@ ip netns exec "$A" setpriv --reuid="$U" --regid="$U" --clear-groups -- "$TMP/nor
 	--fifo "$F" >"$TMP/plugin-noraw.out" 2>&1 &
 PP=$!
 BGPIDS+=("$PP")
-until_true 5 test -s "$ST/plugin.json" >/dev/null
+wait_for test -s "$ST/plugin.json"
 printf 'INSTANCE "VI_1" MASTER 100\n' | python3 "$FIFOW" "$F" >/dev/null
-until_true 5 sh -c "ip -n $A addr show dev eth0 | grep -q 10.9.0.51/24" >/dev/null
+wait_for sh -c "ip -n $A addr show dev eth0 | grep -q 10.9.0.51/24"
 assert_eq "plugin with CAP_NET_ADMIN only: MASTER applied" "10.9.0.11/24 10.9.0.50/24 10.9.0.51/24" "$(addrs "$A" eth0)"
-until_true 5 grep -q "needs CAP_NET_RAW" "$TMP/plugin-noraw.out" >/dev/null
+wait_for grep -q "announcements needs CAP_NET_RAW" "$TMP/plugin-noraw.out"
 assert_match "plugin with CAP_NET_ADMIN only: the ARP watch says it needs CAP_NET_RAW" \
 	"cannot watch ARP .*needs CAP_NET_RAW" "$(cat "$TMP/plugin-noraw.out")"
 assert_match "plugin with CAP_NET_ADMIN only: the announcements say they need CAP_NET_RAW" \
@@ -142,5 +146,5 @@ assert_match "plugin with CAP_NET_ADMIN only: the announcements say they need CA
 kill -TERM "$PP"
 exec 8<>"$F"
 exec 8>&-
-plugin_wait "$PP" 3
+plugin_wait "$PP"
 finish

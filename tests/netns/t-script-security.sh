@@ -6,7 +6,7 @@
 # unsafe. The same programs under a directory others can write are refused by keepalived.
 . "$(dirname "$0")/lib.sh"
 require_plugin
-command -v keepalived >/dev/null || { echo "FAIL: keepalived not installed (tests/deps.sh)"; exit 99; }
+need keepalived
 
 D=$TMP/dest
 make -C "$LR_BUILDDIR" install DESTDIR="$D" >"$TMP/install.log" 2>&1
@@ -101,24 +101,24 @@ nsx "$A" keepalived -f "$K/unsafe.conf" -P -n -l -D -p "$K/u.pid" -r "$K/u-vrrp.
 KU=$!
 BGPIDS+=("$KU")
 for p in lvsrole-notify lvsrole-plugin; do
-	until_true 5 grep -q "Unsafe permissions found for script '$U/$p" "$K/unsafe.log" >/dev/null
+	wait_for grep -q "Unsafe permissions found for script '$U/$p" "$K/unsafe.log"
 	assert_eq "keepalived refuses $p under a directory others can write" 1 \
 		"$(grep -c "Unsafe permissions found for script '$U/$p.*disabling" "$K/unsafe.log")"
 done
 kill -TERM "$KU"
-plugin_wait "$KU" 5
+plugin_wait "$KU"
 assert_eq "the refused hook and plugin never ran (no state)" "no no" \
 	"$([ -e "$K/st-notify" ] && echo yes || echo no) $([ -e "$K/st-plugin" ] && echo yes || echo no)"
 
 nsx "$A" keepalived -f "$K/keepalived.conf" -P -n -l -D -p "$K/ka.pid" -r "$K/vrrp.pid" >"$K/keepalived.log" 2>&1 &
 KP=$!
 BGPIDS+=("$KP")
-took=$(until_true 15 sh -c "ip -n $A addr show dev eth0 | grep -q 10.9.0.50/24 && ip -n $A addr show dev eth0 | grep -q 10.9.0.60/24")
+took=$(until_true sh -c "ip -n $A addr show dev eth0 | grep -q 10.9.0.50/24 && ip -n $A addr show dev eth0 | grep -q 10.9.0.60/24")
 assert_match "keepalived ran the notify hook (VI_1) and the plugin (VI_2): both VIPs on eth0 ($took)" "ms$" "$took"
 assert_eq "the notify hook recorded VI_1 as director" director "$(state_field "$K/st-notify" VI_1 role)"
 assert_eq "the plugin recorded VI_2 as director" director "$(state_field "$K/st-plugin" VI_2 role)"
 assert_eq "the plugin runs from the installed path" 1 "$(pgrep -fc "^$SB/lvsrole-plugin -c $K/plugin.conf")"
 assert_eq "keepalived found nothing unsafe, disabled no script" "" "$(grep -iE "unsafe|disabl|not executable|security" "$K/keepalived.log")"
 kill -TERM "$KP"
-plugin_wait "$KP" 5
+plugin_wait "$KP"
 finish

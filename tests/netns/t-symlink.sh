@@ -87,7 +87,7 @@ umask 000
 plugin_start "$NS" "$C" "$F"
 P=$PLUGIN_PID
 umask 022
-until_true 5 test ! -L "$MD/lvsrole.prom" >/dev/null
+wait_for test ! -L "$MD/lvsrole.prom"
 assert_eq "metrics file planted as a symlink: not followed" "$VICTIM" "$(victim)"
 assert_eq "metrics file: replaced by the plugin's own, mode 0644 under umask 000" "-rw-r--r--" "$(stat -c %A "$MD/lvsrole.prom")"
 assert_match "metrics file: the plugin's" "lvsrole_plugin_start_time_seconds" "$(cat "$MD/lvsrole.prom")"

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
 require_netns
-command -v openssl >/dev/null || { echo "FAIL: openssl not installed"; exit 99; }
+need openssl
 
 NS=$(mkns f)
 KEY=$TMP/f.key
@@ -101,10 +101,12 @@ wait_rx g 1
 quiet "$C2"
 T1=$(date +%s.%N)
 LAG=$(rq g "round(R[0]['time'] - $T0, 3)")
-timing "good endpoint served at once while the other hangs" &&
-	assert_match "good endpoint served at once while the other hangs (${LAG} s)" "^0\.[0-9]+$" "$LAG"
-timing "the hanging request was cut at its timeout" &&
-	assert_match "the hanging request was cut at its timeout ($(python3 -c "print(round($T1 - $T0, 1))") s)" "^(2\.[5-9]|3\.[0-9])" "$(python3 -c "print(round($T1 - $T0, 1))")"
+# in parallel: the good one is served while the other's request hangs (before its 2.5 s timeout:
+# one after the other, it would come after it)
+assert_eq "good endpoint served while the other hangs (${LAG} s after the switch)" True \
+	"$(rq g "R[0]['time'] < $(rq h "R[0]['time']") + 2.5")"
+assert_match "the hanging request was cut by its own timeout (2.5 s), not the delivery deadline ($(python3 -c "print(round($T1 - $T0, 1))") s)" \
+	"(Operation timed out|timed out) after 2[5-9][0-9][0-9] milli" "$(spq "$NS" "$C2" "S['endpoints']['hang']['queue'][0]['last_error']")"
 
 # --- flapping against a slow endpoint: each switch starts a delivery, yet one process
 # delivers and one waits, the others leave the queue to them; nothing is lost ---
@@ -113,21 +115,25 @@ mode fl slow:1500
 C5=$TMP/flap.conf
 whconf "$C5" "$ST" "$TMP/flap.spool" "$(ep fl "http://127.0.0.1:$(port fl)/fl" '"timeout_ms": 4000')" \
 	'"delivery_deadline_ms": 8000,'
-for _ in $(seq 10); do flip "$C5"; done
-sleep 0.3
-timing "10 switches while the endpoint takes 1.5 s: 2 deliveries alive" &&
-	assert_eq "10 switches while the endpoint takes 1.5 s: 2 deliveries alive (one delivering, one waiting)" 2 \
-	"$(pgrep -fc -- "lvsrole-deliver.* -c $C5 deliver")"
+deliveries() { pgrep -fc -- "lvsrole-deliver.* -c $C5 deliver"; }
+at_most_two() { [ "$(deliveries)" -le 2 ]; }
+settled=""
+for _ in $(seq 10); do
+	flip "$C5"
+	# a delivery started beside two others leaves at once: what stays is one delivering and one
+	# waiting (without the waiter's lock, every one would stay and poll)
+	wait_for 20 at_most_two
+	settled="$settled $(deliveries)"
+done
+assert_match "10 switches while the endpoint takes 1.5 s: at most 2 deliveries stay (one delivering, one waiting:$settled)" \
+	"^( [0-2])+$" "$settled"
+assert_match "... and a second one waits beside the first" " 2" "$settled"
 mode fl ok
 quiet "$C5"
 want=$(seq -s ' ' "$(($(cat "$TMP/flap.spool/seq") - 9))" "$(cat "$TMP/flap.spool/seq")")
 assert_eq "the 10 reports delivered without another switch or a flush, in order (first arrivals), a repeat with the same id" \
 	"$want True" \
 	"$(rq fl "' '.join(str(r['B']['seq']) for i, r in enumerate(R) if r['status'] == 204 and r['id'] not in [y['id'] for y in R[:i] if y['status'] == 204]) + ' ' + str(len({r['B']['seq'] for r in R}) == len({r['id'] for r in R}))")"
-# under valgrind the first delivery can run into its delivery deadline (8 s) with a request
-# whose answer it reads too late: the report is sent again (at least once, the same id)
-timing "the 10 reports delivered once each" &&
-	assert_eq "the 10 reports delivered once each" "$want" "$(rq fl "' '.join(str(r['B']['seq']) for r in R if r['status'] == 204)")"
 echo "# fl: $(rq fl "' '.join('#%d/%s/%.2f/port %s' % (r['B']['seq'], r['id'][-4:], r['time'], r['peer']) for r in R)")"
 
 # --- the waiter: another process holds the endpoint's lock (flock(1) on q/ENDPOINT, as a
@@ -143,10 +149,10 @@ wait_rx wt 1
 quiet "$C6"
 held() { ! flock -n "$WQ" true; }
 hold() { # SECONDS: holds the queue's lock in the background until SECONDS pass (HOLDER: its pid)
-	flock "$WQ" sleep "$1" &
+	flock "$WQ" sleep "$1" </dev/null >/dev/null 2>&1 &
 	HOLDER=$!
 	BGPIDS+=("$HOLDER")
-	until_true 5 held >/dev/null
+	wait_for held
 }
 TH=$(now)
 hold 3
@@ -158,28 +164,29 @@ wait_rx wt 2
 quiet "$C6"
 assert_eq "waiter: the lock held 3 s (a pass is 2 s): report #$S6 delivered once released, without another switch or a flush" \
 	"$S6 True" "$(rq wt "' '.join(str(r['B']['seq']) for r in R[1:]) + ' ' + str(R[-1]['time'] >= $TH + 3)")"
-hold 30
+# held by this shell from now until released below
+exec 7<"$WQ"
+flock 7
 flip "$C6"
 S6=$(cat "$TMP/wait.spool/seq")
 T0=$(now)
-until_true 15 eval '! pgrep -f -- "lvsrole-deliver.* -c $C6 deliver" >/dev/null' >/dev/null
+wait_for eval '! pgrep -f -- "lvsrole-deliver.* -c $C6 deliver" >/dev/null'
 T1=$(now)
 assert_eq "waiter: the lock held on: the delivery gave up waiting while it was held, #$S6 still queued" \
 	"yes [$S6]" "$(held && echo yes) $(spq "$NS" "$C6" "[e['seq'] for e in S['endpoints']['wt']['queue']]")"
 assert_match "waiter: giving up is logged, naming the endpoint" "warning: webhooks: wt: another process still delivers it after [0-9]+ ms of waiting: left to it, or to the next delivery or flush" "$(cat "$TMP/last.out")"
 GAVE=$(python3 -c "print(round($T1 - $T0, 1))")
-timing "waiter: gave up after two passes" &&
-	assert_match "waiter: gave up after two passes (4 s; took $GAVE s)" "^(3\.[5-9]|4\.[0-9]|5\.[0-5])$" "$GAVE"
-kill "$HOLDER"
-wait "$HOLDER" 2>/dev/null
+# not before two passes (4 s; measured from after the switch, which started it)
+assert_eq "waiter: gave up after two passes, not sooner (4 s; took $GAVE s)" True "$(python3 -c "print($GAVE >= 3.5)")"
+flock -u 7
+exec 7>&-
 lr "$NS" "$C6" flush
 assert_eq "waiter: the report left queued is delivered by flush" "$S6" "$(rq wt "R[-1]['B']['seq']")"
 
 # --- a request cut by the delivery deadline is no fault of the endpoint's: its report is
 # due again at once, not after a backoff (a request timing out on its own waits for one) ---
-# (under valgrind, starting libcurl takes a second or two of the deadline: it is longer there)
-DL=${VGLOG:+6000}
-DL=${DL:-2000}
+# (a deadline long enough for the request to start on a slow machine, or under valgrind)
+DL=6000
 receiver "$NS" cu --secret "$KEY"
 mode cu "slow:$((DL + 3000))"
 C7=$TMP/cut.conf
@@ -205,11 +212,10 @@ receiver "$NS" mtls --secret "$KEY" --tls "$PKI/srv.crt" "$PKI/srv.key" --client
 TP=$(port tls)
 MP=$(port mtls)
 C3=$TMP/tls.conf
-# under valgrind, five TLS handshakes at once take seconds: the bounds are raised there
-VGT=${VGLOG:+, \"timeout_ms\": 60000, \"connect_timeout_ms\": 60000}
-tlsep() { echo "\"$1\": { \"url\": \"$2\", \"secret_file\": \"$KEY\"${3:+, $3}$VGT }"; }
-TLS_POLICY=$POLICY
-[ -n "$VGLOG" ] && TLS_POLICY=${POLICY/\"delivery_deadline_ms\": 3000/\"delivery_deadline_ms\": 60000}
+# five TLS handshakes at once take seconds on a slow machine (or under valgrind): generous
+# bounds (the failures here are refusals, not timeouts)
+tlsep() { echo "\"$1\": { \"url\": \"$2\", \"secret_file\": \"$KEY\"${3:+, $3}, \"timeout_ms\": 60000, \"connect_timeout_ms\": 60000 }"; }
+TLS_POLICY=${POLICY/\"delivery_deadline_ms\": 3000/\"delivery_deadline_ms\": 60000}
 whconf "$C3" "$ST" "$TMP/tls.spool" "$(tlsep tls "https://localhost:$TP/" "\"ca_file\": \"$PKI/ca.crt\""),
 	$(tlsep noca "https://localhost:$TP/"),
 	$(tlsep mismatch "https://127.0.0.1:$TP/" "\"ca_file\": \"$PKI/ca.crt\""),

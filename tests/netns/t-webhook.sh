@@ -141,16 +141,18 @@ head -c 3000 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | head -c 3000 >"$TM
 chmod 600 "$TMP/long.token"
 C5=$TMP/ann.conf
 whconf "$C5" "$TMP/ann.state" "$TMP/ann.spool" "$(ep long "http://127.0.0.1:$(port slk)/long" "\"bearer_token_file\": \"$TMP/long.token\"")"
-sed -i 's/"count": 1 }/"count": 5, "interval_ms": 1000 }/' "$C5"
+sed -i 's/"count": 1 }/"count": 5, "interval_ms": 2000 }/' "$C5"
 lr "$NS" "$C5" INSTANCE VI_1 MASTER 100
 cat "$TMP/last.out" >"$TMP/ann.out"
 T0=$(date +%s%N)
 lr "$NS" "$C5" INSTANCE VI_2 MASTER 100
 T1=$(date +%s%N)
+# the first switch's announcement child repeats for 8 s: had it kept the commit lock, the
+# second switch would have waited for it
+first_announcer() { pgrep -f -- "-c $C5 INSTANCE VI_1 MASTER" >/dev/null && echo yes; }
+assert_eq "the next switch returned while the announcement child still runs ($(((T1 - T0) / 1000000)) ms)" yes "$(first_announcer)"
 cat "$TMP/last.out" >>"$TMP/ann.out"
 assert_eq "switches after a director switch do not wait for the commit lock" "" "$(grep 'commit lock is busy' "$TMP/ann.out")"
-timing "... and returns at once ($(((T1 - T0) / 1000000)) ms)" &&
-	assert_eq "... and returns at once ($(((T1 - T0) / 1000000)) ms)" yes "$([ $(((T1 - T0) / 1000000)) -lt 1000 ] && echo yes)"
 wait_rx slk 3
 quiet "$C5"
 assert_eq "long bearer token sent whole" "Bearer $(cat "$TMP/long.token")" "$(rq slk '[r["bearer"] for r in R if r["path"] == "/long"][-1]')"

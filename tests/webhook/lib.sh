@@ -11,7 +11,7 @@ receiver() {
 	ip netns exec "$ns" python3 "$RECEIVER" "$TMP/$n" "$@" 2>"$TMP/$n/stderr" &
 	BGPIDS+=("$!")
 	disown
-	for _ in $(seq 100); do [ -s "$TMP/$n/port" ] && return 0; sleep 0.05; done
+	wait_for test -s "$TMP/$n/port" && return 0
 	echo "# receiver $n did not start: $(cat "$TMP/$n/stderr")"
 	return 1
 }
@@ -34,24 +34,12 @@ for r in R:
 print(eval(sys.argv[2]))
 EOP
 }
-# wait_rx NAME N: until NAME has received N requests (10 s at most)
-wait_rx() {
-	local _
-	for _ in $(seq 200); do
-		[ "$( (wc -l <"$TMP/$1/received.jsonl") 2>/dev/null || echo 0)" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# quiet CONF: until no lvsrole-notify (or its delivery child) runs with CONF (20 s at most)
-quiet() {
-	local _
-	for _ in $(seq 400); do
-		pgrep -f -- "-c $1 " >/dev/null || return 0
-		sleep 0.05
-	done
-	return 1
-}
+# rx_count NAME: how many requests NAME has recorded (each is recorded before it is answered)
+rx_count() { (wc -l <"$TMP/$1/received.jsonl") 2>/dev/null || echo 0; }
+rx_reached() { [ "$(rx_count "$1")" -ge "$2" ]; }
+# wait_rx NAME N: until NAME has recorded N requests; 1 at the deadline
+wait_rx() { wait_for rx_reached "$1" "$2"; }
+
 # spq NS CONF PYTHON-EXPRESSION: evaluated over S, the output of `spool --json`
 spq() {
 	ip netns exec "$1" "$NOTIFY" -c "$2" spool --json 2>/dev/null | python3 -c '
