@@ -183,6 +183,7 @@ void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n,
 	p->reports_lost += rp->lost;
 	lr_report_end(rp);
 	p->deliver_kick = true;
+	p->metrics_dirty = true; /* the spool's depth, and what could not be spooled */
 }
 
 /* The last queued line for each instance, and whether it makes a new director. */

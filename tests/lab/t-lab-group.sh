@@ -24,7 +24,7 @@ step2 "startup" "director real-server / director real-server" lb1 lb1
 touch "$TMP/lb1/fail"
 step2 "VI_2's track script fails on lb1: the group FAULTs there, lb2 directs both" \
 	"real-server director / real-server director" lb2 lb2
-assert_eq "lb1 recorded the group's FAULT" FAULT "$(state_field "$TMP/lb1/state" SG_1 state)"
+await "lb1 recorded the group's FAULT" FAULT state_field "$TMP/lb1/state" SG_1 state
 rm -f "$TMP/lb1/fail"
 step2 "VI_2's track script recovers: lb1 preempts with the whole group" \
 	"director real-server / director real-server" lb1 lb1
