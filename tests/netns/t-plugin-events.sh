@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
 require_plugin
-need arping tcpdump
+need arping tcpdump strace
 
 mkswitch
 A=$(attach a 1 10.9.0.11/24)
@@ -170,4 +170,25 @@ assert_eq "overlap: spool readable and empty" "0 0" "$(spq "$A" "$C" '"%d %d" % 
 plugin_reload "$P1" "$F" && plugin_reload "$P2" "$F2"
 assert_eq "both plugins left" 0 $?
 
+# --- the metrics file shows an event before its report is spooled: the plugin is stopped (strace
+# injects SIGSTOP) just after the report's file is linked into the endpoint's queue ---
+rm -f "$M"
+LR_PLUGIN_WRAP="strace -qq -f -o /dev/null -P $SP/q/ops -e trace=linkat -e inject=linkat:signal=SIGSTOP:when=1" \
+	plugin_start "$A" "$C" "$F"
+P=$PLUGIN_PID
+send 'INSTANCE "VI_2" MASTER 100'
+spooled() { # the plugin (strace's child) stopped with the report in the queue
+	local p
+	p=$(pgrep -P "$P") || return 1
+	[ "$(awk '/^State:/ { print $2 }' "/proc/$p/status" 2>/dev/null)" = t ] && [ -n "$(ls "$SP/q/ops" | grep -v '^\.')" ]
+}
+wait_for spooled
+assert_eq "held just after spooling the report of VI_2 MASTER" yes "$(spooled && echo yes)"
+assert_eq "the metrics file counts it already (the transition, the line, the role)" "1 1 1" \
+	"$(metric "$M" 'lvsrole_transitions_total{instance="VI_2",result="ok"}') $(metric "$M" 'lvsrole_fifo_lines_total{kind="state"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="director"}')"
+n=$(rx_count r)
+kill -CONT "$(pgrep -P "$P")"
+wait_rx r $((n + 1))
+assert_eq "then delivered" "VI_2 MASTER" "$(rq r 'R[-1]["B"]["data"]["name"] + " " + R[-1]["B"]["data"]["state"]')"
+plugin_reload "$P" "$F"
 finish
