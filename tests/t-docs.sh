@@ -9,6 +9,11 @@
 set -u
 SRC=${LR_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 NOTIFY=${LR_BUILDDIR:-$SRC/build}/lvsrole-notify
+if ! command -v python3 >/dev/null; then
+	[ "${CI:-}" = true ] && { echo "FAIL: python3 not installed (tests/deps.sh installs it)"; exit 99; }
+	echo "SKIP: python3 not installed (tests/deps.sh installs it)"
+	exit 77
+fi
 T=$(mktemp -d /tmp/lvsrole-docs.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 

@@ -4,7 +4,7 @@
 # protector, FORTIFY_SOURCE's checked functions, CET branch protection in lvsrole's own
 # objects. Read from the ELF files with readelf, not from the flags.
 . "$(dirname "$0")/netns/lib.sh"
-command -v readelf >/dev/null || { echo "SKIP: readelf not installed (binutils)"; exit 77; }
+need readelf
 B=$LR_BUILDDIR
 flags() { sed -n "s/^$1 = //p" "$B/Makefile"; }
 CF=$(flags HARDEN_CFLAGS) LF=$(flags HARDEN_LDFLAGS) PF=$(flags HARDEN_CPPFLAGS)
