@@ -346,7 +346,9 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 			next = earliest(next, now + (uint64_t)lr_deliver_wait_ms(p->d) * 1000u);
 		else if (due && !p->term)
 			next = earliest(next, now + (due > wall_ms ? due - wall_ms : 0) * 1000u);
-		if ((p->deliver_kick || p->deliver_now) && !p->term)
+		/* at once only when it can start: during a delivery (a report committed while a
+		 * request is in flight) the loop would spin until it ends */
+		if ((p->deliver_kick || p->deliver_now) && !p->term && !*delivering)
 			next = earliest(next, now);
 	}
 	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us)

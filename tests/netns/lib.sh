@@ -398,21 +398,35 @@ plugin_stop() {
 	exec 8>&-
 	return $rc
 }
-# traced PID: a tracer (strace) is attached to PID
-traced() { [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)" -gt 0 ] 2>/dev/null; }
+# Counting a loop's poll calls (strace -c) tells one that sleeps while it waits (a few calls a
+# second: its timers, curl's) from one that spins (thousands), however busy the machine or slow
+# the process (valgrind). "none" when strace could not attach.
+# traced_by PID TRACER: TRACER is attached to PID
+traced_by() { [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)" = "$2" ]; }
+# poll_count FILE: the poll calls strace -c counted in FILE
+poll_count() {
+	[ -s "$1" ] || { echo none; return; }
+	awk '$NF == "poll" || $NF == "ppoll" { n += $4 } END { print n + 0 }' "$1"
+}
+# polls_during PID SECONDS: how many times PID calls poll in the next SECONDS
+polls_during() {
+	local out=$TMP/strace.$1.$RANDOM
+	timeout -s INT "$2" strace -qq -f -c -e trace=poll,ppoll -p "$1" -o "$out" 2>/dev/null
+	poll_count "$out"
+}
 # term_polls PID FIFO: SIGTERM with neither STOP lines nor EOF (the plugin waits 800 ms for
 # them, then leaves); prints how many times it called poll from the signal to its exit
-# (strace -c): a loop that sleeps while it waits makes a few calls, one that spins thousands,
-# however busy the machine or slow the process (valgrind)
 term_polls() {
-	local out=$TMP/strace.$1 st
+	local out=$TMP/strace.$1.$RANDOM st
 	strace -qq -f -c -e trace=poll,ppoll -p "$1" -o "$out" 2>/dev/null &
 	st=$!
-	wait_for traced "$1"
+	wait_for traced_by "$1" "$st" || { kill "$st" 2>/dev/null; echo none; return; }
 	exec 8<>"$2"
 	kill -TERM "$1"
 	plugin_wait "$1"
 	exec 8>&-
 	wait "$st" 2>/dev/null
-	awk '$NF == "poll" || $NF == "ppoll" { n += $4 } END { print n + 0 }' "$out"
+	poll_count "$out"
 }
+# sleeps_while POLLS: a loop that made POLLS calls in about a second sleeps ("yes")
+sleeps_while() { [ "$1" != none ] && [ "$1" -le 100 ] && echo yes; }
