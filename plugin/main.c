@@ -181,16 +181,17 @@ static void reload_config(struct lr_plugin *p)
 	char err[1024];
 	int r = lr_config_load(p->config_path, &cfg, err, sizeof(err));
 
-	p->reload_failed = true; /* until it has worked */
-	p->metrics_dirty = p->status_dirty = true;
+	p->metrics_dirty = p->status_dirty = true; /* the outcome, either way */
 	if (r < 0) {
 		log_err("SIGHUP: %s; keeping the configuration in use", err);
+		p->reload_failed = true;
 		return;
 	}
 	if (strcmp(cfg->state_dir, old->state_dir) && (r = lr_statedir_open(cfg->state_dir, &sd)) < 0) {
 		log_err("SIGHUP: state directory %s: %s; keeping the configuration in use", cfg->state_dir,
 			strerror(-r));
 		lr_config_free(cfg);
+		p->reload_failed = true;
 		return;
 	}
 	lr_plugin_apply(p); /* what was read under the old configuration */
@@ -215,6 +216,7 @@ static void reload_config(struct lr_plugin *p)
 		p->sd = sd;
 	if (alloc_views(p) < 0) {
 		log_err("SIGHUP: out of memory; keeping the configuration in use");
+		p->reload_failed = true;
 		free(p->views);
 		free(p->stop_us);
 		p->cfg = old, p->views = views, p->stop_us = stop_us, p->sd = old_sd;
