@@ -66,7 +66,10 @@ wait_for() {
 	while :; do
 		"$@" && return 0
 		now=$(now_us)
-		[ $((now - t0)) -ge $((t * 1000000)) ] && return 1
+		if [ $((now - t0)) -ge $((t * 1000000)) ]; then
+			echo "waited ${t}s in vain for: $*" >>"$TMP/timeouts"
+			return 1
+		fi
 		if [ $((now - t0)) -lt 1000000 ]; then sleep 0.01; else sleep 0.05; fi
 	done
 }
@@ -177,6 +180,8 @@ valgrind_verdict() {
 
 finish() {
 	valgrind_verdict
+	# a wait that ran out is worth knowing even where no assertion judged it (a slow test)
+	[ -s "$TMP/timeouts" ] && sed 's/^/# /' "$TMP/timeouts"
 	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" = 0 ] || exit 1
 	[ "$PASS" -gt 0 ] || exit 77
