@@ -663,11 +663,12 @@ static int check_whole(struct ctx *c, struct lr_config *cfg)
 			return cf_fail(c, "arp_sysctl.interfaces", NULL,
 				    "must include \"all\" (ARP can arrive on any interface; the kernel uses the larger of all and the interface)");
 	}
-	if (cfg->rs_values[LR_ARP_IGNORE] != 1 && cfg->rs_values[LR_ARP_IGNORE] != 2 &&
-	    cfg->rs_values[LR_ARP_IGNORE] != 8) {
+	/* the values go to "all" too: 8 (answer nothing) would take the host's own addresses
+	 * off the network, and 0 or 3 answer for the VIP on lo */
+	if (cfg->rs_values[LR_ARP_IGNORE] != 1 && cfg->rs_values[LR_ARP_IGNORE] != 2) {
 		snprintf(s, sizeof(s), "%d", cfg->rs_values[LR_ARP_IGNORE]);
 		return cf_fail(c, "arp_sysctl.real_server.arp_ignore", s,
-			    "a real server must not answer ARP for the VIP: use 1, 2 or 8");
+			    "a real server must not answer ARP for the VIP yet must answer for its own addresses: use 1 or 2 (8 answers nothing, and it is written to \"all\")");
 	}
 	if (cfg->rs_values[LR_ARP_ANNOUNCE] != 2) {
 		/* 1 still lets the VIP on lo be the ARP sender when it is in the NIC's subnet */

@@ -152,6 +152,9 @@ int lr_nl_addrs(struct lr_nl *nl, struct lr_kaddr **out, size_t *n)
 		e->ifindex = rtnl_addr_get_ifindex(a);
 		e->prefix = (uint8_t)rtnl_addr_get_prefixlen(a);
 		e->nodad = rtnl_addr_get_flags(a) & IFA_F_NODAD;
+		e->secondary = fam == AF_INET && (rtnl_addr_get_flags(a) & IFA_F_SECONDARY);
+		e->tentative = fam == AF_INET6 && (rtnl_addr_get_flags(a) & IFA_F_TENTATIVE);
+		e->dadfailed = fam == AF_INET6 && (rtnl_addr_get_flags(a) & IFA_F_DADFAILED);
 		e->deprecated = fam == AF_INET6 && rtnl_addr_get_preferred_lifetime(a) == 0;
 		if (!rtnl_link_i2name(nl->links, e->ifindex, e->ifname, sizeof(e->ifname)))
 			snprintf(e->ifname, sizeof(e->ifname), "if%d", e->ifindex);

@@ -16,6 +16,13 @@ struct lr_kaddr {
 	uint8_t prefix;
 	bool deprecated; /* IPv6 preferred lifetime 0 */
 	bool nodad;
+	bool secondary; /* IPv4: not the first address of its subnet on the interface */
+	/* IPv6 duplicate address detection still running, or failed: the kernel does not answer
+	 * for the address and does not use it */
+	bool tentative, dadfailed;
+	/* IPv4 primary with secondaries: deleting it deletes them too unless the kernel is told
+	 * to promote one (set by lr_host_read, which sees the host's other addresses) */
+	bool has_secondaries;
 };
 
 int lr_nl_open(struct lr_nl **out);

@@ -70,6 +70,13 @@ static bool is_vip_on(const struct lr_kaddr *a, const char *ifname, const struct
 	return !strcmp(a->ifname, ifname) && lr_ip_equal(&a->ip, ip);
 }
 
+/* An IPv6 address still in duplicate address detection, or that failed it: the kernel
+ * neither answers for it nor uses it, so for a director it is not in place. */
+static bool v6_unusable(const struct lr_kaddr *a)
+{
+	return a->tentative || a->dadfailed;
+}
+
 static int by_ip_cmp(const void *x, const void *y)
 {
 	const struct lr_kaddr *a = *(const struct lr_kaddr *const *)x, *b = *(const struct lr_kaddr *const *)y;
@@ -109,6 +116,7 @@ static int phase_nic(struct ctx *c, bool adding)
 		for (size_t j = 0; j < in->n_vips; j++) {
 			const struct lr_vip *v = &in->vips[j];
 			bool exact = false, exact_preferred = false, v6_other = false;
+			const struct lr_kaddr *exact_a = NULL;
 			int add = -1;
 			size_t lo, hi;
 
@@ -118,11 +126,13 @@ static int phase_nic(struct ctx *c, bool adding)
 
 				if (!is_vip_on(a, in->nic, &v->ip))
 					continue;
-				if (a->prefix == v->prefix) {
+				if (a->prefix == v->prefix && !(role == LR_ROLE_DIRECTOR && v6_unusable(a))) {
 					exact = true;
+					exact_a = a;
 					exact_preferred = v->ip.family == AF_INET6 && !a->deprecated;
 				} else if (role == LR_ROLE_DIRECTOR && adding && v->ip.family == AF_INET6) {
-					/* IPv6 holds one prefix per address: replace it in place */
+					/* IPv6 holds one prefix per address: replace it in place (and
+					 * one that DAD holds back: deleted, added again without DAD) */
 					v6_other = true;
 				} else if (!adding && (role != LR_ROLE_DIRECTOR || v->ip.family == AF_INET)) {
 					struct lr_step *s = push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL,
@@ -130,16 +140,22 @@ static int phase_nic(struct ctx *c, bool adding)
 
 					if (!s)
 						return -ENOMEM;
+					s->keep_secondaries = a->has_secondaries;
 					/* a director keeps a wrong prefix until the right one is in place */
 					if (role == LR_ROLE_DIRECTOR)
 						s->dep_step = c->nic_add_step[c->vip_base[i] + j];
 				}
 			}
 			if (!adding) {
-				if (role != LR_ROLE_DIRECTOR && exact &&
-				    !push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL, (int)i, (int)j,
-					       in->nic, &v->ip, v->prefix))
+				struct lr_step *s;
+
+				if (role == LR_ROLE_DIRECTOR || !exact)
+					continue;
+				s = push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL, (int)i, (int)j,
+					      in->nic, &v->ip, v->prefix);
+				if (!s)
 					return -ENOMEM;
+				s->keep_secondaries = exact_a->has_secondaries;
 				continue;
 			}
 			if (role != LR_ROLE_DIRECTOR)
@@ -148,7 +164,8 @@ static int phase_nic(struct ctx *c, bool adding)
 				for (size_t k = lo; k < hi; k++) {
 					const struct lr_kaddr *a = c->by_ip[k];
 
-					if (is_vip_on(a, in->nic, &v->ip) && a->prefix != v->prefix &&
+					if (is_vip_on(a, in->nic, &v->ip) &&
+					    (a->prefix != v->prefix || v6_unusable(a)) &&
 					    !push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_ADD, (int)i,
 						       (int)j, in->nic, &v->ip, a->prefix))
 						return -ENOMEM;
@@ -213,6 +230,7 @@ static int phase_rs(struct ctx *c, bool adding)
 					      in->rs_dev, &v->ip, a->prefix);
 				if (!s)
 					return -ENOMEM;
+				s->keep_secondaries = a->has_secondaries;
 				if (role == LR_ROLE_DIRECTOR)
 					s->dep_step = c->nic_add_step[c->vip_base[i] + j];
 				else if (adding)
@@ -260,15 +278,23 @@ static bool rs_needed(const struct ctx *c)
 	return false;
 }
 
+/* The values a director may have: arp_ignore 4 to 7 are reserved and 8 answers nothing,
+ * arp_announce knows 0 to 2 (the configuration allows no others). */
+static bool director_valid(int key, int v)
+{
+	return v >= 0 && v <= (key == LR_ARP_IGNORE ? 3 : 2);
+}
+
 static int director_value(const struct lr_config *cfg, const struct lr_host_sysctl *h, int key)
 {
 	if (cfg->dir_values[key] >= 0)
 		return cfg->dir_values[key];
-	if (h->saved[key] >= 0)
+	/* a saved or found value that would silence the director is no original to go back to */
+	if (director_valid(key, h->saved[key]))
 		return h->saved[key];
 	/* never changed by lvsrole: keep what is there, unless it is the real-server value,
 	 * which is taken as left over from an earlier real-server role */
-	if (h->cur[key] >= 0 && h->cur[key] != cfg->rs_values[key])
+	if (h->saved[key] < 0 && director_valid(key, h->cur[key]) && h->cur[key] != cfg->rs_values[key])
 		return h->cur[key];
 	return 0;
 }

@@ -50,6 +50,9 @@ struct lr_step {
 	int dep_step;      /* index of a step that must have succeeded, or -1 */
 	int dep_phase;     /* phase whose gating steps must all have succeeded, or 0 */
 	bool gate;         /* its failure holds back the steps that depend on its phase */
+	/* address delete: an IPv4 primary with secondaries, deleted with promote_secondaries
+	 * set on its interface so that the host's other addresses and routes stay */
+	bool keep_secondaries;
 	/* result, filled by the executor */
 	bool done, skipped;
 	int err;

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "switch.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +23,32 @@
 static int ip_order(const void *x, const void *y)
 {
 	return lr_ip_cmp(x, y);
+}
+
+/* b is an IPv4 secondary of primary a: same interface, same prefix, same subnet. */
+static bool secondary_of(const struct lr_kaddr *a, const struct lr_kaddr *b)
+{
+	uint32_t x, y, mask = a->prefix ? ~0u << (32 - a->prefix) : 0;
+
+	if (b == a || !b->secondary || b->ip.family != AF_INET || b->ifindex != a->ifindex ||
+	    b->prefix != a->prefix)
+		return false;
+	memcpy(&x, a->ip.bytes, 4);
+	memcpy(&y, b->ip.bytes, 4);
+	return ((ntohl(x) ^ ntohl(y)) & mask) == 0;
+}
+
+/* Marks the IPv4 VIPs that are the primary address of a subnet holding other addresses:
+ * deleting one deletes the host's own secondaries and their routes with it. */
+static void mark_primaries(struct lr_kaddr *all, size_t n, const struct lr_ip *vips, size_t nv)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].ip.family != AF_INET || all[i].secondary ||
+		    !bsearch(&all[i].ip, vips, nv, sizeof(*vips), ip_order))
+			continue;
+		for (size_t j = 0; j < n && !all[i].has_secondaries; j++)
+			all[i].has_secondaries = secondary_of(&all[i], &all[j]);
+	}
 }
 
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)
@@ -49,6 +76,7 @@ int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state 
 		free(vips);
 		return r;
 	}
+	mark_primaries(all, n, vips, nv);
 	/* keep only the VIPs: the plan looks at nothing else */
 	for (size_t i = 0; i < n; i++)
 		if (bsearch(&all[i].ip, vips, nv, sizeof(*vips), ip_order))
@@ -112,6 +140,31 @@ static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, unsigned b
 	return true;
 }
 
+/* Deletes an IPv4 primary that has secondaries with promote_secondaries set for the moment
+ * of the delete: without it the kernel deletes the host's other addresses of that subnet,
+ * and their routes, with it. The setting is put back; a crash in between leaves it at 1,
+ * which only changes what deleting a primary does. */
+static int del_keeping_secondaries(struct lr_nl *nl, struct lr_step *s)
+{
+	int was = 1, r = lr_sysctl_conf_read(s->ifname, "promote_secondaries", &was);
+
+	if (r == 0 && was == 0)
+		r = lr_sysctl_conf_write(s->ifname, "promote_secondaries", 1);
+	if (r < 0) {
+		snprintf(s->msg, sizeof(s->msg), "kept: the host's addresses in its subnet would go with it, "
+			 "and %s.promote_secondaries cannot be set: %s", s->ifname, strerror(-r));
+		return r;
+	}
+	r = lr_nl_addr_del(nl, s->ifname, &s->ip, s->prefix, s->msg, sizeof(s->msg));
+	if (was == 0) {
+		int e = lr_sysctl_conf_write(s->ifname, "promote_secondaries", 0);
+
+		if (e < 0)
+			log_warn_errno(e, "%s: cannot put promote_secondaries back to 0", s->ifname);
+	}
+	return r;
+}
+
 static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_announcer *an,
 		    struct lr_step *s)
 {
@@ -133,7 +186,8 @@ static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_ann
 			r = 0; /* added meanwhile by someone else: the goal is met */
 		break;
 	case LR_STEP_ADDR_DEL:
-		r = lr_nl_addr_del(nl, s->ifname, &s->ip, s->prefix, s->msg, sizeof(s->msg));
+		r = s->keep_secondaries ? del_keeping_secondaries(nl, s)
+					: lr_nl_addr_del(nl, s->ifname, &s->ip, s->prefix, s->msg, sizeof(s->msg));
 		if (r == -EADDRNOTAVAIL || r == -ENOENT)
 			r = 0; /* already gone */
 		break;
@@ -312,7 +366,9 @@ static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_ann
 		struct lr_step *s = &p->steps[i];
 		bool addr = s->kind == LR_STEP_ADDR_ADD || s->kind == LR_STEP_ADDR_DEL || s->kind == LR_STEP_ADDR_UPDATE;
 
-		if (addr && e.an && !in_batch(&e, s->dep_step) && !(s->dep_phase && phase_in_batch(&e, s->dep_phase))) {
+		/* a primary with secondaries goes alone, between its promote_secondaries writes */
+		if (addr && !s->keep_secondaries && e.an && !in_batch(&e, s->dep_step) &&
+		    !(s->dep_phase && phase_in_batch(&e, s->dep_phase))) {
 			if (step_ready(&e, s)) {
 				e.batch[e.n_batch++] = i;
 				if (e.n_batch == LR_NL_BATCH)

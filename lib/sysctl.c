@@ -1,4 +1,5 @@
-/* ARP sysctls of one interface (or "all"/"default"), read and written through /proc/sys. */
+/* Settings of net.ipv4.conf.<iface> (the ARP sysctls, promote_secondaries), read and written
+ * through /proc/sys. */
 #include "config.h"
 #include "sysctl.h"
 
@@ -9,20 +10,30 @@
 #include <string.h>
 #include <unistd.h>
 
-static int sysctl_path(const char *ifname, enum lr_sysctl_key key, char *buf, size_t len)
+static int sysctl_path(const char *ifname, const char *name, char *buf, size_t len)
 {
-	if (!lr_ifname_valid(ifname))
+	if (!lr_ifname_valid(ifname) || strchr(name, '/') || strlen(name) > 32)
 		return -EINVAL;
-	snprintf(buf, len, "/proc/sys/net/ipv4/conf/%s/%s", ifname, lr_sysctl_key_name(key));
+	snprintf(buf, len, "/proc/sys/net/ipv4/conf/%s/%s", ifname, name);
 	return 0;
 }
 
 int lr_sysctl_read(const char *ifname, enum lr_sysctl_key key, int *value)
 {
+	return lr_sysctl_conf_read(ifname, lr_sysctl_key_name(key), value);
+}
+
+int lr_sysctl_write(const char *ifname, enum lr_sysctl_key key, int value)
+{
+	return lr_sysctl_conf_write(ifname, lr_sysctl_key_name(key), value);
+}
+
+int lr_sysctl_conf_read(const char *ifname, const char *name, int *value)
+{
 	char path[96], buf[32], *end;
 	ssize_t n;
 	long v;
-	int fd, r = sysctl_path(ifname, key, path, sizeof(path));
+	int fd, r = sysctl_path(ifname, name, path, sizeof(path));
 
 	if (r < 0)
 		return r;
@@ -43,10 +54,10 @@ int lr_sysctl_read(const char *ifname, enum lr_sysctl_key key, int *value)
 	return 0;
 }
 
-int lr_sysctl_write(const char *ifname, enum lr_sysctl_key key, int value)
+int lr_sysctl_conf_write(const char *ifname, const char *name, int value)
 {
 	char path[96], buf[16];
-	int fd, len, r = sysctl_path(ifname, key, path, sizeof(path));
+	int fd, len, r = sysctl_path(ifname, name, path, sizeof(path));
 
 	if (r < 0)
 		return r;

@@ -4,3 +4,7 @@
 
 int lr_sysctl_read(const char *ifname, enum lr_sysctl_key key, int *value);
 int lr_sysctl_write(const char *ifname, enum lr_sysctl_key key, int value);
+/* Any integer setting under net.ipv4.conf.<iface> (name: "promote_secondaries", ...): 0 to
+ * 255 when read (anything else is -EBADMSG). */
+int lr_sysctl_conf_read(const char *ifname, const char *name, int *value);
+int lr_sysctl_conf_write(const char *ifname, const char *name, int value);

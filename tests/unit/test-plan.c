@@ -41,7 +41,7 @@
 /* sysctl interfaces: all */
 #define CONF_RS_VALUES                                                                       \
 	"{\"arp_sysctl\": {\"interfaces\": [\"all\"],"                                        \
-	"\"real_server\": {\"arp_ignore\": 8, \"arp_announce\": 2}}, " INSTANCE_V4 "}"
+	"\"real_server\": {\"arp_ignore\": 2, \"arp_announce\": 2}}, " INSTANCE_V4 "}"
 /* sysctl interfaces: all, tunl0, eth0 */
 #define CONF_TUNNEL                                                                      \
 	"{\"instances\": {\"VI_1\": {\"nic\": \"eth0\", \"real_server_device\": \"tunl0\","    \
@@ -53,12 +53,16 @@ struct addr_spec {
 	const char *ifname;
 	const char *addr; /* "ip/prefix" */
 	bool deprecated;
+	unsigned flags; /* what else the kernel says of it */
 };
+#define TENTATIVE 1u
+#define DADFAILED 2u
+#define HAS_SECONDARIES 4u /* an IPv4 primary with secondaries (lr_host_read finds them) */
 
-#define L4 { "lo", "10.0.0.50/32", false }
-#define L6 { "lo", "2001:db8::50/128", true }
-#define N4 { "eth0", "10.0.0.50/24", false }
-#define N6 { "eth0", "2001:db8::50/64", true }
+#define L4 { "lo", "10.0.0.50/32", false, 0 }
+#define L6 { "lo", "2001:db8::50/128", true, 0 }
+#define N4 { "eth0", "10.0.0.50/24", false, 0 }
+#define N6 { "eth0", "2001:db8::50/64", true, 0 }
 
 struct sys_spec {
 	bool set;
@@ -84,6 +88,7 @@ struct want_step {
 	bool first;
 	int dep_step, dep_phase;
 	const char *desc; /* when set: lr_step_describe() */
+	bool keep;        /* address delete: with promote_secondaries set */
 };
 
 #define RAISE LR_PHASE_RAISE
@@ -100,6 +105,9 @@ struct want_step {
 	  .desc = d }
 #define ADD(ph, ifn, a, ds, dp) ADDR(LR_STEP_ADDR_ADD, ph, ifn, a, ds, dp, NULL)
 #define DEL(ph, ifn, a, ds, dp) ADDR(LR_STEP_ADDR_DEL, ph, ifn, a, ds, dp, NULL)
+#define DELK(ph, ifn, a, ds, dp)                                                      \
+	{ .kind = LR_STEP_ADDR_DEL, .phase = ph, .ifname = ifn, .addr = a, .dep_step = ds, \
+	  .dep_phase = dp, .keep = true }
 #define UPD(ph, ifn, a) ADDR(LR_STEP_ADDR_UPDATE, ph, ifn, a, -1, 0, NULL)
 #define ANN(ifn, a, ds) ADDR(LR_STEP_ANNOUNCE, NIC_ADD, ifn, a, ds, 0, NULL)
 #define SYSD(ph, ifn, k, b, a, f, dp, d)                                                        \
@@ -186,7 +194,7 @@ static struct plan_case plan_cases[] = {
 		  RELAX2("eth0", 0, 0, false),
 	  }, 8 },
 	{ "none with the VIP everywhere", CONF_ONE, { NONE }, "1",
-	  { N4, N6, L4, L6, { "eth0", "10.0.0.50/32", false } }, ALL3(RAISED),
+	  { N4, N6, L4, L6, { "eth0", "10.0.0.50/32", false, 0 } }, ALL3(RAISED),
 	  {
 		  /* a wrong prefix goes as it is found, the configured one after */
 		  DEL(NIC_DEL, "eth0", "10.0.0.50/32", -1, 0),
@@ -199,35 +207,76 @@ static struct plan_case plan_cases[] = {
 		  RELAX2("eth0", 0, 0, false),
 	  }, 11 },
 
+	/* ---- what else the kernel says of an address ---- */
+	/* a VIP that is the primary of its subnet: deleted with promote_secondaries set, so that
+	 * the host's own addresses in that subnet (and their routes) stay */
+	{ "director to real-server, the VIP a primary with secondaries", CONF_ONE, { RS }, NULL,
+	  { { "eth0", "10.0.0.50/24", false, HAS_SECONDARIES }, N6 }, ALL3(FRESH),
+	  {
+		  RAISE2("all", 0, 0, true),
+		  RAISE2("lo", 0, 0, true),
+		  RAISE2("eth0", 0, 0, true),
+		  DELK(NIC_DEL, "eth0", "10.0.0.50/24", -1, 0),
+		  DEL(NIC_DEL, "eth0", "2001:db8::50/64", -1, 0),
+		  ADD(RS_ADD, "lo", "10.0.0.50/32", -1, RAISE),
+		  ADD(RS_ADD, "lo", "2001:db8::50/128", -1, RAISE),
+	  }, 10 },
+	{ "director, a wrong prefix that is a primary with secondaries", CONF_ONE, { DIR }, NULL,
+	  { { "eth0", "10.0.0.50/32", false, HAS_SECONDARIES }, N6 }, ALL3(RELAXED),
+	  {
+		  ADD(NIC_ADD, "eth0", "10.0.0.50/24", -1, 0),
+		  ANN("eth0", "10.0.0.50/24", 0),
+		  DELK(NIC_DEL, "eth0", "10.0.0.50/32", 0, 0),
+	  }, 2 },
+	/* an IPv6 VIP that DAD holds back (tentative) or failed (dadfailed) is not in place for a
+	 * director: deleted and added again without DAD, and announced */
+	{ "director, IPv6 VIP tentative", CONF_ONE, { DIR }, NULL,
+	  { N4, { "eth0", "2001:db8::50/64", false, TENTATIVE } }, ALL3(RELAXED),
+	  {
+		  DEL(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
+		  ADD(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
+		  ANN("eth0", "2001:db8::50/64", 1),
+	  }, 2 },
+	{ "director, IPv6 VIP dadfailed", CONF_ONE, { DIR }, NULL,
+	  { N4, { "eth0", "2001:db8::50/64", true, DADFAILED } }, ALL3(RELAXED),
+	  {
+		  DEL(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
+		  ADD(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
+		  ANN("eth0", "2001:db8::50/64", 1),
+	  }, 2 },
+	{ "real server, IPv6 VIP tentative on the NIC: deleted", CONF_ONE, { RS }, NULL,
+	  { L4, L6, { "eth0", "2001:db8::50/64", false, TENTATIVE } }, ALL3(RAISED),
+	  { DEL(NIC_DEL, "eth0", "2001:db8::50/64", -1, 0) }, 1 },
+
 	/* ---- unknown roles: the instance's VIPs are left alone ---- */
 	{ "unknown instance on lo keeps the real-server sysctls", CONF_TWO, { UNKNOWN, DIR }, NULL,
-	  { { "lo", "10.0.0.50/32", false } }, ALL3(RAISED),
+	  { { "lo", "10.0.0.50/32", false, 0 } }, ALL3(RAISED),
 	  {
 		  ADD(NIC_ADD, "eth0", "10.0.0.60/24", -1, 0),
 		  ANN("eth0", "10.0.0.60/24", 0),
 	  }, 1 },
 	{ "unknown instance on lo: sysctls raised", CONF_TWO, { UNKNOWN, UNKNOWN }, NULL,
-	  { { "lo", "10.0.0.50/32", false }, { "eth0", "10.0.0.60/24", false } }, ALL3(FRESH),
+	  { { "lo", "10.0.0.50/32", false, 0 }, { "eth0", "10.0.0.60/24", false, 0 } }, ALL3(FRESH),
 	  {
 		  RAISE2("all", 0, 0, true),
 		  RAISE2("lo", 0, 0, true),
 		  RAISE2("eth0", 0, 0, true),
 	  }, 6 },
 	{ "unknown instance on the NIC, none on lo: relaxed", CONF_TWO, { UNKNOWN, DIR }, NULL,
-	  { { "eth0", "10.0.0.50/24", false }, { "eth0", "10.0.0.60/24", false } }, ALL3(RAISED),
+	  { { "eth0", "10.0.0.50/24", false, 0 }, { "eth0", "10.0.0.60/24", false, 0 } }, ALL3(RAISED),
 	  {
 		  RELAX2("all", 0, 0, false),
 		  RELAX2("lo", 0, 0, false),
 		  RELAX2("eth0", 0, 0, false),
 	  }, 6 },
 	{ "unknown instance with the VIP on lo and the NIC", CONF_TWO, { UNKNOWN, RS }, "11",
-	  { { "lo", "10.0.0.50/32", false }, { "eth0", "10.0.0.50/24", false },
-	    { "lo", "10.0.0.60/32", false } },
+	  { { "lo", "10.0.0.50/32", false, 0 }, { "eth0", "10.0.0.50/24", false, 0 },
+	    { "lo", "10.0.0.60/32", false, 0 } },
 	  ALL3(RAISED), { { 0 } }, 0 },
 
 	/* ---- two instances, two roles on one host (pitfall 4) ---- */
 	{ "VI_1 director, VI_2 real-server", CONF_TWO, { DIR, RS }, "10",
-	  { { "lo", "10.0.0.50/32", false }, { "lo", "10.0.0.60/32", false } }, ALL3(RAISED),
+	  { { "lo", "10.0.0.50/32", false, 0 }, { "lo", "10.0.0.60/32", false, 0 } }, ALL3(RAISED),
 	  {
 		  ADD(NIC_ADD, "eth0", "10.0.0.50/24", -1, 0),
 		  ANN("eth0", "10.0.0.50/24", 0),
@@ -244,7 +293,7 @@ static struct plan_case plan_cases[] = {
 		  ADD(RS_ADD, "lo", "10.0.0.60/32", -1, RAISE),
 	  }, 8 },
 	{ "both directors after VI_2 leaves real-server", CONF_TWO, { DIR, DIR }, "01",
-	  { { "eth0", "10.0.0.50/24", false }, { "lo", "10.0.0.60/32", false } }, ALL3(RAISED),
+	  { { "eth0", "10.0.0.50/24", false, 0 }, { "lo", "10.0.0.60/32", false, 0 } }, ALL3(RAISED),
 	  {
 		  ADD(NIC_ADD, "eth0", "10.0.0.60/24", -1, 0),
 		  ANN("eth0", "10.0.0.60/24", 0),
@@ -268,21 +317,21 @@ static struct plan_case plan_cases[] = {
 
 	/* ---- prefixes (pitfalls 2 and 13) ---- */
 	{ "wrong IPv4 prefix on the NIC", CONF_ONE, { DIR }, NULL,
-	  { { "eth0", "10.0.0.50/32", false }, N6 }, ALL3(RELAXED),
+	  { { "eth0", "10.0.0.50/32", false, 0 }, N6 }, ALL3(RELAXED),
 	  {
 		  ADD(NIC_ADD, "eth0", "10.0.0.50/24", -1, 0),
 		  ANN("eth0", "10.0.0.50/24", 0),
 		  DEL(NIC_DEL, "eth0", "10.0.0.50/32", 0, 0), /* only once the /24 is in place */
 	  }, 2 },
 	{ "wrong IPv6 prefix on the NIC", CONF_ONE, { DIR }, NULL,
-	  { N4, { "eth0", "2001:db8::50/128", true } }, ALL3(RELAXED),
+	  { N4, { "eth0", "2001:db8::50/128", true, 0 } }, ALL3(RELAXED),
 	  {
 		  DEL(NIC_ADD, "eth0", "2001:db8::50/128", -1, 0),
 		  ADD(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
 		  ANN("eth0", "2001:db8::50/64", 1),
 	  }, 2 },
 	{ "wider prefixes on lo in the real-server role", CONF_ONE, { RS }, NULL,
-	  { { "lo", "10.0.0.50/24", false }, { "lo", "2001:db8::50/64", true } }, ALL3(RAISED),
+	  { { "lo", "10.0.0.50/24", false, 0 }, { "lo", "2001:db8::50/64", true, 0 } }, ALL3(RAISED),
 	  {
 		  ADD(RS_ADD, "lo", "10.0.0.50/32", -1, RAISE),
 		  DEL(RS_ADD, "lo", "2001:db8::50/64", -1, RAISE),
@@ -304,14 +353,14 @@ static struct plan_case plan_cases[] = {
 		  DEL(NIC_DEL, "eth0", "2001:db8::50/64", -1, 0),
 	  }, 2 },
 	{ "VIP on another interface is not ours", CONF_ONE, { RS }, NULL,
-	  { L4, L6, { "eth1", "10.0.0.50/24", false } }, ALL3(RAISED), { { 0 } }, 0 },
+	  { L4, L6, { "eth1", "10.0.0.50/24", false, 0 } }, ALL3(RAISED), { { 0 } }, 0 },
 	{ "IPv6 VIP preferred on the NIC", CONF_ONE, { DIR }, NULL,
-	  { N4, { "eth0", "2001:db8::50/64", false } }, ALL3(RELAXED),
+	  { N4, { "eth0", "2001:db8::50/64", false, 0 } }, ALL3(RELAXED),
 	  {
 		  ADDR(LR_STEP_ADDR_UPDATE, NIC_ADD, "eth0", "2001:db8::50/64", -1, 0,
 		       "deprecate 2001:db8::50/64 on eth0 (not a source address)"),
 	  }, 1 },
-	{ "IPv6 VIP preferred on lo", CONF_ONE, { RS }, NULL, { L4, { "lo", "2001:db8::50/128", false } },
+	{ "IPv6 VIP preferred on lo", CONF_ONE, { RS }, NULL, { L4, { "lo", "2001:db8::50/128", false, 0 } },
 	  ALL3(RAISED), { UPD(RS_ADD, "lo", "2001:db8::50/128") }, 1 },
 
 	/* ---- keepalived owns the NIC VIP (pitfall 6) ---- */
@@ -340,7 +389,7 @@ static struct plan_case plan_cases[] = {
 		  RELAX2("eth0", 0, 0, false),
 	  }, 7 },
 	{ "keepalived-owned: director, wrong prefix on the NIC", CONF_KEEPALIVED, { DIR }, "1",
-	  { { "eth0", "10.0.0.50/32", false }, { "eth0", "2001:db8::50/128", false } }, ALL3(RELAXED),
+	  { { "eth0", "10.0.0.50/32", false, 0 }, { "eth0", "2001:db8::50/128", false, 0 } }, ALL3(RELAXED),
 	  { { 0 } }, 0 },
 
 	/* ---- announcements (pitfalls 5 and 12) ---- */
@@ -364,7 +413,7 @@ static struct plan_case plan_cases[] = {
 	{ "no announcement in the real-server role", CONF_ONE, { RS }, "1", { L4, L6 }, ALL3(RAISED),
 	  { { 0 } }, 0 },
 	{ "announce only the instance taking over", CONF_TWO, { DIR, DIR }, "01",
-	  { { "eth0", "10.0.0.50/24", false }, { "eth0", "10.0.0.60/24", false } }, ALL3(RELAXED),
+	  { { "eth0", "10.0.0.50/24", false, 0 }, { "eth0", "10.0.0.60/24", false, 0 } }, ALL3(RELAXED),
 	  { ANN("eth0", "10.0.0.60/24", -1) }, 0 },
 
 	/* ---- director sysctl values (pitfall 4) ---- */
@@ -387,8 +436,23 @@ static struct plan_case plan_cases[] = {
 		  RELAX2("eth0", 0, 0, true),
 	  }, 4 },
 	{ "never saved, other values: left as they are", CONF_IFACES, { DIR }, NULL, { N4 },
-	  { SYSV(2, 1, -1, -1), SYSV(8, 2, -1, -1) },
+	  { SYSV(2, 1, -1, -1), SYSV(3, 2, -1, -1) },
 	  { SYS(RELAX, "eth0", ANC, 2, 0, true, RS_DEL) }, 1 },
+	/* 4 to 7 are reserved and 8 answers nothing: never a director's value, found or saved */
+	{ "never saved, a value no director may have: 0", CONF_IFACES, { DIR }, NULL, { N4 },
+	  { SYSV(8, 1, -1, -1), SYSV(5, 3, -1, -1) },
+	  {
+		  SYS(RELAX, "all", IGN, 8, 0, true, RS_DEL),
+		  SYS(RELAX, "eth0", IGN, 5, 0, true, RS_DEL),
+		  SYS(RELAX, "eth0", ANC, 3, 0, true, RS_DEL),
+	  }, 3 },
+	{ "saved, a value no director may have: 0", CONF_IFACES, { DIR }, NULL, { N4 },
+	  { SYSV(1, 2, 8, 2), SYSV(1, 2, 4, 1) },
+	  {
+		  SYS(RELAX, "all", IGN, 1, 0, false, RS_DEL),
+		  SYS(RELAX, "eth0", IGN, 1, 0, false, RS_DEL),
+		  SYS(RELAX, "eth0", ANC, 2, 1, false, RS_DEL),
+	  }, 3 },
 	{ "one key saved, one not", CONF_IFACES, { DIR }, NULL, { N4 },
 	  { SYSV(1, 2, 2, -1), SYSV(0, 0, -1, -1) },
 	  {
@@ -397,14 +461,14 @@ static struct plan_case plan_cases[] = {
 	  }, 2 },
 	{ "configured real-server values", CONF_RS_VALUES, { RS }, NULL, { { 0 } }, { FRESH },
 	  {
-		  SYS(RAISE, "all", IGN, 0, 8, true, 0),
+		  SYS(RAISE, "all", IGN, 0, 2, true, 0),
 		  SYS(RAISE, "all", ANC, 0, 2, true, 0),
 		  ADD(RS_ADD, "lo", "10.0.0.50/32", -1, RAISE),
 	  }, 3 },
 	{ "configured real-server values, director", CONF_RS_VALUES, { DIR }, NULL, { N4 },
-	  { SYSV(8, 2, -1, -1) },
+	  { SYSV(2, 2, -1, -1) },
 	  {
-		  SYS(RELAX, "all", IGN, 8, 0, true, RS_DEL),
+		  SYS(RELAX, "all", IGN, 2, 0, true, RS_DEL),
 		  SYS(RELAX, "all", ANC, 2, 0, true, RS_DEL),
 	  }, 2 },
 	/* a missing interface (ENOENT) has nothing to set; other read errors give a step that
@@ -426,7 +490,7 @@ static struct plan_case plan_cases[] = {
 
 	/* ---- another real-server device (pitfall 14) ---- */
 	{ "real-server device tunl0", CONF_TUNNEL, { RS }, NULL,
-	  { N4, { "lo", "10.0.0.50/32", false } }, ALL3(FRESH),
+	  { N4, { "lo", "10.0.0.50/32", false, 0 } }, ALL3(FRESH),
 	  {
 		  RAISE2("all", 0, 0, true),
 		  RAISE2("tunl0", 0, 0, true),
@@ -475,6 +539,9 @@ static void build_host(const struct plan_case *c, const struct lr_config *cfg, s
 		a->ifindex = (int)i + 1;
 		parse_addr(c->addrs[i].addr, &a->ip, &a->prefix);
 		a->deprecated = c->addrs[i].deprecated;
+		a->tentative = c->addrs[i].flags & TENTATIVE;
+		a->dadfailed = c->addrs[i].flags & DADFAILED;
+		a->has_secondaries = c->addrs[i].flags & HAS_SECONDARIES;
 	}
 	while (n_sys < MAX_SYS && c->sys[n_sys].set)
 		n_sys++;
@@ -526,6 +593,9 @@ static void check_step(const struct lr_config *cfg, const struct lr_step *s, con
 		assert_in_range(s->inst, 0, (int)cfg->n_inst - 1);
 		assert_in_range(s->vip, 0, (int)cfg->inst[s->inst].n_vips - 1);
 		assert_true(lr_ip_equal(&cfg->inst[s->inst].vips[s->vip].ip, &ip));
+		if (s->keep_secondaries != w->keep)
+			fail_msg("step %zu: %s: keep_secondaries %d; want %d", i,
+				 lr_step_describe(cfg, s, d, sizeof(d)), s->keep_secondaries, w->keep);
 	}
 	if (s->dep_step != w->dep_step || s->dep_phase != w->dep_phase)
 		fail_msg("step %zu: dep_step %d dep_phase %d; want %d and %d", i, s->dep_step,

@@ -1,0 +1,127 @@
+#!/bin/bash
+# What a production host throws at a switch, seen from the kernel and from another namespace:
+# a real-server arp_ignore that would silence the host, ARP sysctls no director may keep, a VIP
+# that is the primary address of its subnet (the host's own address a secondary), and an IPv6
+# VIP that duplicate address detection holds back or failed.
+. "$(dirname "$0")/lib.sh"
+require_netns
+need arping
+
+mkswitch
+H=$(attach h 1 10.9.0.11/24)
+CL=$(attach c 2 10.9.0.99/24)
+nsx "$CL" ip addr add 2001:db8::99/64 dev eth0 nodad
+HMAC=$(nsx "$H" cat /sys/class/net/eth0/address)
+answers_arp() { nsx "$CL" arping -c 1 -w 2 -I eth0 "$1" >/dev/null 2>&1 && echo yes || echo no; }
+answers_ping() { nsx "$CL" ping -c 1 -W 2 "$1" >/dev/null 2>&1 && echo yes || echo no; }
+
+# --- a real-server arp_ignore of 8 ("answer nothing") is refused and changes nothing ---
+C8=$TMP/h8.conf
+conf "$C8" "$TMP/h8.state" '"arp_sysctl": { "real_server": { "arp_ignore": 8, "arp_announce": 2 } },
+  "instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] } }'
+BEFORE=$(snapshot "$H")
+lr "$H" "$C8" check
+assert_eq "real_server.arp_ignore 8: check refuses it (exit 3)" 3 $?
+assert_match "real_server.arp_ignore 8: the message names the key and the rule" \
+	'arp_sysctl.real_server.arp_ignore: .*use 1 or 2' "$(cat "$TMP/last.out")"
+lr "$H" "$C8" INSTANCE VI_1 BACKUP 100
+assert_eq "real_server.arp_ignore 8: a switch refuses it (exit 3)" 3 $?
+assert_eq "real_server.arp_ignore 8: nothing changed on the host" "$BEFORE" "$(snapshot "$H")"
+await "real_server.arp_ignore 8: the host still answers ARP for its own address" yes answers_arp 10.9.0.11
+
+# --- values found that no director may have (8: answer nothing; 5: reserved) become 0 ---
+C=$TMP/h.conf
+conf "$C" "$TMP/h.state" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] } }'
+setsys "$H" all arp_ignore 8
+setsys "$H" eth0 arp_ignore 5
+lr "$H" "$C" INSTANCE VI_1 MASTER 100
+assert_eq "director over arp_ignore 8 (all) and 5 (eth0): exit code" 0 $?
+assert_eq "director over arp_ignore 8 and 5: both 0" "all=0/0 eth0=0/0" "$(sysctls "$H" all eth0)"
+await "director: answers ARP for the VIP" yes answers_arp 10.9.0.50
+await "director: answers ARP for its own address" yes answers_arp 10.9.0.11
+# saved as the original by the real-server role, 8 never comes back either
+lr "$H" "$C" INSTANCE VI_1 BACKUP 100
+setsys "$H" all arp_ignore 8
+rm -rf "$TMP/h.state"
+lr "$H" "$C" INSTANCE VI_1 BACKUP 100
+lr "$H" "$C" INSTANCE VI_1 MASTER 100
+assert_eq "director after a real-server role that saved arp_ignore 8: 0" "all=0/0 eth0=0/0" "$(sysctls "$H" all eth0)"
+await "that director answers ARP for its own address" yes answers_arp 10.9.0.11
+lr "$H" "$C" INSTANCE VI_1 DELETED 100
+
+# --- the VIP is the primary address of its subnet, the host's address a secondary (a DHCP
+# renew or a flush and re-add gets there): every transition keeps the host's address, its
+# default route and the routes through it ---
+P=$(attach p 3 "")
+CP=$TMP/p.conf
+conf "$CP" "$TMP/p.state" '"instances": { "VI_2": { "nic": "eth0", "vips": ["10.9.0.60/24"] } }'
+v4_addrs() { ip -n "$P" -4 -o addr show dev eth0 | awk '{ s = $4; if ($0 ~ / secondary /) s = s "(secondary)"; print s }' | sort | tr '\n' ' '; }
+layout() { # the VIP primary (added first, by lvsrole), the host's address after it
+	ip -n "$P" addr flush dev eth0
+	lr "$P" "$CP" INSTANCE VI_2 MASTER 100 || return 1
+	ip -n "$P" addr add 10.9.0.12/24 dev eth0 &&
+		ip -n "$P" route add default via 10.9.0.99 &&
+		ip -n "$P" route add 10.77.0.0/16 via 10.9.0.99
+}
+for st in BACKUP FAULT STOP DELETED; do
+	layout
+	assert_eq "primary VIP, before $st: the layout" "10.9.0.12/24(secondary) 10.9.0.60/24 " "$(v4_addrs)"
+	lr "$P" "$CP" INSTANCE VI_2 "$st" 100
+	assert_eq "primary VIP, $st: exit code" 0 $?
+	assert_eq "primary VIP, $st: the VIP left the NIC, the host's address stayed" "10.9.0.12/24 " "$(v4_addrs)"
+	assert_match "primary VIP, $st: the default route stayed" "default via 10.9.0.99" "$(ip -n "$P" route show default)"
+	assert_match "primary VIP, $st: the route through it stayed" "10.77.0.0/16 via 10.9.0.99" "$(ip -n "$P" route show 10.77.0.0/16)"
+	await "primary VIP, $st: the host answers from another namespace" yes answers_ping 10.9.0.12
+	assert_eq "primary VIP, $st: promote_secondaries put back" 0 "$(nsx "$P" cat /proc/sys/net/ipv4/conf/eth0/promote_secondaries)"
+	assert_eq "primary VIP, $st: recorded result" ok "$(state_field "$TMP/p.state" VI_2 result)"
+done
+# an operator's promote_secondaries=1 is left as it was
+layout
+setsys "$P" eth0 promote_secondaries 1
+lr "$P" "$CP" INSTANCE VI_2 BACKUP 100
+assert_eq "primary VIP, promote_secondaries already 1: the host's address stayed" "10.9.0.12/24 " "$(v4_addrs)"
+assert_eq "primary VIP, promote_secondaries already 1: still 1" 1 "$(nsx "$P" cat /proc/sys/net/ipv4/conf/eth0/promote_secondaries)"
+
+# --- an IPv6 VIP that duplicate address detection holds back (tentative) or failed
+# (dadfailed) is not in place: status sees the drift, a switch adds it again without DAD ---
+C6=$TMP/h6.conf
+conf "$C6" "$TMP/h6.state" '"instances": { "VI_6": { "nic": "eth0", "vips": ["2001:db8::70/64"] } }'
+v6_flags() { # the DAD flags of the VIP on H's eth0
+	ip -j -n "$H" -6 addr show dev eth0 | python3 -c '
+import json, sys
+for i in json.load(sys.stdin):
+    for a in i.get("addr_info", []):
+        if a["local"] == "2001:db8::70":
+            print(" ".join(f for f in ("tentative", "dadfailed", "nodad") if a.get(f)) or "none")'
+}
+ping6_from_client() { nsx "$CL" ping -6 -c 1 -W 2 2001:db8::70 >/dev/null 2>&1 && echo yes || echo no; }
+lr "$H" "$C6" INSTANCE VI_6 MASTER 100
+# replaced by one under DAD that lasts 100 probes (deprecated, as lvsrole adds it: only the DAD
+# flags differ)
+nsx "$H" sysctl -qw net.ipv6.conf.eth0.dad_transmits=100
+ip -n "$H" addr del 2001:db8::70/64 dev eth0
+ip -n "$H" addr add 2001:db8::70/64 dev eth0 preferred_lft 0
+await "IPv6 VIP under DAD: the kernel shows it tentative" tentative v6_flags
+lr "$H" "$C6" status
+assert_eq "IPv6 VIP tentative: status sees the drift (exit 7)" 7 $?
+lr "$H" "$C6" INSTANCE VI_6 MASTER 100
+assert_eq "IPv6 VIP tentative: the switch's exit code" 0 $?
+assert_eq "IPv6 VIP tentative: added again without DAD" nodad "$(v6_flags)"
+await "IPv6 VIP tentative: the client reaches it" yes ping6_from_client
+assert_match "IPv6 VIP tentative: through the host's MAC" "lladdr $HMAC" "$(ip -n "$CL" -6 neigh show 2001:db8::70)"
+# another node holds the address: DAD fails
+nsx "$H" sysctl -qw net.ipv6.conf.eth0.dad_transmits=1
+D=$(attach d 4 "")
+ip -n "$D" addr add 2001:db8::70/64 dev eth0 nodad
+ip -n "$H" addr del 2001:db8::70/64 dev eth0
+ip -n "$H" addr add 2001:db8::70/64 dev eth0 preferred_lft 0
+await "IPv6 VIP held elsewhere: the kernel shows it dadfailed" "tentative dadfailed" v6_flags
+ip -n "$D" addr del 2001:db8::70/64 dev eth0
+ip -n "$CL" -6 neigh flush dev eth0
+lr "$H" "$C6" status
+assert_eq "IPv6 VIP dadfailed: status sees the drift (exit 7)" 7 $?
+lr "$H" "$C6" INSTANCE VI_6 MASTER 100
+assert_eq "IPv6 VIP dadfailed: added again without DAD" nodad "$(v6_flags)"
+await "IPv6 VIP dadfailed: the client reaches it" yes ping6_from_client
+assert_match "IPv6 VIP dadfailed: through the host's MAC" "lladdr $HMAC" "$(ip -n "$CL" -6 neigh show 2001:db8::70)"
+finish
