@@ -212,12 +212,12 @@ void lr_event_log(const struct lr_config *cfg, const struct lr_event *ev)
 	free(json);
 }
 
-bool lr_event_announced(const struct lr_event *ev)
+bool lr_event_announces(const struct lr_event *ev)
 {
 	for (size_t j = 0; j < ev->plan.n; j++) {
 		const struct lr_step *s = &ev->plan.steps[j];
 
-		if (s->kind == LR_STEP_ANNOUNCE && s->done && !s->err && !s->skipped)
+		if (s->kind == LR_STEP_ANNOUNCE && s->done && !s->skipped)
 			return true;
 	}
 	return false;

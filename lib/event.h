@@ -64,9 +64,10 @@ struct json_object;
 struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_event *ev);
 /* The same with the time, as compact JSON for the debug log (malloc'd). */
 char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev);
-/* Whether the switch sent a first announcement for ev (the role applied may be a newer
- * event's, applied on its behalf). */
-bool lr_event_announced(const struct lr_event *ev);
+/* Whether the switch planned announcements for ev and tried the first (the role applied may be
+ * a newer event's, applied on its behalf). A first send that failed counts: the repeats exist
+ * for exactly that (a NIC down for a moment, ENOBUFS). */
+bool lr_event_announces(const struct lr_event *ev);
 /* The log lines of a transition: one at info (none for a plain superseded event), the JSON at debug. */
 void lr_event_log(const struct lr_config *cfg, const struct lr_event *ev);
 void lr_event_clear(struct lr_event *ev);

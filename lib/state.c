@@ -188,6 +188,18 @@ static struct json_object *arrival_json(const struct lr_arrival *a)
 	return o;
 }
 
+static const char *get_str(struct json_object *o, const char *key);
+static const char *boot_id(void);
+
+/* Arrivals of another boot (or of a version that did not say) are intents for a host that has
+ * been rebooted since: applied now, they would announce a VIP keepalived does not hold. */
+static bool arrivals_of_this_boot(struct json_object *root)
+{
+	const char *now = boot_id();
+
+	return !*now || !strcmp(get_str(root, "boot_id"), now);
+}
+
 /* The highest sequence number the state file has recorded (0 without one). */
 static uint64_t recorded_max_seq(struct lr_statedir *sd)
 {
@@ -228,6 +240,11 @@ int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n,
 	seq = r == 0 ? get_u64(root, "seq") : recorded_max_seq(sd);
 	if (r < 0)
 		root = json_object_new_object();
+	if (r == 0 && !arrivals_of_this_boot(root)) {
+		log_info("%s/%s: written before the last reboot: its events are dropped", sd->path, ARRIVALS_FILE);
+		json_object_object_del(root, "last");
+	}
+	json_object_object_add(root, "boot_id", json_object_new_string(boot_id()));
 	if (!json_object_object_get_ex(root, "last", &last) || !json_object_is_type(last, json_type_object)) {
 		last = json_object_new_object();
 		json_object_object_add(root, "last", last);
@@ -244,8 +261,6 @@ out:
 	return r;
 }
 
-static const char *get_str(struct json_object *o, const char *key);
-
 int lr_statedir_arrivals(struct lr_statedir *sd, const char *const *names, size_t n,
 			 struct lr_arrival *out)
 {
@@ -254,7 +269,7 @@ int lr_statedir_arrivals(struct lr_statedir *sd, const char *const *names, size_
 
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (root && !json_object_object_get_ex(root, "last", &last))
+	if (root && (!arrivals_of_this_boot(root) || !json_object_object_get_ex(root, "last", &last)))
 		last = NULL;
 	for (size_t i = 0; i < n; i++) {
 		struct lr_arrival *o = &out[i];

@@ -1054,6 +1054,16 @@ out:
 	return run_end(&x, r, true);
 }
 
+/* ip is on the interface and usable (not held back by DAD): announcing a VIP the NIC lacks
+ * would draw traffic for an address nobody here answers. */
+static bool nic_holds(const struct lr_kaddr *addrs, size_t n, int ifindex, const struct lr_ip *ip)
+{
+	for (size_t k = 0; k < n; k++)
+		if (addrs[k].ifindex == ifindex && lr_ip_equal(&addrs[k].ip, ip))
+			return !addrs[k].tentative && !addrs[k].dadfailed;
+	return false;
+}
+
 int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, struct lr_announcer *an)
 {
 	const struct lr_instance *in = &cfg->inst[i];
@@ -1072,19 +1082,16 @@ int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, 
 		r = lr_nl_addrs(nl, &addrs, &n);
 	if (r < 0)
 		return r;
-	for (size_t j = 0; j < in->n_vips; j++)
-		for (size_t k = 0; k < n; k++) {
-			char msg[128];
+	for (size_t j = 0; j < in->n_vips; j++) {
+		char msg[128];
 
-			/* only what the NIC holds: announcing a VIP it lacks would steal traffic */
-			if (addrs[k].ifindex != ifindex || !lr_ip_equal(&addrs[k].ip, &in->vips[j].ip))
-				continue;
-			if (lr_announce(an, ifindex, mac, &in->vips[j].ip, cfg->announce_op, msg, sizeof(msg)) < 0)
-				log_warn("%s: announcement of a VIP on %s failed: %s", in->name, in->nic, msg);
-			else
-				sent++;
-			break;
-		}
+		if (!nic_holds(addrs, n, ifindex, &in->vips[j].ip))
+			continue;
+		if (lr_announce(an, ifindex, mac, &in->vips[j].ip, cfg->announce_op, msg, sizeof(msg)) < 0)
+			log_warn("%s: announcement of a VIP on %s failed: %s", in->name, in->nic, msg);
+		else
+			sent++;
+	}
 	free(addrs);
 	return sent;
 }
@@ -1100,6 +1107,35 @@ void lr_switch_clear(struct lr_switch *sw)
 
 /* ---- repeated announcements ---- */
 
+/* One repeat of every announcement the switch planned for the events still live, whether or
+ * not the earlier sends worked, for the VIPs the NIC still holds. */
+static void repeat_round(const struct lr_config *cfg, const struct lr_switch *sw, const bool *live,
+			 struct lr_nl *nl, struct lr_announcer *an)
+{
+	struct lr_kaddr *addrs;
+	size_t n;
+
+	if (lr_nl_addrs(nl, &addrs, &n) < 0)
+		return;
+	for (size_t i = 0; i < sw->n_events; i++) {
+		const struct lr_event *ev = &sw->events[i];
+
+		for (size_t j = 0; live[i] && j < ev->plan.n; j++) {
+			const struct lr_step *s = &ev->plan.steps[j];
+			uint8_t mac[6];
+			char msg[128];
+			int ifindex = lr_nl_ifindex(nl, s->ifname);
+
+			if (s->kind != LR_STEP_ANNOUNCE || !s->done || s->skipped || ifindex < 0 ||
+			    !nic_holds(addrs, n, ifindex, &s->ip) || lr_nl_hwaddr(nl, s->ifname, mac) < 0)
+				continue;
+			if (lr_announce(an, ifindex, mac, &s->ip, cfg->announce_op, msg, sizeof(msg)) < 0)
+				log_warn("%s: announcement on %s failed: %s", ev->name, s->ifname, msg);
+		}
+	}
+	free(addrs);
+}
+
 static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *sw, struct lr_announcer *an)
 {
 	struct lr_statedir *sd = NULL;
@@ -1109,7 +1145,7 @@ static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *
 	if (!an || !live || lr_statedir_open_ro(cfg->state_dir, &sd) < 0 || lr_nl_open(&nl) < 0)
 		goto out;
 	for (size_t i = 0; i < sw->n_events; i++)
-		live[i] = lr_event_announced(&sw->events[i]);
+		live[i] = lr_event_announces(&sw->events[i]);
 	for (unsigned k = 1; k < cfg->announce_count; k++) {
 		struct timespec ts = { cfg->announce_interval_ms / 1000,
 				       (long)(cfg->announce_interval_ms % 1000) * 1000000L };
@@ -1134,22 +1170,10 @@ static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *
 				live[i] = false;
 				log_info("%s: no longer director, announcements cancelled", ev->name);
 			}
-			if (!live[i])
-				continue;
-			any = true;
-			for (size_t j = 0; j < ev->plan.n; j++) {
-				const struct lr_step *s = &ev->plan.steps[j];
-				uint8_t mac[6];
-				char msg[128];
-				int ifindex = lr_nl_ifindex(nl, s->ifname);
-
-				if (s->kind != LR_STEP_ANNOUNCE || s->err || s->skipped || ifindex < 0 ||
-				    lr_nl_hwaddr(nl, s->ifname, mac) < 0)
-					continue;
-				if (lr_announce(an, ifindex, mac, &s->ip, cfg->announce_op, msg, sizeof(msg)) < 0)
-					log_warn("%s: announcement on %s failed: %s", ev->name, s->ifname, msg);
-			}
+			any |= live[i];
 		}
+		if (any)
+			repeat_round(cfg, sw, live, nl, an);
 		lr_state_free(&st);
 		lr_statedir_unlock(sd);
 		if (!any)
@@ -1169,7 +1193,7 @@ int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switc
 	pid_t pid;
 
 	for (size_t i = 0; i < sw->n_events; i++)
-		needed |= lr_event_announced(&sw->events[i]);
+		needed |= lr_event_announces(&sw->events[i]);
 	needed = needed && cfg->announce_count >= 2 && sw->n_events > 0 && !sw->events[0].dry_run;
 	lr_announcer_fds(sw->an, keep);
 	/* with no repeats, a child all the same when the switch opened a packet socket: it

@@ -158,7 +158,7 @@ static void update_views(struct lr_plugin *p, const struct lr_event *evs, size_t
 			leave_director(v);
 			continue;
 		}
-		if (lr_event_announced(ev)) {
+		if (lr_event_announces(ev)) {
 			v->ann_left = cfg->announce_count > 1 ? cfg->announce_count - 1 : 0;
 			v->ann_next_us = now + (uint64_t)cfg->announce_interval_ms * 1000u;
 		}

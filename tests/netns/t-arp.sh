@@ -91,6 +91,36 @@ td_stop
 assert_eq "on behalf: director applied" "10.9.0.11/24 10.9.0.50/24 2001:db8::50/64[deprecated,nodad]" "$(addrs "$H" eth0)"
 assert_eq "on behalf: all 3 gratuitous ARPs" 3 "$(td_read behalf | grep -Ec "$GARP")"
 
+# --- a first announcement that fails (the NIC down at the switch) does not cancel the
+# repeats: they exist for exactly that; and a repeat goes out only for a VIP the NIC holds ---
+lr "$H" "$C" INSTANCE VI_1 BACKUP 100
+C3=$TMP/h3.conf
+# ten repeats a second apart: the NIC is up long before the last
+ANNOUNCE_COUNT=11 ANNOUNCE_MS=1000 conf "$C3" "$TMP/h.state" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24", "2001:db8::50/64"] } }'
+td_start down
+ip -n "$H" link set eth0 down
+lr "$H" "$C3" INSTANCE VI_1 MASTER 100
+assert_eq "NIC down at the switch: partial, the first announcement failed (exit 1)" 1 $?
+assert_eq "NIC down at the switch: recorded partial" partial "$(state_field "$TMP/h.state" VI_1 result)"
+assert_eq "NIC down at the switch: the VIPs are on it" "10.9.0.11/24 10.9.0.50/24 2001:db8::50/64[deprecated,nodad]" "$(addrs "$H" eth0)"
+ip -n "$H" link set eth0 up
+td_wait down 2 "$GARP"
+assert_eq "NIC down at the switch: the repeats reach the network once it is up" yes \
+	"$(td_reached down 2 "$GARP" && echo yes || echo no)"
+lr "$H" "$C3" INSTANCE VI_1 BACKUP 100
+quiet "$C3"
+# the VIP taken off the NIC by someone else: the repeats stop for it (the NIC lacks it), the
+# other VIP's go on
+lr "$H" "$C3" INSTANCE VI_1 MASTER 100
+ip -n "$H" addr del 10.9.0.50/24 dev eth0
+T3=$(now)
+N6=$(td_count down "$NA" "$T3")
+td_wait down $((N6 + 2)) "$NA" "$T3"
+assert_eq "a VIP the NIC lost: no repeat for it after two rounds of the other's" 0 "$(count_after down "$T3" "$GARP")"
+lr "$H" "$C3" INSTANCE VI_1 BACKUP 100
+quiet "$C3"
+td_stop
+
 # --- op both: a request and a reply each time ---
 lr "$H" "$C" INSTANCE VI_1 BACKUP 100
 C2=$TMP/h2.conf

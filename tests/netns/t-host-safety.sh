@@ -49,6 +49,40 @@ assert_eq "director after a real-server role that saved arp_ignore 8: 0" "all=0/
 await "that director answers ARP for its own address" yes answers_arp 10.9.0.11
 lr "$H" "$C" INSTANCE VI_1 DELETED 100
 
+# --- a persistent state directory after a reboot: the arrivals of the boot before are not
+# applied (a MASTER of VI_2 left there would put its VIP on the NIC and announce it) ---
+CR=$TMP/r.conf
+SR=$TMP/r.state
+conf "$CR" "$SR" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] },
+  "VI_2": { "nic": "eth0", "vips": ["10.9.0.60/24"] } }'
+lr "$H" "$CR" INSTANCE VI_1 BACKUP 100
+# what the boot before left: VI_2's MASTER arrived, its run never finished; the host rebooted
+python3 - "$SR" <<'EOP'
+import json, sys
+d = sys.argv[1]
+for name in ("arrivals.json", "state.json"):
+    with open(d + "/" + name) as f:
+        j = json.load(f)
+    j["boot_id"] = "00000000-0000-4000-8000-000000000000"
+    if name == "arrivals.json":
+        j["seq"] += 1
+        j["last"]["VI_2"] = {"seq": j["seq"], "state": "MASTER", "priority": 100,
+                             "role": "director", "time_us": 1}
+    with open(d + "/" + name, "w") as f:
+        json.dump(j, f)
+EOP
+ip -n "$H" addr flush dev lo scope global
+setsys "$H" all arp_ignore 0; setsys "$H" all arp_announce 0
+lr "$H" "$CR" INSTANCE VI_1 BACKUP 100
+assert_eq "after a reboot: the first event's exit code" 0 $?
+assert_eq "after a reboot: VI_2's VIP is not on the NIC (its MASTER was of the boot before)" \
+	"eth0: 10.9.0.11/24 | lo: 10.9.0.50/32" "$(snapshot "$H" | cut -d'|' -f1,2 | sed 's/ *$//')"
+assert_eq "after a reboot: nothing answers ARP for VI_2's VIP" no "$(answers_arp 10.9.0.60)"
+assert_eq "after a reboot: VI_2 has no record" none "$(state_field "$SR" VI_2 role || echo none)"
+assert_eq "after a reboot: the arrivals carry this boot's id" "$(cat /proc/sys/kernel/random/boot_id)" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["boot_id"])' "$SR/arrivals.json")"
+lr "$H" "$CR" INSTANCE VI_1 DELETED 100
+
 # --- the VIP is the primary address of its subnet, the host's address a secondary (a DHCP
 # renew or a flush and re-add gets there): every transition keeps the host's address, its
 # default route and the routes through it ---
