@@ -796,7 +796,7 @@ static int sweep(struct run *x)
 			init_event(x, &ne[x->out->n_events], i, "sweep", last[i].kstate, last[i].priority,
 				   last[i].role, last[i].time_us);
 			ne[x->out->n_events].seq = last[i].seq;
-			log_info("%s: event #%llu (%s %s) arrived during this switch and is not applied: applying it",
+			log_info("%s: event #%llu (%s %s) is not applied yet: applying it",
 				 names[i], (unsigned long long)last[i].seq, lr_kstate_name(last[i].kstate),
 				 lr_role_name(last[i].role));
 			r = one(x, &ne[x->out->n_events]);
@@ -916,6 +916,42 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 		req->before_unlock(req->arg);
 out:
 	return run_end(&x, r, !req->dry_run);
+}
+
+int lr_switch_sweep(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
+{
+	struct lr_request opts = { .source = "sweep", .before_unlock = req->before_unlock,
+				   .arg = req->arg, .an = req->an };
+	struct run x = { .cfg = cfg, .req = &opts, .out = out };
+	bool locked = false;
+	int r = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	gethostname(x.host, sizeof(x.host) - 1);
+	x.roles = calloc(cfg->n_inst + 1, sizeof(*x.roles));
+	x.announce = calloc(cfg->n_inst + 1, sizeof(*x.announce));
+	if (!x.roles || !x.announce)
+		goto out;
+	r = lr_statedir_open(cfg->state_dir, &x.sd);
+	if (r < 0) {
+		fail(&x, LR_FAIL_STATE, r, "state directory %s", cfg->state_dir);
+		goto out;
+	}
+	/* never wait long: the caller's event loop reads keepalived's FIFO */
+	r = lr_statedir_lock(x.sd, false, 0);
+	if (r < 0) {
+		fail(&x, LR_FAIL_STATE, r, "%s/lock: cannot take the lock", x.sd->path);
+		goto out;
+	}
+	locked = true;
+	if ((r = load_state_locked(&x)) < 0 || (r = open_kernel(&x, &opts)) < 0)
+		goto out;
+	lr_roles_from_state(cfg, &x.st, x.roles);
+	r = sweep(&x);
+	if (opts.before_unlock)
+		opts.before_unlock(opts.arg);
+out:
+	return run_end(&x, r, locked);
 }
 
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)

@@ -54,6 +54,11 @@ void lr_switch_clear(struct lr_switch *sw);
 /* After a switch that could not run: its events that did nothing are reported as failed,
  * with the reason (sw->err). */
 void lr_switch_mark_failed(struct lr_switch *sw);
+/* Applies, under the lock (waiting at most ~0.1 s: -ETIMEDOUT), every event of the arrivals
+ * register that is not applied yet: the newest event of each instance, whatever happened to
+ * its own run (a run that could not get the lock, or was killed). out holds them (source
+ * "sweep"); none when all are applied. Of req only before_unlock, arg and an are used. */
+int lr_switch_sweep(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out);
 /* Drift: compares the host with the recorded roles under the lock (waiting at most ~0.1 s)
  * and, with repair, applies what differs. out holds one LR_EVENT_DRIFT event per instance
  * concerned (none when the host matches). Of req only before_unlock, arg and an are used. */

@@ -198,6 +198,111 @@ static bool takes_director(struct lr_plugin *p, size_t k, size_t *idx)
 	       p->views[*idx].role != LR_ROLE_DIRECTOR;
 }
 
+/* ---- a batch that failed before it ran ---- */
+
+static void retry_arm(struct lr_plugin *p)
+{
+	if (p->retry_round < LR_PLUGIN_RETRY_MAX_ROUND)
+		p->retry_round++;
+	p->retry_due_us = lr_now_us() + (LR_PLUGIN_RETRY_US << (p->retry_round - 1));
+}
+
+/* The batch of lines p->q[0..nq) failed before it ran: each instance's newest line is kept
+ * for the retry (its arrival was recorded for all of them, or for none). */
+static void retry_keep(struct lr_plugin *p, const struct lr_switch *sw, size_t nq)
+{
+	bool recorded = sw->n_events > 0 && sw->events[0].seq != 0;
+	size_t idx;
+
+	for (size_t k = 0; k < nq; k++) {
+		if (!lr_config_find(p->cfg, p->q[k].l.name, &idx))
+			continue;
+		p->views[idx].retry = (struct lr_retry){ .pending = true, .recorded = recorded, .line = p->q[k] };
+	}
+	retry_arm(p);
+	log_warn("the newest event of each instance of that batch is applied once the lock is free "
+		 "(tried again in %llu s)", (unsigned long long)((p->retry_due_us - lr_now_us() + 999999u) / 1000000u));
+}
+
+/* The batch of lines p->q[0..nq) ran: its lines are newer than their instances' retries, and
+ * its sweep applied every arrival recorded before it. */
+static void retry_settled(struct lr_plugin *p, size_t nq)
+{
+	bool any = false;
+	size_t idx;
+
+	for (size_t k = 0; k < nq; k++)
+		if (lr_config_find(p->cfg, p->q[k].l.name, &idx))
+			p->views[idx].retry.pending = false;
+	for (size_t i = 0; i < p->cfg->n_inst; i++) {
+		struct lr_retry *rt = &p->views[i].retry;
+
+		rt->pending &= !rt->recorded;
+		any |= rt->pending;
+	}
+	if (!any)
+		p->retry_due_us = p->retry_round = 0;
+}
+
+/* Every retry left is of a recorded arrival: applied from the register. */
+static void retry_sweep(struct lr_plugin *p)
+{
+	const struct lr_config *cfg = p->cfg;
+	struct lr_report rp = { .commit_fd = -1 };
+	struct lr_report_arg ra = { cfg, &rp };
+	struct lr_request req = { .an = p->an };
+	struct lr_switch sw;
+	int r;
+
+	if (cfg->n_endpoints) {
+		req.before_unlock = lr_report_begin_hook;
+		req.arg = &ra;
+	}
+	r = lr_switch_sweep(cfg, &req, &sw);
+	if (r < 0) {
+		if (r != -ETIMEDOUT)
+			log_warn("retrying a failed batch: %s", sw.err);
+		retry_arm(p);
+		lr_report_end(&rp);
+		lr_switch_clear(&sw);
+		return;
+	}
+	retry_settled(p, 0);
+	for (size_t i = 0; i < sw.n_events; i++)
+		lr_event_log(cfg, &sw.events[i]);
+	update_views(p, sw.events, sw.n_events);
+	lr_plugin_views_refresh(p);
+	if (sw.n_events)
+		lr_plugin_report(p, sw.events, sw.n_events, &rp);
+	else
+		lr_report_end(&rp);
+	lr_switch_clear(&sw);
+}
+
+uint64_t lr_plugin_retry_due(struct lr_plugin *p, uint64_t now)
+{
+	if (p->term || !p->retry_due_us || now < p->retry_due_us)
+		return p->term ? 0 : p->retry_due_us;
+	p->retry_due_us = 0;
+	/* lines never recorded are read again, as they came; the loop applied the queue before
+	 * its timers, so they go first */
+	for (size_t i = 0; i < p->cfg->n_inst; i++) {
+		struct lr_retry *rt = &p->views[i].retry;
+
+		if (!rt->pending || rt->recorded)
+			continue;
+		if (p->nq == LR_PLUGIN_MAX_QUEUE)
+			lr_plugin_apply(p);
+		p->q[p->nq++] = rt->line;
+		rt->pending = false;
+	}
+	if (p->nq)
+		lr_plugin_apply(p); /* its own sweep applies the recorded ones too */
+	else
+		retry_sweep(p);
+	return p->retry_due_us;
+}
+
 void lr_plugin_apply(struct lr_plugin *p)
 {
 	const struct lr_config *cfg = p->cfg;
@@ -246,6 +351,9 @@ void lr_plugin_apply(struct lr_plugin *p)
 	if (r < 0) {
 		log_err("%s", sw.err);
 		lr_switch_mark_failed(&sw); /* reported as failed, with the reason */
+		retry_keep(p, &sw, nq);
+	} else {
+		retry_settled(p, nq);
 	}
 	for (size_t i = 0; i < sw.n_events; i++) {
 		superseded += sw.events[i].result == LR_RESULT_SUPERSEDED && !sw.events[i].applied_for;

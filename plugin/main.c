@@ -233,6 +233,7 @@ static void reload_config(struct lr_plugin *p)
 			p->views[i].drifts = views[k].drifts;
 			p->views[i].drift_repairs = views[k].drift_repairs;
 			p->views[i].conflicts = views[k].conflicts;
+			p->views[i].retry = views[k].retry; /* its retry, if its batch failed */
 		}
 		memcpy(p->carried, carried, sizeof(carried));
 		if (sd) { /* the old directory's plugin.json says this plugin left it */
@@ -326,6 +327,7 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 	next = earliest(next, lr_plugin_announce_due(p, now));
 	next = earliest(next, lr_plugin_conflict_due(p, now));
 	next = earliest(next, lr_plugin_drift_due(p, now));
+	next = earliest(next, lr_plugin_retry_due(p, now));
 	if (p->d) {
 		uint64_t wall_ms = lr_wall_us() / 1000u, due = lr_deliver_next_ms(p->d);
 

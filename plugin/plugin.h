@@ -26,8 +26,25 @@
  * notify or another plugin holds, and for the spool's commit lock. */
 #define LR_PLUGIN_LOCK_WAIT_S 5
 #define LR_PLUGIN_COMMIT_WAIT_MS 1000
+/* A batch that failed before it ran is tried again after 1 s, then 2, 4... up to 32 s. */
+#define LR_PLUGIN_RETRY_US 1000000ull
+#define LR_PLUGIN_RETRY_MAX_ROUND 6
 
 enum { LR_LINE_STATE, LR_LINE_PRIORITY, LR_LINE_CHECKER, LR_LINE_BAD, LR_LINE_IGNORED, LR_LINE__COUNT };
+
+struct lr_queued {
+	struct lr_fifo_line l;
+	uint64_t time_us;
+};
+
+/* An instance's newest line of a batch that failed before it ran (the switch lock held too
+ * long, the state directory unusable): applied when the retry is due, from the arrivals
+ * register when it was recorded there (so that a newer arrival from elsewhere wins), else as
+ * a line read again. */
+struct lr_retry {
+	bool pending, recorded;
+	struct lr_queued line;
+};
 
 /* What the plugin knows of one configured instance or group. */
 struct lr_view {
@@ -45,12 +62,9 @@ struct lr_view {
 	uint64_t probe_until_us, confirm_at_us, confirm_until_us;
 	uint64_t quiet_until_us;
 	uint8_t reported_mac[6];
+	struct lr_retry retry;
 };
 
-struct lr_queued {
-	struct lr_fifo_line l;
-	uint64_t time_us;
-};
 
 struct lr_plugin {
 	const char *config_path;
@@ -75,6 +89,9 @@ struct lr_plugin {
 	/* per instance: when its latest line, a STOP, was read (0: its latest is no STOP).
 	 * keepalived's SIGTERM comes first, but both may be read in one turn of the loop */
 	uint64_t *stop_us;
+	/* a failed batch's retry (lr_view.retry): when, and how many in a row */
+	uint64_t retry_due_us;
+	unsigned retry_round;
 	/* kernel */
 	struct lr_nl *nl;
 	struct lr_announcer *an;
@@ -107,6 +124,8 @@ unsigned lr_plugin_stops(const struct lr_plugin *p);
 int lr_plugin_drain(struct lr_plugin *p);
 /* Applies the queued lines as one batch, in order, and reports them. */
 void lr_plugin_apply(struct lr_plugin *p);
+/* Retries what failed batches left (lr_retry) when due; returns the next time (0: none). */
+uint64_t lr_plugin_retry_due(struct lr_plugin *p, uint64_t now);
 /* Commits events to the spool (after the switch, in its order) and wakes the deliverer. */
 void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n, struct lr_report *rp);
 /* Announcement repeats and refreshes that are due; returns the next time one is (0: none). */

@@ -57,9 +57,28 @@ assert_eq "failed: the host unchanged" "$before" "$(snapshot "$A")"
 # (the metrics file is written before a report is spooled)
 assert_eq "failed: the plugin's view unchanged (metrics)" "0 1" "$(roles_of VI_2)"
 rmdir "$ST/.state.json.$P.tmp"
-send 'INSTANCE "VI_2" MASTER 100'
+# no new line: the plugin tries the failed batch again (1 s, 2 s, 4 s... apart)
 wait_rx r 4
-assert_eq "once writable: applied" "VI_2 MASTER ok" "$(last)"
+assert_eq "once writable: applied by the plugin's retry, without a new line" "VI_2 MASTER ok" "$(last)"
+assert_eq "once writable: the retry applied the recorded event (source sweep)" sweep "$(rq r 'R[-1]["B"]["data"]["source"]')"
+await "once writable: VI_2's VIP is on the NIC" "10.9.0.11/24 10.9.0.50/24 10.9.0.60/24" addrs "$A" eth0
+
+# --- the switch lock held longer than the plugin waits for it (5 s: an operator's apply piped
+# into less): the batch fails, and its newest event is applied once the lock is free ---
+exec 9>"$ST/lock"
+flock 9
+send 'INSTANCE "VI_2" BACKUP 100'
+wait_rx r 5
+assert_eq "lock held: reported failed" "VI_2 BACKUP failed" "$(last)"
+assert_match "lock held: the reason is in the report" "lock" "$(rq r 'R[-1]["B"]["data"]["errors"]')"
+assert_eq "lock held: the host unchanged" "10.9.0.11/24 10.9.0.50/24 10.9.0.60/24" "$(addrs "$A" eth0)"
+flock -u 9
+exec 9>&-
+await "lock free: VI_2 BACKUP applied without a new line (its VIP off the NIC)" "10.9.0.11/24 10.9.0.50/24" addrs "$A" eth0
+await "lock free: and on lo" "10.9.0.60/32" addrs "$A" lo
+wait_rx r 6
+assert_eq "lock free: reported" "VI_2 BACKUP ok" "$(last)"
+await "lock free: the plugin's view follows (metrics)" "0 1" roles_of VI_2
 
 # --- lvsrole-notify changes a role behind the plugin's back: seen, no false conflict ---
 lr "$A" "$C" apply real-server VI_1
