@@ -85,19 +85,21 @@ int lr_policy_retry_after(const char *value, time_t now, int64_t *delay_s)
 uint64_t lr_policy_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms, uint32_t rnd,
 			      int64_t retry_after_s)
 {
-	uint64_t cap = base_ms;
+	uint64_t cap = 2 * base_ms, ms;
 
+	/* never sooner than base_ms, whatever the receiver says: "Retry-After: 0" or a date in
+	 * the past would otherwise make a hot loop of POSTs */
 	if (retry_after_s >= 0) {
-		uint64_t ms = (uint64_t)retry_after_s * 1000u;
-
-		return ms > max_ms ? max_ms : ms;
+		ms = retry_after_s > (int64_t)(max_ms / 1000u) ? max_ms : (uint64_t)retry_after_s * 1000u;
+		return ms < base_ms ? base_ms : ms > max_ms ? max_ms : ms;
 	}
 	for (unsigned i = 1; i < attempt && cap < max_ms; i++)
 		cap *= 2;
 	if (cap > max_ms)
 		cap = max_ms;
-	/* full jitter: uniform in [cap/2, cap], never zero, so retries of many events spread out */
-	return cap / 2 + (uint64_t)(((cap - cap / 2) * (uint64_t)rnd) >> 32);
+	/* jitter: uniform in [cap/2, cap], so retries of many events spread out */
+	ms = cap / 2 + (uint64_t)(((cap - cap / 2) * (uint64_t)rnd) >> 32);
+	return ms < base_ms ? base_ms : ms;
 }
 
 int lr_policy_event_id(uint64_t wall_ms, char *buf, size_t len)

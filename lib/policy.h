@@ -19,9 +19,9 @@ const char *lr_outcome_name(enum lr_outcome o);
  * seconds (0 for a date in the past) and returns 0; -EINVAL for anything else. */
 int lr_policy_retry_after(const char *value, time_t now, int64_t *delay_s);
 
-/* Delay before attempt number `attempt` (1 = the first retry): exponential from base_ms,
- * capped at max_ms, with "full jitter" drawn from rnd (uniform 0..2^32-1); a Retry-After
- * delay (>= 0) replaces it, clamped to max_ms. */
+/* Delay before attempt number `attempt` (1 = the first retry): uniform in [cap/2, cap] drawn
+ * from rnd (0..2^32-1), where cap is 2 * base_ms doubled each attempt up to max_ms; a
+ * Retry-After delay (>= 0) replaces it. Always within [base_ms, max_ms]. */
 uint64_t lr_policy_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms, uint32_t rnd,
 			      int64_t retry_after_s);
 

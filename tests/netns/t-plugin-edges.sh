@@ -113,6 +113,22 @@ await "three reports lost, three counted" 3 metric "$M" 'lvsrole_reports_lost_to
 rmdir "$SP/seq"
 mv "$SP/seq.keep" "$SP/seq"
 
+# --- "Retry-After: 0" (or a date in the past) is no hot loop: no retry sooner than
+# retry_base_ms (100 ms here): at most 21 attempts start in 2 s however fast the machine, 25
+# counting one in flight at each end and a link change's early try (a hot loop: thousands) ---
+mode r retry:503:0
+n=$(rx_count r)
+send 'INSTANCE "VI_1" BACKUP 100'
+wait_rx r $((n + 1))
+n1=$(rx_count r)
+observe 2
+k=$(($(rx_count r) - n1))
+assert_eq "Retry-After: 0: at most one attempt per retry_base_ms ($k in 2 s)" yes "$([ "$k" -le 25 ] && echo yes)"
+mode r ok
+delivered_last() { [ "$(rq r 'R[-1]["status"]')" = 204 ]; }
+wait_for delivered_last
+assert_eq "Retry-After: 0: delivered once the receiver accepts it" "VI_1 BACKUP ok" "$(last)"
+
 # --- SIGHUP: delivery counters go on; the state directory can move ---
 d0=$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}')
 ST2=$TMP/st2

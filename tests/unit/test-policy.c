@@ -70,18 +70,22 @@ static void test_retry_after(void **state)
 static void test_backoff(void **state)
 {
 	(void)state;
-	/* jitter bounds: [cap/2, cap] */
-	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, 0, -1), 500);
-	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, UINT32_MAX, -1), 999);
-	assert_int_equal(lr_policy_backoff_ms(2, 1000, 600000, 0, -1), 1000);
-	assert_int_equal(lr_policy_backoff_ms(4, 1000, 600000, 0, -1), 4000);
+	/* jitter bounds: [cap/2, cap], cap from twice the base */
+	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, 0, -1), 1000);
+	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, UINT32_MAX, -1), 1999);
+	assert_int_equal(lr_policy_backoff_ms(2, 1000, 600000, 0, -1), 2000);
+	assert_int_equal(lr_policy_backoff_ms(4, 1000, 600000, 0, -1), 8000);
 	/* capped */
 	assert_int_equal(lr_policy_backoff_ms(30, 1000, 600000, 0, -1), 300000);
 	assert_true(lr_policy_backoff_ms(1000, 1000, 600000, UINT32_MAX, -1) <= 600000);
-	/* Retry-After replaces the backoff, clamped */
+	/* never below the base, even when the maximum is less than twice it */
+	assert_int_equal(lr_policy_backoff_ms(1, 1000, 1500, 0, -1), 1000);
+	/* Retry-After replaces the backoff, within [base, max]: 0 or a past date is no hot loop */
 	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, 12345, 30), 30000);
-	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, 12345, 0), 0);
+	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, 12345, 0), 1000);
+	assert_int_equal(lr_policy_backoff_ms(5, 200, 600000, 12345, 0), 200);
 	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, 12345, 86400), 600000);
+	assert_int_equal(lr_policy_backoff_ms(1, 1000, 600000, 12345, INT64_MAX), 600000);
 	/* grows */
 	for (unsigned a = 1; a < 8; a++)
 		assert_true(lr_policy_backoff_ms(a + 1, 1000, 600000, 0, -1) >
