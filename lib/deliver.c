@@ -238,7 +238,9 @@ static int setup(struct ep *e, const char *id, const char *body, size_t len, uns
 	    curl_easy_setopt(h, CURLOPT_WRITEDATA, e) ||
 	    curl_easy_setopt(h, CURLOPT_PRIVATE, e) ||
 	    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) ||
-	    (ep->ca_file && curl_easy_setopt(h, CURLOPT_CAINFO, ep->ca_file)) ||
+	    /* ca_file is the only trust: Debian's libcurl also trusts /etc/ssl/certs (CAPATH) */
+	    (ep->ca_file && (curl_easy_setopt(h, CURLOPT_CAINFO, ep->ca_file) ||
+			     curl_easy_setopt(h, CURLOPT_CAPATH, NULL))) ||
 	    (ep->client_cert && curl_easy_setopt(h, CURLOPT_SSLCERT, ep->client_cert)) ||
 	    (ep->client_key && curl_easy_setopt(h, CURLOPT_SSLKEY, ep->client_key)) ||
 	    /* libcurl reads http_proxy & co. from the environment unless told otherwise */

@@ -12,7 +12,7 @@ PKGS=(
 	build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
 	keepalived iproute2 iputils-arping iputils-ping tcpdump nftables python3 procps util-linux openssl
-	curl groff-base
+	curl groff-base ca-certificates
 	clang libclang-rt-14-dev libcap2-bin passwd valgrind strace
 )
 missing=()

@@ -231,6 +231,29 @@ assert_match "https without the CA: not delivered (verification is on)" "(certif
 assert_match "https to a name the certificate lacks: not delivered" "(subject name|does not match|no alternative)" "$(tls_err mismatch)"
 assert_eq "mTLS with the client certificate: delivered, certificate seen" "1 True" "$(rq mtls '"%d %s" % (len(R), R[0]["client_cert"]) if R else "0"')"
 assert_match "mTLS without a client certificate: not delivered" "." "$(tls_err nocert | grep -v '^delivered$')"
+# ca_file is the only trust: an endpoint whose certificate chains to a CA the system trusts,
+# not to ca_file, is refused. For this run the system's store (/etc/ssl/certs, in a mount
+# namespace of its own) trusts a second CA, by its hashed name as c_rehash makes it (CAPATH), not
+# in the bundle (CAINFO, which ca_file replaces); the same endpoint without ca_file is the
+# control. (A CA of another name: OpenSSL looks an issuer up by name, ca_file's first.)
+mkpki "$TMP/pki2" lvsrole-test-system-ca
+SYS=$TMP/syscerts
+mkdir -p "$SYS"
+cp "$TMP/pki2/ca.crt" "$SYS/lvsrole-test-system-ca.pem"
+openssl rehash "$SYS" 2>/dev/null || c_rehash "$SYS" >/dev/null
+cp "$PKI/ca.crt" "$SYS/ca-certificates.crt" # the bundle must exist; the second CA is not in it
+receiver "$NS" sysca --secret "$KEY" --tls "$TMP/pki2/srv.crt" "$TMP/pki2/srv.key"
+C4=$TMP/sysca.conf
+whconf "$C4" "$ST" "$TMP/sysca.spool" "$(tlsep system "https://localhost:$(port sysca)/system"),
+	$(tlsep pinned "https://localhost:$(port sysca)/pinned" "\"ca_file\": \"$PKI/ca.crt\"")" "$TLS_POLICY"
+ROLE=$([ "$ROLE" = MASTER ] && echo BACKUP || echo MASTER)
+unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs && exec "$@"' "$SYS" \
+	ip netns exec "$NS" "$NOTIFY" -v -c "$C4" INSTANCE VI_1 "$ROLE" 100 >"$TMP/last.out" 2>&1
+quiet "$C4"
+assert_eq "a CA the system trusts, no ca_file: delivered (the control)" 1 "$(rq sysca 'len([r for r in R if r["path"] == "/system"])')"
+assert_eq "a CA the system trusts, another one in ca_file: nothing delivered" 0 "$(rq sysca 'len([r for r in R if r["path"] == "/pinned" and r["status"] == 204])')"
+assert_match "a CA the system trusts, another one in ca_file: refused as unverified" "(certificate|SSL)" \
+	"$(spq "$NS" "$C4" "(S['endpoints']['pinned']['queue'] or [{'last_error': 'delivered'}])[0]['last_error']")"
 chmod 644 "$PKI/cli.key"
 lr "$NS" "$C3" check
 assert_eq "a client key others can read is refused by check: exit 3" 3 $?

@@ -67,14 +67,14 @@ EOC
 }
 # ep NAME URL [MORE-JSON]: one endpoint signed with $KEY
 ep() { echo "\"$1\": { \"url\": \"$2\", \"allow_http\": true, \"secret_file\": \"$KEY\"${3:+, $3} }"; }
-# mkpki DIR: a test CA, a server certificate for "localhost" and a client certificate
+# mkpki DIR [CA-NAME]: a test CA, a server certificate for "localhost" and a client certificate
 mkpki() {
-	local d=$1 ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+	local d=$1 ca=${2:-lvsrole-test-ca} ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
 	mkdir -p "$d"
 	(
 		cd "$d" || exit 1
 		umask 077
-		openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.crt -days 2 -subj /CN=lvsrole-test-ca
+		openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.crt -days 2 -subj "/CN=$ca"
 		openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=localhost
 		printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >srv.ext
 		openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile srv.ext
