@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -37,6 +38,7 @@ struct ep {
 	int waitfd; /* the waiter's lock (LR_DELIVER_SHARE), until lockfd is held */
 	enum ep_state st;
 	bool creds_loaded;
+	uint64_t creds_sig; /* of the files' metadata when they were read (creds_files_sig) */
 	int creds_err;
 	char creds_msg[320];
 	struct lr_sign_key keys[2];
@@ -100,15 +102,42 @@ static int read_key(const char *path, struct lr_sign_key *k, char *err, size_t l
 	return r;
 }
 
-/* Secrets and token, read when first needed: a broken file fails the reports, not the switch. */
+/* What the credential files are now (inode, size, times, mode, owner): a change means a
+ * rotated secret, a fixed mode, a new token. */
+static uint64_t creds_files_sig(const struct lr_endpoint *ep)
+{
+	const char *paths[] = { ep->secret_file, ep->previous_secret_file, ep->bearer_token_file, ep->client_key };
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+		struct stat st;
+		uint64_t v[8] = { 0 };
+
+		if (paths[i] && lstat(paths[i], &st) == 0) {
+			v[0] = st.st_dev, v[1] = st.st_ino, v[2] = (uint64_t)st.st_size, v[3] = st.st_mode;
+			v[4] = st.st_uid, v[5] = (uint64_t)st.st_mtim.tv_sec << 30 ^ (uint64_t)st.st_mtim.tv_nsec;
+			v[6] = (uint64_t)st.st_ctim.tv_sec << 30 ^ (uint64_t)st.st_ctim.tv_nsec, v[7] = 1;
+		}
+		for (size_t k = 0; k < 8; k++)
+			h = (h ^ v[k]) * 1099511628211ull;
+	}
+	return h;
+}
+
+/* Secrets and token, read when first needed and again whenever they failed or their files
+ * changed (a rotation or a fixed mode takes effect without SIGHUP): a broken file fails the
+ * reports, not the switch. */
 static int load_creds(struct ep *e)
 {
 	const struct lr_endpoint *ep = e->ep;
+	uint64_t sig = creds_files_sig(ep);
 	int r;
 
-	if (e->creds_loaded)
-		return e->creds_err;
+	if (e->creds_loaded && !e->creds_err && e->creds_sig == sig)
+		return 0;
+	clear_creds(e);
 	e->creds_loaded = true;
+	e->creds_sig = sig;
 	r = read_key(ep->secret_file, &e->keys[0], e->creds_msg, sizeof(e->creds_msg));
 	if (r == 0 && ep->previous_secret_file &&
 	    (r = read_key(ep->previous_secret_file, &e->keys[1], e->creds_msg, sizeof(e->creds_msg))) == 0)

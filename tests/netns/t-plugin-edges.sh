@@ -14,7 +14,8 @@ A=$(attach a 1 10.9.0.11/24)
 OTHER=$(attach o 2 10.9.0.13/24)
 KEY=$TMP/k
 newkey "$KEY"
-receiver "$A" r --secret "$KEY"
+newkey "$TMP/k2" # the secret after a rotation
+receiver "$A" r --secret "$KEY" --secret "$TMP/k2"
 C=$TMP/e.conf
 SP=$TMP/e.spool
 F=$TMP/fifo
@@ -128,6 +129,25 @@ mode r ok
 delivered_last() { [ "$(rq r 'R[-1]["status"]')" = 204 ]; }
 wait_for delivered_last
 assert_eq "Retry-After: 0: delivered once the receiver accepts it" "VI_1 BACKUP ok" "$(last)"
+
+# --- the secret file: a mode others can read fails the reports until it is fixed, and a
+# rotated secret signs the next report; no SIGHUP either time ---
+chmod 644 "$KEY"
+n=$(rx_count r)
+f0=$(metric "$M" 'lvsrole_webhook_failures_total{endpoint="ops"}')
+send 'INSTANCE "VI_2" BACKUP 100'
+failed_more() { [ "$(metric "$M" 'lvsrole_webhook_failures_total{endpoint="ops"}')" -gt "${f0:-0}" ] 2>/dev/null; }
+wait_for failed_more
+assert_eq "secret readable by others: not sent" "$n" "$(rx_count r)"
+chmod 600 "$KEY"
+wait_rx r $((n + 1))
+assert_eq "secret fixed (chmod 600): the retry delivers it, signed with it" "VI_2 BACKUP ok [0]" \
+	"$(last) $(rq r 'R[-1]["sig_keys"]')"
+cat "$TMP/k2" >"$KEY"
+send 'INSTANCE "VI_2" MASTER 100'
+wait_rx r $((n + 2))
+assert_eq "secret rotated: the next report is signed with the new one" "VI_2 MASTER ok [1]" \
+	"$(last) $(rq r 'R[-1]["sig_keys"]')"
 
 # --- SIGHUP: delivery counters go on; the state directory can move ---
 d0=$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}')

@@ -16,7 +16,7 @@ DIR/mode (default "ok"):
                 record's "sent" says how many body bytes were written
 Every request is appended to DIR/arrived ("ID TIME") as it arrives, and to DIR/received.jsonl,
 once answered (or given up on), as one JSON object:
-  {"id", "timestamp", "sig_ok", "ts_ok", "status", "body", "bearer", "headers", "client_cert",
+  {"id", "timestamp", "sig_ok", "sig_keys" (which --secret files verified it, by position), "ts_ok", "status", "body", "bearer", "headers", "client_cert",
    "mode", "path", "time", "peer" (the client's port: one per connection)}
 """
 import base64
@@ -75,6 +75,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "timestamp": ts,
             "sig_ok": verify(self.server.keys, self.headers.get("webhook-id"), ts, body,
                              self.headers.get("webhook-signature")),
+            "sig_keys": [i for i, k in enumerate(self.server.keys)
+                         if verify([k], self.headers.get("webhook-id"), ts, body,
+                                   self.headers.get("webhook-signature"))],
             "ts_ok": ts.isdigit() and abs(int(ts) - time.time()) < 300,
             "body": body.decode("utf-8", "replace"),
             "bearer": self.headers.get("Authorization"),
