@@ -191,7 +191,7 @@ void lr_report_begin(const struct lr_config *cfg, int wait_ms, struct lr_report 
 	}
 	rp->commit_fd = lr_spool_lock_commit(rp->sp, wait_ms);
 	if (rp->commit_fd == -EWOULDBLOCK)
-		log_warn("webhooks: %s: the commit lock is busy (slow disk?): this report may be numbered out of order",
+		log_warn("webhooks: %s: the commit lock is busy (slow disk?): waiting for it after the switch",
 			 cfg->spool_dir);
 	else if (rp->commit_fd < 0)
 		log_err_errno(rp->commit_fd, "webhooks: %s: cannot take the commit lock", cfg->spool_dir);
@@ -273,10 +273,17 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 		rp->lost = want;
 		return -EIO;
 	}
-	if (rp->commit_fd < 0) /* numbered and committed out of order rather than lost */
+	/* sequence numbers only under the lock: two committers would take the same ones */
+	if (rp->commit_fd < 0)
 		rp->commit_fd = lr_spool_lock_commit(rp->sp, rp->commit_wait_ms);
-	if (rp->commit_fd >= 0)
-		lr_spool_sweep(rp->sp, NULL); /* a crashed commit's leftovers */
+	if (rp->commit_fd == -EWOULDBLOCK)
+		return -EWOULDBLOCK; /* nothing taken: the caller commits them later */
+	if (rp->commit_fd < 0) {
+		log_err_errno(rp->commit_fd, "webhooks: %u report(s) lost: %s/commit.lock", want, cfg->spool_dir);
+		rp->lost = want;
+		return rp->commit_fd;
+	}
+	lr_spool_sweep(rp->sp, NULL); /* a killed committer's leftovers */
 	r = lr_spool_next_seq(rp->sp, want, &seq);
 	if (r < 0) {
 		log_err_errno(r, "webhooks: %u report(s) lost: %s/seq", want, cfg->spool_dir);

@@ -21,8 +21,7 @@ struct lr_report {
 	struct lr_spool *sp;
 	int commit_fd;      /* the commit lock, or -1 */
 	int commit_wait_ms; /* lr_report_commit's wait for the lock when begin did not get
-			     * it (-1: as long as it takes; past it: committed unlocked, so
-			     * perhaps numbered out of order, rather than lost) */
+			     * it (-1: as long as it takes) */
 	unsigned lost;      /* out: reports lr_report_commit could not spool */
 };
 
@@ -41,7 +40,8 @@ void lr_report_begin_hook(void *arg);
 /* Numbers, serialises and commits the events that some endpoint takes, trims the queues
  * to their caps, and releases the commit lock. Every failure is logged (the switch is done
  * by then; a report that cannot be spooled is lost, loudly). Returns the number of events
- * committed, or a negative errno. */
+ * committed, or a negative errno; -EWOULDBLOCK (nothing taken, nothing lost) when the commit
+ * lock was not free within commit_wait_ms: the caller commits them later. */
 int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *evs,
 		     size_t n);
 void lr_report_end(struct lr_report *rp);

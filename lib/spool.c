@@ -142,9 +142,10 @@ static int write_tmp(int tmpfd, const char *name, const char *body, size_t len, 
 	return r;
 }
 
+/* Per writer (its pid last): a sweep removes only the files of writers that are gone. */
 static void tmp_name(const struct lr_spool_item *it, size_t i, char *buf, size_t len)
 {
-	snprintf(buf, len, "%020" PRIu64 ".%s.%zu.tmp", it->seq, it->id, i);
+	snprintf(buf, len, "%020" PRIu64 ".%s.%zu.%ld.tmp", it->seq, it->id, i, (long)getpid());
 }
 
 struct qdir {
@@ -586,10 +587,10 @@ const char *lr_spool_dir(const struct lr_spool *sp)
 	return sp->dir;
 }
 
-/* Removes, from the directory open as dfd, what a crash can leave: temporary files of an
- * atomic write (".NAME.PID.tmp"), and with orphans set, .meta files whose event is gone
- * (all: every regular file). */
-static int sweep_dir(int dfd, bool all)
+/* Removes, from the directory open as dfd, what a crash can leave: temporary files whose
+ * writer is gone (".NAME.PID.tmp", tmp/'s "SEQ.ID.I.PID.tmp"; tmp: anything else there too),
+ * and .meta files whose event is gone. A writer still running keeps its files. */
+static int sweep_dir(int dfd, bool tmp)
 {
 	int n = 0, cfd = dup(dfd);
 	DIR *d = cfd >= 0 ? fdopendir(cfd) : NULL;
@@ -609,7 +610,7 @@ static int sweep_dir(int dfd, bool all)
 		if (!strcmp(nm, ".") || !strcmp(nm, "..") || fstatat(dfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    S_ISDIR(st.st_mode))
 			continue;
-		if (all || (nm[0] == '.' && len > 4 && !strcmp(nm + len - 4, ".tmp")))
+		if (lr_tmp_owner_gone(nm) || (tmp && (len < 4 || strcmp(nm + len - 4, ".tmp"))))
 			drop = true;
 		else if (len > 5 && !strcmp(nm + len - 5, ".meta")) {
 			char json[NAME_MAX + 1];

@@ -1,6 +1,6 @@
 /* The webhook spool: committed events per endpoint, delivered in sequence order, at least
  * once. Layout under the spool directory:
- *   tmp/                      events being written (not yet committed)
+ *   tmp/                      events being written (not yet committed), named per writer
  *   q/ENDPOINT/SEQ.ID.json    committed, pending delivery (SEQ: 20 digits, so names sort)
  *   q/ENDPOINT/SEQ.ID.meta    attempts, next attempt time, last error (replaced atomically)
  *   dead/ENDPOINT/...         given up; `replay` moves them back
@@ -78,9 +78,9 @@ int lr_spool_lock_waiter(struct lr_spool *sp, const char *endpoint);
  * with the commit lock held. */
 int lr_spool_next_seq(struct lr_spool *sp, unsigned n, uint64_t *first);
 const char *lr_spool_dir(const struct lr_spool *sp);
-/* Removes what a crash can leave behind: with endpoint NULL, everything in tmp/ (call with
- * the commit lock held); else temporary files and orphaned .meta files in the endpoint's
- * queue and dead letters (call with its delivery lock held). Returns how many. */
+/* Removes what a crash can leave behind: with endpoint NULL, tmp/'s files of writers that are
+ * gone (a running committer's stay); else such temporary files and orphaned .meta files in
+ * the endpoint's queue and dead letters (call with its delivery lock held). Returns how many. */
 int lr_spool_sweep(struct lr_spool *sp, const char *endpoint);
 /* Moves every dead event of endpoint back to the queue (attempts reset); returns how many. */
 int lr_spool_replay(struct lr_spool *sp, const char *endpoint, uint64_t now_ms);

@@ -750,6 +750,7 @@ static int load_state_locked(struct run *x)
 	char err[320];
 	int r = lr_state_load(x->sd, &x->st, err, sizeof(err));
 
+	lr_sweep_stale_tmp(x->sd->dirfd); /* what killed runs left half-written */
 	if (r == -EBADMSG) {
 		/* losing the records is better than refusing every switch: the next events
 		 * re-establish them, and the kernel state is read afresh anyway */

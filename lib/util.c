@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -177,6 +178,43 @@ int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t l
 	}
 	fsync(dirfd);
 	return 0;
+}
+
+bool lr_tmp_owner_gone(const char *name)
+{
+	size_t len = strlen(name), k;
+	long pid = 0;
+
+	if (len < 6 || strcmp(name + len - 4, ".tmp"))
+		return false;
+	k = len - 4;
+	while (k > 0 && isdigit((unsigned char)name[k - 1]) && len - 4 - k < 10)
+		k--;
+	if (k == len - 4 || k == 0 || name[k - 1] != '.')
+		return false;
+	for (size_t i = k; i < len - 4; i++)
+		pid = pid * 10 + (name[i] - '0');
+	/* 0 and 1 are no writer's pid (an old name's index, init) */
+	return pid < 2 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH);
+}
+
+int lr_sweep_stale_tmp(int dirfd)
+{
+	int n = 0, cfd = dup(dirfd);
+	DIR *d = cfd >= 0 ? fdopendir(cfd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (cfd >= 0)
+			close(cfd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] == '.' && de->d_type != DT_DIR && lr_tmp_owner_gone(de->d_name) &&
+		    unlinkat(dirfd, de->d_name, 0) == 0)
+			n++;
+	closedir(d);
+	return n;
 }
 
 int lr_ensure_dir(const char *path)

@@ -37,6 +37,12 @@ int lr_read_fd(int fd, size_t max, char **out, size_t *len);
 int lr_write_atomic(int dirfd, const char *name, const void *data, size_t len);
 /* The same with another mode (files others read, such as metrics). */
 int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+/* Whether a temporary file's writer is gone: names ending ".PID.tmp" (as lr_write_atomic and
+ * the spool make them) whose process no longer exists. */
+bool lr_tmp_owner_gone(const char *name);
+/* Removes from the directory open as dirfd the temporary files (".NAME.PID.tmp") whose writer
+ * is gone: a killed run's leftovers. Returns how many. */
+int lr_sweep_stale_tmp(int dirfd);
 /* Creates dir (0700, parents as needed) and checks it is a real directory owned by us. */
 int lr_ensure_dir(const char *path);
 

@@ -168,6 +168,86 @@ static void update_views(struct lr_plugin *p, const struct lr_event *evs, size_t
 	p->metrics_dirty = p->status_dirty = true;
 }
 
+/* ---- reports ---- */
+
+/* Keeps copies of evs (their plans too) behind those already waiting for the commit lock. */
+static void defer(struct lr_plugin *p, const struct lr_event *evs, size_t n)
+{
+	struct lr_event *d = realloc(p->deferred, (p->n_deferred + n + 1) * sizeof(*d));
+
+	if (!d) {
+		log_err("webhooks: out of memory: %zu report(s) lost", n);
+		p->reports_lost += n;
+		return;
+	}
+	p->deferred = d;
+	for (size_t i = 0; i < n; i++) {
+		struct lr_event *c = &d[p->n_deferred];
+
+		*c = evs[i];
+		c->plan.steps = evs[i].plan.n ? malloc(evs[i].plan.n * sizeof(*c->plan.steps)) : NULL;
+		c->plan.cap = c->plan.n = c->plan.steps ? evs[i].plan.n : 0;
+		if (c->plan.steps)
+			memcpy(c->plan.steps, evs[i].plan.steps, c->plan.n * sizeof(*c->plan.steps));
+		p->n_deferred++;
+	}
+	if (!p->deferred_next_us)
+		log_warn("webhooks: %s: the commit lock is busy: reports wait to be committed in order",
+			 p->cfg->spool_dir);
+	p->deferred_next_us = lr_now_us() + LR_PLUGIN_DEFERRED_US;
+	p->metrics_dirty = true;
+}
+
+static void deferred_clear(struct lr_plugin *p)
+{
+	for (size_t i = 0; i < p->n_deferred; i++)
+		lr_event_clear(&p->deferred[i]);
+	free(p->deferred);
+	p->deferred = NULL;
+	p->n_deferred = 0;
+	p->deferred_next_us = 0;
+	p->metrics_dirty = true;
+}
+
+/* Commits what rp's events are, in order after what waits already; false: it waits too. */
+static bool commit(struct lr_plugin *p, const struct lr_event *evs, size_t n, struct lr_report *rp)
+{
+	int r = lr_report_commit(rp, p->cfg, evs, n);
+
+	if (r == -EWOULDBLOCK)
+		return false;
+	p->reports_lost += rp->lost;
+	p->deliver_kick = true;
+	p->metrics_dirty = true; /* the spool's depth, and what could not be spooled */
+	return true;
+}
+
+uint64_t lr_plugin_deferred_due(struct lr_plugin *p, uint64_t now, int wait_ms)
+{
+	struct lr_report rp = { .commit_fd = -1, .commit_wait_ms = wait_ms };
+
+	if (!p->n_deferred || now < p->deferred_next_us)
+		return p->n_deferred ? p->deferred_next_us : 0;
+	if (lr_spool_open(p->cfg->spool_dir, &rp.sp) < 0 || !commit(p, p->deferred, p->n_deferred, &rp)) {
+		p->deferred_next_us = now + LR_PLUGIN_DEFERRED_US;
+	} else {
+		log_info("webhooks: %zu report(s) that waited for the commit lock committed", p->n_deferred);
+		deferred_clear(p);
+	}
+	lr_report_end(&rp);
+	return p->deferred_next_us;
+}
+
+void lr_plugin_deferred_drop(struct lr_plugin *p)
+{
+	if (!p->n_deferred)
+		return;
+	log_err("webhooks: %zu report(s) lost: the commit lock stayed busy", p->n_deferred);
+	p->reports_lost += p->n_deferred;
+	p->metrics_dirty = true;
+	deferred_clear(p);
+}
+
 void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n, struct lr_report *rp)
 {
 	if (p->cfg->n_endpoints == 0)
@@ -179,11 +259,14 @@ void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n,
 	rp->commit_wait_ms = LR_PLUGIN_COMMIT_WAIT_MS;
 	if (!rp->sp)
 		lr_report_begin(p->cfg, LR_PLUGIN_COMMIT_WAIT_MS, rp);
-	lr_report_commit(rp, p->cfg, evs, n);
-	p->reports_lost += rp->lost;
+	if (p->n_deferred) { /* in order: behind those that wait */
+		defer(p, evs, n);
+		if (rp->commit_fd >= 0 && commit(p, p->deferred, p->n_deferred, rp))
+			deferred_clear(p);
+	} else if (!commit(p, evs, n, rp)) {
+		defer(p, evs, n);
+	}
 	lr_report_end(rp);
-	p->deliver_kick = true;
-	p->metrics_dirty = true; /* the spool's depth, and what could not be spooled */
 }
 
 /* The last queued line for each instance, and whether it makes a new director. */

@@ -147,6 +147,9 @@ static char *render(struct lr_plugin *p)
 			}
 		head(&b, "lvsrole_reports_lost_total", "counter", "Reports that could not be written to the spool.");
 		put(&b, "lvsrole_reports_lost_total %" PRIu64 "\n", p->reports_lost);
+		head(&b, "lvsrole_reports_uncommitted", "gauge",
+		     "Reports waiting for the spool's commit lock (held by another process) to be committed.");
+		put(&b, "lvsrole_reports_uncommitted %zu\n", p->n_deferred);
 	}
 	head(&b, "lvsrole_plugin_start_time_seconds", "gauge", "When this lvsrole-plugin started.");
 	put(&b, "lvsrole_plugin_start_time_seconds %" PRIu64 "\n", p->started_wall_us / 1000000u);

@@ -26,6 +26,7 @@
  * notify or another plugin holds, and for the spool's commit lock. */
 #define LR_PLUGIN_LOCK_WAIT_S 5
 #define LR_PLUGIN_COMMIT_WAIT_MS 1000
+#define LR_PLUGIN_DEFERRED_US 100000ull
 /* A batch that failed before it ran is tried again after 1 s, then 2, 4... up to 32 s. */
 #define LR_PLUGIN_RETRY_US 1000000ull
 #define LR_PLUGIN_RETRY_MAX_ROUND 6
@@ -106,6 +107,12 @@ struct lr_plugin {
 	bool deliver_kick, deliver_now; /* now: ignore the backoff once (a link came back?) */
 	uint64_t deliver_now_us;        /* when that was last done */
 	uint64_t reports_lost;
+	/* reports whose commit found the commit lock busy past LR_PLUGIN_COMMIT_WAIT_MS: no
+	 * sequence number is taken without it, so they wait here, in order, and are committed
+	 * once it is free (tried every LR_PLUGIN_DEFERRED_US) */
+	struct lr_event *deferred;
+	size_t n_deferred;
+	uint64_t deferred_next_us;
 	/* status and metrics */
 	struct lr_statedir *sd;
 	uint64_t started_wall_us;
@@ -128,6 +135,11 @@ void lr_plugin_apply(struct lr_plugin *p);
 uint64_t lr_plugin_retry_due(struct lr_plugin *p, uint64_t now);
 /* Commits events to the spool (after the switch, in its order) and wakes the deliverer. */
 void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n, struct lr_report *rp);
+/* Reports waiting for the commit lock: committed if it is free within wait_ms (when due,
+ * for the loop's timer: wait_ms 0); returns the next time to try (0: none wait). */
+uint64_t lr_plugin_deferred_due(struct lr_plugin *p, uint64_t now, int wait_ms);
+/* Drops what still waits (counted as lost), e.g. before the configuration changes. */
+void lr_plugin_deferred_drop(struct lr_plugin *p);
 /* Announcement repeats and refreshes that are due; returns the next time one is (0: none). */
 uint64_t lr_plugin_announce_due(struct lr_plugin *p, uint64_t now);
 /* The plugin's view from the state file (after a start or a reload of the config). */

@@ -91,9 +91,15 @@ nsx "$OTHER" ip addr del 10.9.0.50/24 dev eth0
 assert_eq "no conflict reported for a VIP this host no longer directs" 0 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
 await "the plugin's view follows the state file" "0 1" roles_of VI_1
 
-# --- a busy commit lock: waited for a bounded time (1 s), then committed anyway ---
+# --- a busy commit lock (another process commits): the switch goes on, and no report is
+# numbered or written without the lock; they wait, counted, and are committed in order once
+# it is free ---
 n=$(rq r 'len(R)')
+seq0=$(cat "$SP/seq")
 lock_held() { ! flock -n "$SP/commit.lock" true; }
+spooled_after() { # files of reports numbered after $1, queued or being written
+	find "$SP/q" "$SP/tmp" -type f -name '[0-9]*' | sed 's|.*/||' | awk -F. -v s="$1" '$1 + 0 > s + 0' | wc -l
+}
 exec 7>"$SP/commit.lock"
 flock 7
 send 'INSTANCE "VI_1" MASTER 100'
@@ -101,10 +107,16 @@ send 'INSTANCE "VI_1" BACKUP 100'
 took=$(until_true sh -c "ip -n $A addr show dev lo | grep -q 10.9.0.50/32")
 assert_eq "commit lock held: the next line is applied while it is still held (took ${took:-forever})" "yes yes" \
 	"$([ -n "$took" ] && echo yes) $(lock_held && echo yes)"
+await "commit lock held: both reports wait, counted" 2 metric "$M" 'lvsrole_reports_uncommitted'
+assert_eq "commit lock held: no sequence number taken, nothing written to the spool" "$seq0 0" \
+	"$(cat "$SP/seq") $(spooled_after "$seq0")"
 flock -u 7
 exec 7>&-
 wait_rx r $((n + 2))
-assert_eq "both reports delivered" "MASTER BACKUP" "$(rq r '" ".join(x["B"]["data"]["state"] for x in R['"$n"':])')"
+assert_eq "lock free: both reports delivered, in order, numbered after the last" \
+	"MASTER $((seq0 + 1)) BACKUP $((seq0 + 2))" \
+	"$(rq r '" ".join("%s %d" % (x["B"]["data"]["state"], x["B"]["seq"]) for x in R['"$n"':])')"
+await "lock free: none waits" 0 metric "$M" 'lvsrole_reports_uncommitted'
 
 # --- lost reports are counted one by one ---
 mv "$SP/seq" "$SP/seq.keep"

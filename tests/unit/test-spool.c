@@ -256,13 +256,15 @@ static void test_locks(void **state)
 	lr_spool_close(other);
 }
 
-/* a crash leaves temporary files, orphaned metas and tmp/ entries: swept; a name that is
- * not exactly what the spool writes is not an event (it could never be read back) */
+/* a crash leaves temporary files, orphaned metas and tmp/ entries: swept (a temporary file
+ * is a crash's only when its writer, the pid in its name, is gone: 4999999 is above any
+ * pid_max); a name that is not exactly what the spool writes is not an event (it could never
+ * be read back) */
 static void test_sweep_and_strays(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const junk[] = {
-		"q/ops/.00000000000000000009.evt_B.meta.123.tmp", "q/ops/00000000000000000009.evt_B.meta",
+		"q/ops/.00000000000000000009.evt_B.meta.4999999.tmp", "q/ops/00000000000000000009.evt_B.meta",
 		"tmp/00000000000000000010.evt_C.json", "q/ops/+0000000000000000007.evt_D.json",
 	};
 	struct lr_spool_entry *v;
@@ -281,8 +283,17 @@ static void test_sweep_and_strays(void **state)
 	assert_int_equal(n, 1); /* "+000...7" is not listed */
 	assert_string_equal(v[0].id, "evt_A");
 	free(v);
+	/* a committer that is still running: its files stay */
+	snprintf(path, sizeof(path), "%s/tmp/00000000000000000011.evt_E.0.%ld.tmp", f->dir, (long)getpid());
+	{
+		FILE *fp = fopen(path, "w");
+
+		assert_non_null(fp);
+		fclose(fp);
+	}
 	assert_int_equal(lr_spool_sweep(f->sp, "ops"), 2);
 	assert_int_equal(lr_spool_sweep(f->sp, NULL), 1);
+	assert_int_equal(access(path, F_OK), 0);
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", f->dir, junk[i]);
 		assert_int_equal(access(path, F_OK), -1);
