@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -120,6 +121,30 @@ int lr_statedir_lock(struct lr_statedir *sd, bool shared, unsigned timeout_s)
 		sd->lockfd = r;
 	}
 	return flock_timeout(sd->lockfd, shared ? LOCK_SH : LOCK_EX, timeout_s);
+}
+
+long lr_statedir_lock_holder(struct lr_statedir *sd)
+{
+	char *text = NULL, *line, *save = NULL, want[64];
+	struct stat st;
+	long pid = 0;
+
+	if (sd->lockfd < 0 || fstat(sd->lockfd, &st) < 0 ||
+	    lr_read_file("/proc/locks", 1024 * 1024, &text, NULL) < 0)
+		return 0;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; waiters' lines have "->" */
+	snprintf(want, sizeof(want), "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+		 (unsigned long long)st.st_ino);
+	for (line = strtok_r(text, "\n", &save); line && !pid; line = strtok_r(NULL, "\n", &save)) {
+		char type[16], dev[64];
+		long p;
+
+		if (!strstr(line, "->") && sscanf(line, "%*s %15s %*s %*s %ld %63s", type, &p, dev) == 3 &&
+		    !strcmp(type, "FLOCK") && !strcmp(dev, want) && p > 0)
+			pid = p;
+	}
+	free(text);
+	return pid;
 }
 
 void lr_statedir_unlock(struct lr_statedir *sd)

@@ -69,6 +69,8 @@ int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, struct lr
 /* The switch lock. shared: for announcers that only read. Fails with -ETIMEDOUT. */
 int lr_statedir_lock(struct lr_statedir *sd, bool shared, unsigned timeout_s);
 void lr_statedir_unlock(struct lr_statedir *sd);
+/* The pid holding the switch lock (from /proc/locks), or 0 when none is found. */
+long lr_statedir_lock_holder(struct lr_statedir *sd);
 
 /* Missing file: empty state. An unreadable or corrupt file: -EBADMSG with a message in err. */
 int lr_state_load(struct lr_statedir *sd, struct lr_state *st, char *err, size_t errlen);

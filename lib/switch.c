@@ -851,6 +851,37 @@ void lr_switch_mark_failed(struct lr_switch *sw)
 		}
 }
 
+/* The switch lock not taken: who holds it, rather than the errno's "Connection timed out";
+ * and the events' previous roles from the state file (replaced atomically: readable without
+ * the lock), so that their failure says where the host stays. */
+static int lock_failed(struct run *x, int err, unsigned waited_s)
+{
+	long pid = err == -ETIMEDOUT ? lr_statedir_lock_holder(x->sd) : 0;
+	char who[32] = "another process", msg[320];
+
+	if (pid > 0)
+		snprintf(who, sizeof(who), "pid %ld", pid);
+	if (err != -ETIMEDOUT)
+		fail(x, LR_FAIL_STATE, err, "%s/lock: cannot take the lock", x->sd->path);
+	else if (waited_s)
+		snprintf(x->out->err, sizeof(x->out->err), "%s/lock: held by %s for more than %u s",
+			 x->sd->path, who, waited_s);
+	else
+		snprintf(x->out->err, sizeof(x->out->err), "%s/lock: held by %s", x->sd->path, who);
+	x->out->fail = LR_FAIL_STATE;
+	if (lr_state_load(x->sd, &x->st, msg, sizeof(msg)) < 0)
+		return err;
+	for (size_t i = 0; i < x->out->n_events; i++) {
+		struct lr_event *ev = &x->out->events[i];
+		const struct lr_record *rec = lr_state_find(&x->st, ev->name);
+
+		ev->prev_role = rec ? rec->role : LR_ROLE_UNKNOWN;
+		ev->prev_kstate = rec ? rec->kstate : LR_KSTATE_NONE;
+		ev->prev_priority = rec ? rec->priority : -1;
+	}
+	return err;
+}
+
 /* A later event of the same batch for the same instance: this one is superseded at once
  * (never replay deltas: the later one is applied under the same lock). */
 static const struct lr_event *later_in_batch(const struct lr_switch *out, size_t i)
@@ -891,7 +922,7 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 	if (!req->dry_run) {
 		r = lr_statedir_lock(x.sd, false, lock_wait_s(req));
 		if (r < 0) {
-			fail(&x, LR_FAIL_STATE, r, "%s/lock: cannot take the lock", x.sd->path);
+			lock_failed(&x, r, lock_wait_s(req));
 			goto out;
 		}
 		if ((r = load_state_locked(&x)) < 0)
@@ -941,7 +972,7 @@ int lr_switch_sweep(const struct lr_config *cfg, const struct lr_request *req, s
 	/* never wait long: the caller's event loop reads keepalived's FIFO */
 	r = lr_statedir_lock(x.sd, false, 0);
 	if (r < 0) {
-		fail(&x, LR_FAIL_STATE, r, "%s/lock: cannot take the lock", x.sd->path);
+		lock_failed(&x, r, 0);
 		goto out;
 	}
 	locked = true;

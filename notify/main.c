@@ -79,8 +79,9 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 			return LR_EXIT_UNKNOWN;
 		}
 		if (cli->cmd == LR_CMD_EVENT && in->scope != cli->scope) {
-			log_err("\"%s\" is configured as a %s in %s, but keepalived reported a %s",
-				cli->name, lr_scope_name(in->scope), cfg->path, lr_scope_name(cli->scope));
+			log_err("\"%s\" is configured as %s in %s, but keepalived reported %s",
+				cli->name, in->scope == LR_SCOPE_GROUP ? "a group" : "an instance", cfg->path,
+				cli->scope == LR_SCOPE_GROUP ? "a group" : "an instance");
 			return LR_EXIT_UNKNOWN;
 		}
 	}

@@ -74,8 +74,9 @@ static void on_line(const char *line, size_t len, bool overlong, void *arg)
 			log_info("%s %s %s: not in %s, ignored", lr_scope_name(l.scope), l.name, l.event,
 				 p->cfg->path);
 		else
-			log_warn("\"%s\" is configured as a %s in %s, but keepalived reported a %s: ignored",
-				 l.name, lr_scope_name(in->scope), p->cfg->path, lr_scope_name(l.scope));
+			log_warn("\"%s\" is configured as %s in %s, but keepalived reported %s: ignored",
+				 l.name, in->scope == LR_SCOPE_GROUP ? "a group" : "an instance", p->cfg->path,
+				 l.scope == LR_SCOPE_GROUP ? "a group" : "an instance");
 		return;
 	}
 	p->lines_total[LR_LINE_STATE]++;

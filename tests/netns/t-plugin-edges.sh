@@ -71,7 +71,9 @@ flock 9
 send 'INSTANCE "VI_2" BACKUP 100'
 wait_rx r 5
 assert_eq "lock held: reported failed" "VI_2 BACKUP failed" "$(last)"
-assert_match "lock held: the reason is in the report" "lock" "$(rq r 'R[-1]["B"]["data"]["errors"]')"
+assert_match "lock held: the report names the holder and the wait" "lock: held by pid [0-9]+ for more than 5 s" \
+	"$(rq r 'R[-1]["B"]["data"]["errors"]')"
+assert_eq "lock held: the report says where the host stays (the role before)" director "$(rq r 'R[-1]["B"]["data"]["prev_role"]')"
 assert_eq "lock held: the host unchanged" "10.9.0.11/24 10.9.0.50/24 10.9.0.60/24" "$(addrs "$A" eth0)"
 flock -u 9
 exec 9>&-
