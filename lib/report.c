@@ -186,7 +186,10 @@ void lr_report_begin(const struct lr_config *cfg, int wait_ms, struct lr_report 
 	rp->commit_fd = -1;
 	r = lr_spool_open(cfg->spool_dir, &rp->sp);
 	if (r < 0) {
-		log_err_errno(r, "webhooks: cannot open the spool %s", cfg->spool_dir);
+		char why[160];
+
+		log_err("webhooks: cannot open the spool %s: %s", cfg->spool_dir,
+			lr_dir_refusal(cfg->spool_dir, r, why, sizeof(why)));
 		return;
 	}
 	rp->commit_fd = lr_spool_lock_commit(rp->sp, wait_ms);

@@ -444,6 +444,17 @@ static int fail(struct run *x, enum lr_fail where, int err, const char *fmt, ...
 	return err;
 }
 
+/* The state directory refused: which rule it broke, in words. */
+static int dir_failed(struct run *x, int err)
+{
+	char why[160];
+
+	snprintf(x->out->err, sizeof(x->out->err), "state directory %s: %s", x->cfg->state_dir,
+		 lr_dir_refusal(x->cfg->state_dir, err, why, sizeof(why)));
+	x->out->fail = LR_FAIL_STATE;
+	return err;
+}
+
 static enum lr_role requested_role(const struct lr_request *req, const struct lr_instance *in)
 {
 	if (req->role != LR_ROLE_UNKNOWN)
@@ -733,7 +744,7 @@ static int open_state(struct run *x)
 	r = lr_statedir_open(x->cfg->state_dir, &x->sd);
 	if (r < 0) {
 		free(arr);
-		return fail(x, LR_FAIL_STATE, r, "state directory %s", x->cfg->state_dir);
+		return dir_failed(x, r);
 	}
 	/* as patient as for the switch lock: an arrival not recorded is an event lost */
 	r = lr_statedir_arrive(x->sd, arr, x->out->n_events, lock_wait_s(x->req));
@@ -966,7 +977,7 @@ int lr_switch_sweep(const struct lr_config *cfg, const struct lr_request *req, s
 		goto out;
 	r = lr_statedir_open(cfg->state_dir, &x.sd);
 	if (r < 0) {
-		fail(&x, LR_FAIL_STATE, r, "state directory %s", cfg->state_dir);
+		dir_failed(&x, r);
 		goto out;
 	}
 	/* never wait long: the caller's event loop reads keepalived's FIFO */
@@ -1078,7 +1089,7 @@ int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req
 		return -ENOMEM;
 	r = lr_statedir_open(cfg->state_dir, &x.sd);
 	if (r < 0) {
-		fail(&x, LR_FAIL_STATE, r, "state directory %s", cfg->state_dir);
+		dir_failed(&x, r);
 		goto out;
 	}
 	/* never wait long: the caller's event loop reads keepalived's FIFO */

@@ -251,6 +251,27 @@ int lr_ensure_dir(const char *path)
 	return 0;
 }
 
+const char *lr_dir_refusal(const char *path, int err, char *buf, size_t len)
+{
+	struct stat st;
+
+	if ((err != -ENOTDIR && err != -ELOOP && err != -EPERM && err != -EACCES) || lstat(path, &st) < 0)
+		snprintf(buf, len, "%s", strerror(-err));
+	else if (S_ISLNK(st.st_mode))
+		snprintf(buf, len, "a symbolic link (refused: never followed)");
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(buf, len, "not a directory");
+	else if (st.st_uid != geteuid())
+		snprintf(buf, len, "owned by uid %u, not by uid %u that lvsrole runs as (refused)",
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+	else if (st.st_mode & 0022)
+		snprintf(buf, len, "others can write it (mode %04o): refused until chmod go-w",
+			 (unsigned)(st.st_mode & 07777));
+	else
+		snprintf(buf, len, "%s", strerror(-err));
+	return buf;
+}
+
 uint64_t lr_now_us(void)
 {
 	struct timespec ts;

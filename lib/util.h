@@ -45,6 +45,9 @@ bool lr_tmp_owner_gone(const char *name);
 int lr_sweep_stale_tmp(int dirfd);
 /* Creates dir (0700, parents as needed) and checks it is a real directory owned by us. */
 int lr_ensure_dir(const char *path);
+/* Why lr_ensure_dir (or opening it without following links) refused path with err, in words
+ * ("a symbolic link...", "owned by uid N...", "others can write it (mode 0777)..."); buf. */
+const char *lr_dir_refusal(const char *path, int err, char *buf, size_t len);
 
 /* Monotonic and wall clocks in microseconds. */
 uint64_t lr_now_us(void);

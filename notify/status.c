@@ -242,7 +242,9 @@ int lr_status(const struct lr_config *cfg, bool json)
 
 	r = lr_statedir_open_ro(cfg->state_dir, &sd);
 	if (r < 0 && r != -ENOENT) {
-		log_err_errno(r, "state directory %s", cfg->state_dir);
+		char why[160];
+
+		log_err("state directory %s: %s", cfg->state_dir, lr_dir_refusal(cfg->state_dir, r, why, sizeof(why)));
 		return LR_EXIT_STATE;
 	}
 	if (sd && (r = lr_state_load(sd, &st, err, sizeof(err))) < 0) {

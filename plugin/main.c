@@ -188,8 +188,10 @@ static void reload_config(struct lr_plugin *p)
 		return;
 	}
 	if (strcmp(cfg->state_dir, old->state_dir) && (r = lr_statedir_open(cfg->state_dir, &sd)) < 0) {
+		char why[160];
+
 		log_err("SIGHUP: state directory %s: %s; keeping the configuration in use", cfg->state_dir,
-			strerror(-r));
+			lr_dir_refusal(cfg->state_dir, r, why, sizeof(why)));
 		lr_config_free(cfg);
 		p->reload_failed = true;
 		return;
@@ -496,7 +498,9 @@ int main(int argc, char **argv)
 	}
 	r = lr_statedir_open(p.cfg->state_dir, &p.sd);
 	if (r < 0) {
-		log_err_errno(r, "state directory %s", p.cfg->state_dir);
+		char why[160];
+
+		log_err("state directory %s: %s", p.cfg->state_dir, lr_dir_refusal(p.cfg->state_dir, r, why, sizeof(why)));
 		code = LR_EXIT_STATE;
 		goto out;
 	}

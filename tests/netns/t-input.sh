@@ -65,13 +65,17 @@ assert_eq "dry run creates no state directory" "absent" "$([ -e "$TMP/never" ] &
 C3=$TMP/st.conf
 touch "$TMP/notadir"
 conf "$C3" "$TMP/notadir" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24", "2001:db8::50/64"] } }'
-lr "$NS" "$C3" INSTANCE VI_1 MASTER 100; unchanged "state directory is a file" 5 $? "state directory"
+lr "$NS" "$C3" INSTANCE VI_1 MASTER 100; unchanged "state directory is a file" 5 $? "state directory .*notadir: not a directory"
 mkdir -m 0777 "$TMP/worldw"
 conf "$C3" "$TMP/worldw" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24", "2001:db8::50/64"] } }'
-lr "$NS" "$C3" INSTANCE VI_1 MASTER 100; unchanged "world-writable state directory" 5 $?
+lr "$NS" "$C3" INSTANCE VI_1 MASTER 100; unchanged "world-writable state directory" 5 $? "worldw: others can write it \(mode 0777\)"
 ln -s "$ST" "$TMP/link"
 conf "$C3" "$TMP/link" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24", "2001:db8::50/64"] } }'
-lr "$NS" "$C3" INSTANCE VI_1 MASTER 100; unchanged "state directory is a symlink" 5 $?
+lr "$NS" "$C3" INSTANCE VI_1 MASTER 100; unchanged "state directory is a symlink" 5 $? "link: a symbolic link \(refused"
+mkdir -m 0700 "$TMP/theirs"
+chown 65534 "$TMP/theirs"
+conf "$C3" "$TMP/theirs" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24", "2001:db8::50/64"] } }'
+lr "$NS" "$C3" INSTANCE VI_1 MASTER 100; unchanged "state directory of another user" 5 $? "theirs: owned by uid 65534, not by uid 0"
 
 # failure half-way: the NIC vanished. Each VIP reports the kernel's reason, the VIP stays on lo
 # with the real-server sysctls (nothing answers ARP in the wrong role), exit 1, and once the NIC
