@@ -165,6 +165,20 @@ static int del_keeping_secondaries(struct lr_nl *nl, struct lr_step *s)
 	return r;
 }
 
+/* EACCES for an IPv6 address is the kernel's answer on an interface with IPv6 disabled, not a
+ * lack of privilege: said as such (and no "not permitted" exit). */
+static int v6_disabled(struct lr_step *s, int r)
+{
+	int off = 0;
+
+	if (r != -EACCES || s->ip.family != AF_INET6 || s->kind == LR_STEP_ADDR_DEL ||
+	    lr_sysctl_conf6_read(s->ifname, "disable_ipv6", &off) < 0 || !off)
+		return r;
+	snprintf(s->msg, sizeof(s->msg), "IPv6 is disabled on %s (net.ipv6.conf.%s.disable_ipv6 = 1)",
+		 s->ifname, s->ifname);
+	return -EAFNOSUPPORT;
+}
+
 static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_announcer *an,
 		    struct lr_step *s)
 {
@@ -184,6 +198,8 @@ static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_ann
 				   s->msg, sizeof(s->msg));
 		if (r == -EEXIST && s->kind == LR_STEP_ADDR_ADD)
 			r = 0; /* added meanwhile by someone else: the goal is met */
+		if (r == -EACCES)
+			return v6_disabled(s, r);
 		break;
 	case LR_STEP_ADDR_DEL:
 		r = s->keep_secondaries ? del_keeping_secondaries(nl, s)
@@ -330,7 +346,7 @@ static void flush(struct exec *e)
 			r = 0; /* added meanwhile by someone else, or already gone: the goal is met */
 		if (r < 0)
 			snprintf(s->msg, sizeof(s->msg), "%s%s", ops[k].msg, r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
-		step_done(e, s, r);
+		step_done(e, s, v6_disabled(s, r));
 	}
 	e->n_batch = e->n_ann = 0;
 	for (size_t k = 0; k < n_ann; k++)

@@ -10,12 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-static int sysctl_path(const char *ifname, const char *name, char *buf, size_t len)
+static int sysctl_path_v(int v, const char *ifname, const char *name, char *buf, size_t len)
 {
 	if (!lr_ifname_valid(ifname) || strchr(name, '/') || strlen(name) > 32)
 		return -EINVAL;
-	snprintf(buf, len, "/proc/sys/net/ipv4/conf/%s/%s", ifname, name);
+	snprintf(buf, len, "/proc/sys/net/ipv%d/conf/%s/%s", v, ifname, name);
 	return 0;
+}
+
+static int sysctl_path(const char *ifname, const char *name, char *buf, size_t len)
+{
+	return sysctl_path_v(4, ifname, name, buf, len);
 }
 
 int lr_sysctl_read(const char *ifname, enum lr_sysctl_key key, int *value)
@@ -28,15 +33,13 @@ int lr_sysctl_write(const char *ifname, enum lr_sysctl_key key, int value)
 	return lr_sysctl_conf_write(ifname, lr_sysctl_key_name(key), value);
 }
 
-int lr_sysctl_conf_read(const char *ifname, const char *name, int *value)
+static int read_int(const char *path, int *value)
 {
-	char path[96], buf[32], *end;
+	char buf[32], *end;
 	ssize_t n;
 	long v;
-	int fd, r = sysctl_path(ifname, name, path, sizeof(path));
+	int fd, r;
 
-	if (r < 0)
-		return r;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
@@ -52,6 +55,22 @@ int lr_sysctl_conf_read(const char *ifname, const char *name, int *value)
 		return -EBADMSG;
 	*value = (int)v;
 	return 0;
+}
+
+int lr_sysctl_conf_read(const char *ifname, const char *name, int *value)
+{
+	char path[96];
+	int r = sysctl_path(ifname, name, path, sizeof(path));
+
+	return r < 0 ? r : read_int(path, value);
+}
+
+int lr_sysctl_conf6_read(const char *ifname, const char *name, int *value)
+{
+	char path[96];
+	int r = sysctl_path_v(6, ifname, name, path, sizeof(path));
+
+	return r < 0 ? r : read_int(path, value);
 }
 
 int lr_sysctl_conf_write(const char *ifname, const char *name, int value)

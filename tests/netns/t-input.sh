@@ -94,6 +94,18 @@ lr "$NS" "$C" INSTANCE VI_1 MASTER 100
 assert_eq "NIC back: next run exit 0" 0 $?
 assert_eq "NIC back: converged to director" "eth0: 10.9.0.50/24 2001:db8::50/64[deprecated,nodad] | lo:  | all=0/0 lo=0/0 eth0=0/0" "$(snapshot "$NS")"
 
+# IPv6 disabled on the NIC: the kernel refuses the IPv6 VIP with EACCES, which is no lack of
+# privilege: exit 1 (not 6), the reason named, the IPv4 VIP in place; once enabled, converged
+lr "$NS" "$C" INSTANCE VI_1 BACKUP 100
+nsx "$NS" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+lr "$NS" "$C" INSTANCE VI_1 MASTER 100
+assert_eq "IPv6 disabled on the NIC: exit 1, not 6" 1 $?
+assert_match "IPv6 disabled on the NIC: said so" "add 2001:db8::50/64 to eth0: failed: IPv6 is disabled on eth0 \(net.ipv6.conf.eth0.disable_ipv6 = 1\)" "$(cat "$TMP/last.out")"
+assert_eq "IPv6 disabled on the NIC: the IPv4 VIP directs" "10.9.0.50/24" "$(addrs "$NS" eth0)"
+nsx "$NS" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
+lr "$NS" "$C" INSTANCE VI_1 MASTER 100
+assert_eq "IPv6 enabled again: converged" "eth0: 10.9.0.50/24 2001:db8::50/64[deprecated,nodad] | lo:  | all=0/0 lo=0/0 eth0=0/0" "$(snapshot "$NS")"
+
 # without the right to change the host (an unprivileged user): exit 6, nothing changed
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	chmod 711 "$TMP"; mkdir -m 0700 "$TMP/nobody"; chown nobody "$TMP/nobody"
