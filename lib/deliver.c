@@ -749,8 +749,7 @@ void lr_deliver_counts(const struct lr_deliverer *d, size_t i, uint64_t *deliver
 	*failed = i < d->n ? d->eps[i].n_failed : 0;
 }
 
-int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags,
-		   struct lr_deliver_stats *st)
+static void run_pass(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags)
 {
 	lr_deliver_start(d, only, deadline_us, flags);
 	while (lr_deliver_step(d)) {
@@ -766,7 +765,41 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
 		}
 		curl_multi_poll(d->multi, NULL, 0, ms, NULL);
 	}
-	*st = d->st;
+}
+
+/* Within a deadline, a report whose backoff ends before it is tried again then (a 503 with
+ * Retry-After: 1 and a 3 s deadline: a second attempt, not days in the spool until the next
+ * switch or flush): sleeps until it is due. False when none is, or the pass tried nothing. */
+static bool wait_next_due(const struct lr_deliverer *d, uint64_t deadline_us)
+{
+	uint64_t due_ms = lr_deliver_next_ms(d), wall_ms = lr_wall_us() / 1000u, wait_us;
+	struct timespec ts;
+
+	if (!deadline_us || !due_ms || d->st.delivered + d->st.retried + d->st.dead == 0)
+		return false;
+	wait_us = due_ms > wall_ms ? (due_ms - wall_ms) * 1000u : 0;
+	if (lr_now_us() + wait_us >= deadline_us)
+		return false;
+	ts.tv_sec = (time_t)(wait_us / 1000000u);
+	ts.tv_nsec = (long)(wait_us % 1000000u) * 1000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return true;
+}
+
+int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags,
+		   struct lr_deliver_stats *st)
+{
+	struct lr_deliver_stats sum = { 0 };
+
+	do {
+		run_pass(d, only, deadline_us, flags);
+		sum.delivered += d->st.delivered;
+		sum.retried += d->st.retried;
+		sum.dead += d->st.dead;
+		flags &= ~(unsigned)LR_DELIVER_NOW; /* the backoff counts from the second pass on */
+	} while (wait_next_due(d, deadline_us));
+	*st = sum;
 	for (size_t i = 0; i < d->n; i++) {
 		struct lr_spool_entry *v;
 		size_t n;

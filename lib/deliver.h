@@ -28,7 +28,8 @@ int lr_deliverer_new(const struct lr_config *cfg, struct lr_spool *sp, struct lr
 void lr_deliverer_free(struct lr_deliverer *d);
 /* Delivers what is due on every endpoint (or only the one named), until each queue is
  * empty, waits for its next attempt, or fails; deadline_us: lr_now_us() bound on the whole
- * (0: none; requests are cut at the deadline and count as timed out). */
+ * (0: none, one pass; requests are cut at the deadline and count as timed out). With a
+ * deadline, reports whose next attempt comes due before it are tried again then. */
 int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags,
 		   struct lr_deliver_stats *st);
 

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "log.h"
 #include "nl.h"
 #include "plan.h"
+#include "spool.h"
 #include "state.h"
 #include "switch.h"
 
@@ -89,6 +91,67 @@ static struct json_object *build(const struct lr_config *cfg, struct lr_state *s
 	json_object_object_add(root, "drift", drift);
 	json_object_object_add(root, "converged", json_object_new_boolean(plan->n == 0));
 	return root;
+}
+
+/* The reports each endpoint still waits for, and since when (the oldest): with notify hooks
+ * only, what a delivery could not send waits for the next switch or a flush. NULL when the
+ * spool does not exist (nothing was ever reported). */
+static struct json_object *webhooks_view(const struct lr_config *cfg)
+{
+	struct json_object *root;
+	struct lr_spool *sp;
+	struct stat st;
+
+	if (!cfg->n_endpoints || stat(cfg->spool_dir, &st) < 0 || lr_spool_open(cfg->spool_dir, &sp) < 0)
+		return NULL;
+	root = json_object_new_object();
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		const char *name = cfg->endpoints[i].name;
+		struct json_object *o = json_object_new_object();
+		struct lr_spool_entry *v = NULL;
+		size_t n = 0;
+		int dead = lr_spool_count(sp, name, true);
+		char t[40];
+
+		if (lr_spool_list(sp, name, false, &v, &n) < 0)
+			n = 0;
+		json_object_object_add(o, "pending", json_object_new_int64((int64_t)n));
+		json_object_object_add(o, "dead", json_object_new_int(dead < 0 ? 0 : dead));
+		if (n) {
+			lr_format_time(v[0].first_ms * 1000u, t, sizeof(t));
+			json_object_object_add(o, "oldest_seq", json_object_new_int64((int64_t)v[0].seq));
+			json_object_object_add(o, "waiting_since", json_object_new_string(t));
+			json_object_object_add(o, "attempts", json_object_new_int((int)v[0].attempts));
+			json_object_object_add(o, "last_error", v[0].last_error[0] ? json_object_new_string(v[0].last_error) : NULL);
+		}
+		free(v);
+		json_object_object_add(root, name, o);
+	}
+	lr_spool_close(sp);
+	return root;
+}
+
+static void print_webhooks(struct json_object *root)
+{
+	struct json_object *w;
+
+	if (!json_object_object_get_ex(root, "webhooks", &w) || !w)
+		return;
+	json_object_object_foreach(w, name, o) {
+		struct json_object *p, *d, *since, *att, *err;
+
+		json_object_object_get_ex(o, "pending", &p);
+		json_object_object_get_ex(o, "dead", &d);
+		printf("webhooks: %s: %s report(s) waiting", name, json_object_get_string(p));
+		if (json_object_object_get_ex(o, "waiting_since", &since) && since) {
+			json_object_object_get_ex(o, "attempts", &att);
+			printf(" since %s (%s attempt(s)", json_object_get_string(since), json_object_get_string(att));
+			if (json_object_object_get_ex(o, "last_error", &err) && err)
+				printf(", last: %s", json_object_get_string(err));
+			printf(")");
+		}
+		printf(", %s dead\n", json_object_get_string(d));
+	}
 }
 
 /* The plugin's view: plugin.json, and whether the process that wrote it still runs. */
@@ -219,6 +282,7 @@ static void print_text(struct json_object *root)
 	}
 	printf(" (arp_ignore/arp_announce)\n");
 	print_plugin(root);
+	print_webhooks(root);
 	if (json_object_array_length(drift) == 0) {
 		printf("converged: the host matches the recorded roles\n");
 		return;
@@ -279,6 +343,7 @@ int lr_status(const struct lr_config *cfg, bool json)
 	}
 	root = build(cfg, &st, &host, &plan);
 	json_object_object_add(root, "plugin", plugin_view(cfg));
+	json_object_object_add(root, "webhooks", webhooks_view(cfg));
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));

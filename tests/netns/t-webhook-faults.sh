@@ -18,7 +18,8 @@ receiver "$NS" f --secret "$KEY"
 C=$TMP/f.conf
 ST=$TMP/f.state
 SP=$TMP/f.spool
-POLICY='"delivery_deadline_ms": 3000, "retry_base_ms": 100, "retry_max_ms": 10000,'
+# a retry never comes before the 3 s deadline: each fault's report gets exactly one attempt
+POLICY='"delivery_deadline_ms": 3000, "retry_base_ms": 5000, "retry_max_ms": 10000,'
 whconf "$C" "$ST" "$SP" "$(ep f "http://127.0.0.1:$(port f)/f" '"timeout_ms": 800, "connect_timeout_ms": 500')" "$POLICY"
 # the same queue, the endpoint's address now refusing connections
 whconf "$TMP/refused.conf" "$ST" "$SP" "$(ep f "http://127.0.0.1:9/f" '"timeout_ms": 800, "connect_timeout_ms": 500')" "$POLICY"
@@ -51,6 +52,9 @@ fault() {
 
 fault "connection refused" ok queue "(Failed to connect|Couldn't connect|refused)" "$TMP/refused.conf"
 fault "HTTP 500" status:500 queue "HTTP 500"
+lr "$NS" "$C" status
+assert_match "status: the report waiting, since when, and why" \
+	"webhooks: f: 1 report\(s\) waiting since 20[0-9-]+T[0-9:.]+Z \(1 attempt\(s\), last: HTTP 500" "$(cat "$TMP/last.out")"
 fault "HTTP 503 + Retry-After" retry:503:7 queue "HTTP 503"
 NEXT=$(spq "$NS" "$C" "[e['next_attempt'] for e in S['endpoints']['f']['queue'] if e['seq'] == $(lastseq)][0]")
 # from the moment the 503 reached the receiver (not from now: the checks since took time)
@@ -204,6 +208,27 @@ quiet "$C7"
 assert_eq "cut at the deadline: the next switch's delivery sends it at once, then its own" \
 	"$S7 $((S7 + 1))" "$(rq cu "' '.join(str(r['B']['seq']) for r in R if r['mode'] == 'ok')")"
 
+# --- notify hooks only: a report in backoff whose next attempt comes before the delivery
+# deadline is tried again by the same delivery process (it left at the first 503, and the
+# report waited for the next switch or a flush) ---
+C8=$TMP/ra.conf
+whconf "$C8" "$ST" "$SP" "$(ep f "http://127.0.0.1:$(port f)/f" '"timeout_ms": 800, "connect_timeout_ms": 500')" \
+	'"delivery_deadline_ms": 20000, "retry_base_ms": 200, "retry_max_ms": 10000,'
+mode f ok
+lr "$NS" "$C8" flush
+arrived_f() { [ "$(wc -l <"$TMP/f/arrived")" -gt "$1" ]; }
+n=$(wc -l <"$TMP/f/arrived")
+mode f retry:503:1
+flip "$C8"
+S8=$(lastseq)
+wait_for arrived_f "$n"
+mode f ok
+delivered_s() { [ "$(rq f "len([r for r in R if r['B'].get('seq') == $1 and r['status'] == 204])")" = 1 ]; }
+wait_for delivered_s "$S8"
+assert_eq "503 with Retry-After: 1 inside the deadline: delivered by the same delivery, 1 s later" \
+	"503 204" "$(rq f "' '.join(str(r['status']) for r in R if r['B'].get('seq') == $S8)")"
+quiet "$C8"
+
 # --- TLS: a CA made here, verification on by default, name mismatch, mTLS ---
 mkpki "$TMP/pki"
 PKI=$TMP/pki
@@ -215,7 +240,7 @@ C3=$TMP/tls.conf
 # five TLS handshakes at once take seconds on a slow machine (or under valgrind): generous
 # bounds (the failures here are refusals, not timeouts)
 tlsep() { echo "\"$1\": { \"url\": \"$2\", \"secret_file\": \"$KEY\"${3:+, $3}, \"timeout_ms\": 60000, \"connect_timeout_ms\": 60000 }"; }
-TLS_POLICY=${POLICY/\"delivery_deadline_ms\": 3000/\"delivery_deadline_ms\": 60000}
+TLS_POLICY='"delivery_deadline_ms": 60000, "retry_base_ms": 60000, "retry_max_ms": 600000,'
 whconf "$C3" "$ST" "$TMP/tls.spool" "$(tlsep tls "https://localhost:$TP/" "\"ca_file\": \"$PKI/ca.crt\""),
 	$(tlsep noca "https://localhost:$TP/"),
 	$(tlsep mismatch "https://127.0.0.1:$TP/" "\"ca_file\": \"$PKI/ca.crt\""),
