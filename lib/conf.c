@@ -901,7 +901,7 @@ char *lr_config_dump(const struct lr_config *cfg)
 
 		for (int k = 0; k < LR_SYSCTL__COUNT; k++)
 			json_object_object_add(v, lr_sysctl_key_name(k),
-					       vals[k] < 0 ? jstr("found-before-first-change")
+					       vals[k] < 0 ? jstr("found-at-first-look")
 							   : json_object_new_int(vals[k]));
 		json_object_object_add(o, d ? "director" : "real_server", v);
 	}

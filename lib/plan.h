@@ -10,7 +10,7 @@
 /* What the host shows: the VIP addresses found and the ARP sysctls. */
 struct lr_host_sysctl {
 	int cur[LR_SYSCTL__COUNT];   /* value, or a negative errno when unreadable */
-	int saved[LR_SYSCTL__COUNT]; /* the value before lvsrole first changed it, or -1 */
+	int saved[LR_SYSCTL__COUNT]; /* the original: found at lvsrole's first look, or -1 */
 };
 
 struct lr_host {

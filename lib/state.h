@@ -1,6 +1,6 @@
 /* The state directory: the switch lock, the arrival register that lets a newer event
  * supersede an older one, and the state file (instance -> role, state, priority, sequence,
- * time; ARP sysctl values found before lvsrole first changed them). Files are replaced
+ * time; the ARP sysctl values found at lvsrole's first look in this boot). Files are replaced
  * atomically, so a crash at any point leaves the old or the new version. */
 #pragma once
 #include <stdbool.h>

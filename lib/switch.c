@@ -97,6 +97,12 @@ int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state 
 
 			host->sys[i].cur[key] = e < 0 ? e : v;
 			host->sys[i].saved[key] = sv ? sv->values[key] : -1;
+			/* the originals are what lvsrole finds the first time it looks in this boot
+			 * (the boot applied the operator's own values): an arp_ignore of 1 kept for
+			 * hardening comes back in the director role */
+			if (st && host->sys[i].saved[key] < 0 && e == 0 &&
+			    (sv || (sv = lr_state_saved(st, cfg->sysctl_ifaces[i], true))))
+				sv->values[key] = host->sys[i].saved[key] = v;
 		}
 	}
 	return 0;

@@ -73,7 +73,8 @@ int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, 
  * packet socket sw->an opened (see there). Returns the child's pid, 0 if none needed. */
 int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw);
 
-/* What the kernel shows for the configured VIPs and sysctls (saved values from st). */
+/* What the kernel shows for the configured VIPs and sysctls (saved values from st; a sysctl
+ * st has no original for yet gets the value found, in st and in host). */
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st,
 		 struct lr_host *host);
 void lr_host_free(struct lr_host *host);

@@ -39,15 +39,30 @@ assert_eq "director over arp_ignore 8 (all) and 5 (eth0): exit code" 0 $?
 assert_eq "director over arp_ignore 8 and 5: both 0" "all=0/0 eth0=0/0" "$(sysctls "$H" all eth0)"
 await "director: answers ARP for the VIP" yes answers_arp 10.9.0.50
 await "director: answers ARP for its own address" yes answers_arp 10.9.0.11
-# saved as the original by the real-server role, 8 never comes back either
-lr "$H" "$C" INSTANCE VI_1 BACKUP 100
-setsys "$H" all arp_ignore 8
+# recorded as the original (found at the first look, a real-server role first), 8 never comes
+# back either
+lr "$H" "$C" INSTANCE VI_1 DELETED 100
 rm -rf "$TMP/h.state"
+setsys "$H" all arp_ignore 8
 lr "$H" "$C" INSTANCE VI_1 BACKUP 100
+assert_eq "real server over arp_ignore 8: 1 while it serves" "all=1/2 eth0=1/2" "$(sysctls "$H" all eth0)"
 lr "$H" "$C" INSTANCE VI_1 MASTER 100
-assert_eq "director after a real-server role that saved arp_ignore 8: 0" "all=0/0 eth0=0/0" "$(sysctls "$H" all eth0)"
+assert_eq "director after a real-server role that recorded arp_ignore 8: 0" "all=0/0 eth0=0/0" "$(sysctls "$H" all eth0)"
 await "that director answers ARP for its own address" yes answers_arp 10.9.0.11
 lr "$H" "$C" INSTANCE VI_1 DELETED 100
+
+# --- an operator's arp_ignore=1 (hardening, equal to the real-server value) is the original:
+# the director role keeps it, though the first event (BACKUP) had nothing to change there ---
+CO=$TMP/o.conf
+conf "$CO" "$TMP/o.state" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"] } }'
+setsys "$H" all arp_ignore 1; setsys "$H" all arp_announce 0
+setsys "$H" eth0 arp_ignore 1; setsys "$H" eth0 arp_announce 0
+lr "$H" "$CO" INSTANCE VI_1 BACKUP 100
+lr "$H" "$CO" INSTANCE VI_1 MASTER 100
+assert_eq "operator's arp_ignore=1: the director keeps it (arp_announce back to 0)" "all=1/0 eth0=1/0" "$(sysctls "$H" all eth0)"
+await "operator's arp_ignore=1: the director answers ARP for the VIP" yes answers_arp 10.9.0.50
+lr "$H" "$CO" INSTANCE VI_1 DELETED 100
+setsys "$H" all arp_ignore 0; setsys "$H" eth0 arp_ignore 0
 
 # --- a persistent state directory after a reboot: the arrivals of the boot before are not
 # applied (a MASTER of VI_2 left there would put its VIP on the NIC and announce it) ---

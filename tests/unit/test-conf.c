@@ -722,9 +722,9 @@ static void test_dump_defaults(void **state)
 	assert_int_equal(jget_int(root, K("arp_sysctl", "real_server", "arp_ignore")), 1);
 	assert_int_equal(jget_int(root, K("arp_sysctl", "real_server", "arp_announce")), 2);
 	assert_string_equal(jget_str(root, K("arp_sysctl", "director", "arp_ignore")),
-			    "found-before-first-change");
+			    "found-at-first-look");
 	assert_string_equal(jget_str(root, K("arp_sysctl", "director", "arp_announce")),
-			    "found-before-first-change");
+			    "found-at-first-look");
 	assert_int_equal(jget_int(root, K("announce", "count")), 5);
 	assert_int_equal(jget_int(root, K("announce", "interval_ms")), 1000);
 	assert_string_equal(jget_str(root, K("announce", "op")), "request");
