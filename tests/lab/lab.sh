@@ -433,6 +433,24 @@ ka_entered() {
 	awk -v n="(${2:-VI_1})" 'index($0, n " Entering ") { for (i = 1; i < NF; i++) if ($i == "Entering") printf "%s ", $(i + 1) }' \
 		"$TMP/$1/keepalived.log" | sed 's/ $//'
 }
+# entered_states LB [INSTANCE]: ka_entered as the reports must show it ("BACKUP:real-server
+# MASTER:director"); reported_states LB [INSTANCE]: LB's reports but its STOPs, the same way.
+# Equal when lvsrole reported every state keepalived entered, in keepalived's order, with its
+# role: a busy machine may add a flap of keepalived's own, and then the reports must show it
+entered_states() {
+	ka_entered "$1" "${2:-VI_1}" | sed 's/MASTER/MASTER:director/g; s/BACKUP/BACKUP:real-server/g; s/FAULT/FAULT:real-server/g'
+}
+reported_states() { events "$1" "${2:-VI_1}" | tr ' ' '\n' | grep -v '^STOP:' | cut -d: -f1,2 | tr '\n' ' ' | sed 's/ $//'; }
+# stops_reported LB [INSTANCE]: "N LAST": how many STOP reports, and the last report's state
+stops_reported() {
+	events "$1" "${2:-VI_1}" | tr ' ' '\n' | awk -F: '$1 == "STOP" { n++ } NF { last = $1 } END { print n + 0, last }'
+}
+# results_sound LB:INSTANCE...: every report's result ok, noop or superseded (nothing listed)
+results_sound() {
+	local x
+	for x in "$@"; do events "${x%%:*}" "${x#*:}"; echo; done | tr ' ' '\n' | grep -Ev '^$|:(ok|noop|superseded)$'
+}
+
 # ka_masters [INSTANCE]: the balancers whose running keepalived says it is MASTER for INSTANCE
 ka_masters() {
 	local lb out=""
