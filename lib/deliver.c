@@ -1,4 +1,4 @@
-/* Delivery: spool -> signed HTTP POST -> outcome per webhook.md -> spool. */
+/* Delivery: spool -> signed HTTP POST -> outcome per doc/reports.md -> spool. */
 #include "config.h"
 #include "deliver.h"
 

@@ -60,7 +60,7 @@ const char *lr_result_name(enum lr_result r);
 /* Result from the executed plan: noop, ok, partial or failed. */
 enum lr_result lr_event_outcome(const struct lr_plan *plan);
 struct json_object;
-/* The event's "data" object of a report (webhook.md). */
+/* The event's "data" object of a report (doc/reports.md). */
 struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_event *ev);
 /* The same with the time, as compact JSON for the debug log (malloc'd). */
 char *lr_event_json(const struct lr_config *cfg, const struct lr_event *ev);

@@ -1,5 +1,5 @@
 /* keepalived's notify FIFO: bounded line splitting and parsing of what keepalived writes
- * (keepalived-contract.md: INSTANCE/GROUP state lines, priority events, checker lines). */
+ * (doc/keepalived.md: INSTANCE/GROUP state lines, priority events, checker lines). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

@@ -19,7 +19,7 @@ struct lr_host {
 	struct lr_host_sysctl *sys; /* one per cfg->sysctl_ifaces */
 };
 
-/* The phases, in the order they run (lvs-dr-pitfalls.md 1 to 5). */
+/* The phases, in the order they run (doc/switch.md, rule 1). */
 enum lr_phase {
 	LR_PHASE_RAISE = 1, /* real-server sysctls, before any VIP reaches the real-server device */
 	LR_PHASE_NIC_ADD,   /* director VIPs onto the NIC, each announced at once */

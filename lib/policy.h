@@ -1,4 +1,4 @@
-/* Webhook delivery policy (webhook.md): what an HTTP outcome means, when to try again. */
+/* Webhook delivery policy (doc/reports.md): what an HTTP outcome means, when to try again. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

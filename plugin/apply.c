@@ -125,7 +125,7 @@ int lr_plugin_drain(struct lr_plugin *p)
 
 static void leave_director(struct lr_view *v)
 {
-	/* pitfall 5: nothing pending from the director phase may go out now */
+	/* doc/switch.md rule 5: nothing pending from the director phase may go out now */
 	v->ann_left = 0;
 	v->ann_next_us = v->refresh_next_us = 0;
 	v->probe_until_us = v->confirm_at_us = v->confirm_until_us = 0;

@@ -1,6 +1,6 @@
 /* lvsrole-plugin: keepalived's notify FIFO reader (vrrp_notify_fifo_script). One poll loop
  * over the FIFO, a signalfd, netlink address changes, the ARP watch, timers and the webhook
- * transfers; keepalived-contract.md gives the stop and reload rules it follows. */
+ * transfers; doc/keepalived.md gives the stop and reload rules it follows. */
 #include "config.h"
 
 #include <curl/curl.h>

@@ -41,7 +41,7 @@ E='"e": { "url": "https://example.com/", "secret_file": "/etc/lvsrole/s"'
 } >"$T/keys"
 
 python3 - "$T/keys" "$SRC" <<'EOP'
-import re, sys
+import os, re, sys
 keys_file, src = sys.argv[1], sys.argv[2]
 ok = bad = 0
 def check(what, cond, detail=""):
@@ -143,6 +143,18 @@ for c, t in sorted(codes.items()):
         check("lvsrole-notify(8): exit %d means what the code says" % c, words(mn[c], len(words(t).split())) == words(t), "man: %r" % mn[c])
 mp = man_codes("lvsrole-plugin.8")
 check("lvsrole-plugin(8): only exit codes of lib/exitcode.h", set(mp) <= set(codes), "man %s" % sorted(mp))
+# every design note a source file or a document names is in the project's own doc/
+import glob
+cited = set()
+for f in sorted(glob.glob(src + "/lib/*.[ch]") + glob.glob(src + "/notify/*.[ch]") + glob.glob(src + "/plugin/*.[ch]")
+                + glob.glob(src + "/tests/*/*.[ch]") + glob.glob(src + "/tests/*.sh") + glob.glob(src + "/tests/*/*.sh")
+                + [src + "/README.md", src + "/tests/README.md"] + glob.glob(src + "/doc/*.md")):
+    for name in re.findall(r"\b([A-Za-z][\w-]*\.md)\b", open(f, errors="replace").read()):
+        cited.add((f[len(src) + 1:], name))
+missing = sorted("%s names %s" % (f, n) for f, n in cited
+                 if not any(os.path.exists(p) for p in (src + "/doc/" + n, src + "/" + n, src + "/tests/" + n,
+                                                        os.path.join(os.path.dirname(src + "/" + f), n))))
+check("every note the sources and documents cite is in the project (doc/)", not missing, "; ".join(missing))
 print("%d passed, %d failed, 0 skipped" % (ok, bad))
 sys.exit(1 if bad else 0)
 EOP

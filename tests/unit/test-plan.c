@@ -1,5 +1,5 @@
 /* Tests for lib/plan.c: from roles and a hand-built host view to the exact ordered steps, their
- * phases and dependencies (lvs-dr-pitfalls.md 1 to 6), and that a plan, once applied, converges. */
+ * phases and dependencies (doc/switch.md, rules 1 to 11), and that a plan, once applied, converges. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -137,7 +137,7 @@ struct plan_case {
 #define UNKNOWN LR_ROLE_UNKNOWN
 
 static struct plan_case plan_cases[] = {
-	/* ---- the role changes, in order (pitfalls 1, 2, 4) ---- */
+	/* ---- the role changes, in order (doc/switch.md rules 1, 2, 4) ---- */
 	{ "fresh host to real-server", CONF_ONE, { RS }, NULL, { { 0 } }, ALL3(FRESH),
 	  {
 		  SYSD(RAISE, "all", IGN, 0, 1, true, 0, "set all.arp_ignore 0 -> 1"),
@@ -274,7 +274,7 @@ static struct plan_case plan_cases[] = {
 	    { "lo", "10.0.0.60/32", false, 0 } },
 	  ALL3(RAISED), { { 0 } }, 0 },
 
-	/* ---- two instances, two roles on one host (pitfall 4) ---- */
+	/* ---- two instances, two roles on one host (doc/switch.md rule 4) ---- */
 	{ "VI_1 director, VI_2 real-server", CONF_TWO, { DIR, RS }, "10",
 	  { { "lo", "10.0.0.50/32", false, 0 }, { "lo", "10.0.0.60/32", false, 0 } }, ALL3(RAISED),
 	  {
@@ -315,7 +315,7 @@ static struct plan_case plan_cases[] = {
 	{ "unknown role, real-server sysctls from elsewhere", CONF_ONE, { UNKNOWN }, NULL, { { 0 } },
 	  ALL3(SYSV(1, 2, -1, -1)), { { 0 } }, 0 },
 
-	/* ---- prefixes (pitfalls 2 and 13) ---- */
+	/* ---- prefixes (doc/switch.md rules 2 and 8) ---- */
 	{ "wrong IPv4 prefix on the NIC", CONF_ONE, { DIR }, NULL,
 	  { { "eth0", "10.0.0.50/32", false, 0 }, N6 }, ALL3(RELAXED),
 	  {
@@ -363,7 +363,7 @@ static struct plan_case plan_cases[] = {
 	{ "IPv6 VIP preferred on lo", CONF_ONE, { RS }, NULL, { L4, { "lo", "2001:db8::50/128", false, 0 } },
 	  ALL3(RAISED), { UPD(RS_ADD, "lo", "2001:db8::50/128") }, 1 },
 
-	/* ---- keepalived owns the NIC VIP (pitfall 6) ---- */
+	/* ---- keepalived owns the NIC VIP (doc/switch.md rule 6) ---- */
 	{ "keepalived-owned: director", CONF_KEEPALIVED, { DIR }, "1", { L4, L6 }, ALL3(RAISED),
 	  {
 		  DEL(RS_DEL, "lo", "10.0.0.50/32", -1, 0),
@@ -392,7 +392,7 @@ static struct plan_case plan_cases[] = {
 	  { { "eth0", "10.0.0.50/32", false, 0 }, { "eth0", "2001:db8::50/128", false, 0 } }, ALL3(RELAXED),
 	  { { 0 } }, 0 },
 
-	/* ---- announcements (pitfalls 5 and 12) ---- */
+	/* ---- announcements (doc/switch.md rules 5 and 7) ---- */
 	{ "announce a VIP already on the NIC", CONF_ONE, { DIR }, "1", { N4, N6 }, ALL3(RELAXED),
 	  {
 		  ANN("eth0", "10.0.0.50/24", -1),
@@ -416,7 +416,7 @@ static struct plan_case plan_cases[] = {
 	  { { "eth0", "10.0.0.50/24", false, 0 }, { "eth0", "10.0.0.60/24", false, 0 } }, ALL3(RELAXED),
 	  { ANN("eth0", "10.0.0.60/24", -1) }, 0 },
 
-	/* ---- director sysctl values (pitfall 4) ---- */
+	/* ---- director sysctl values (doc/switch.md rule 4) ---- */
 	{ "configured director values win", CONF_DIR_VALUES, { DIR }, NULL, { N4 },
 	  { SYSV(1, 2, 2, 0), SYSV(1, 2, -1, -1) },
 	  {
@@ -488,7 +488,7 @@ static struct plan_case plan_cases[] = {
 		  SYS(RELAX, "eth0", IGN, 1, 0, false, RS_DEL),
 	  }, 2 },
 
-	/* ---- another real-server device (pitfall 14) ---- */
+	/* ---- another real-server device (doc/switch.md rule 9) ---- */
 	{ "real-server device tunl0", CONF_TUNNEL, { RS }, NULL,
 	  { N4, { "lo", "10.0.0.50/32", false, 0 } }, ALL3(FRESH),
 	  {

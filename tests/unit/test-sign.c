@@ -1,4 +1,4 @@
-/* Standard Webhooks signatures: the vectors of webhook.md, secrets with and without the
+/* Standard Webhooks signatures: the vectors of doc/reports.md, secrets with and without the
  * prefix, rotation, tampering and bad secrets. */
 #include <errno.h>
 #include <setjmp.h>
