@@ -587,42 +587,26 @@ const char *lr_spool_dir(const struct lr_spool *sp)
 	return sp->dir;
 }
 
-/* Removes, from the directory open as dfd, what a crash can leave: temporary files whose
- * writer is gone (".NAME.PID.tmp", tmp/'s "SEQ.ID.I.PID.tmp"; tmp: anything else there too),
- * and .meta files whose event is gone. A writer still running keeps its files. */
+/* What a crash can leave in a spool directory: temporary files whose writer is gone
+ * (".NAME.PID.tmp", tmp/'s "SEQ.ID.I.PID.tmp"; in tmp/ anything else too), and .meta files
+ * whose event is gone. A writer still running keeps its files. arg: tmp/ or not. */
+static bool spool_leftover(int dfd, const char *nm, void *arg)
+{
+	bool tmp = *(const bool *)arg;
+	size_t len = strlen(nm);
+	char json[NAME_MAX + 1];
+
+	if (lr_tmp_owner_gone(nm) || (tmp && (len < 4 || strcmp(nm + len - 4, ".tmp"))))
+		return true;
+	if (len <= 5 || strcmp(nm + len - 5, ".meta"))
+		return false;
+	snprintf(json, sizeof(json), "%.*s.json", (int)(len - 5), nm);
+	return faccessat(dfd, json, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+}
+
 static int sweep_dir(int dfd, bool tmp)
 {
-	int n = 0, cfd = dup(dfd);
-	DIR *d = cfd >= 0 ? fdopendir(cfd) : NULL;
-	struct dirent *de;
-
-	if (!d) {
-		if (cfd >= 0)
-			close(cfd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		const char *nm = de->d_name;
-		size_t len = strlen(nm);
-		bool drop = false;
-		struct stat st;
-
-		if (!strcmp(nm, ".") || !strcmp(nm, "..") || fstatat(dfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    S_ISDIR(st.st_mode))
-			continue;
-		if (lr_tmp_owner_gone(nm) || (tmp && (len < 4 || strcmp(nm + len - 4, ".tmp"))))
-			drop = true;
-		else if (len > 5 && !strcmp(nm + len - 5, ".meta")) {
-			char json[NAME_MAX + 1];
-
-			snprintf(json, sizeof(json), "%.*s.json", (int)(len - 5), nm);
-			drop = faccessat(dfd, json, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
-		}
-		if (drop && unlinkat(dfd, nm, 0) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
+	return lr_sweep_dir(dfd, spool_leftover, &tmp);
 }
 
 int lr_spool_sweep(struct lr_spool *sp, const char *endpoint)

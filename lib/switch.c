@@ -983,6 +983,18 @@ out:
 	return run_end(&x, r, !req->dry_run);
 }
 
+/* The state directory opened and its lock taken without waiting long (~0.1 s): the caller's
+ * event loop reads keepalived's FIFO meanwhile. */
+static int open_locked_now(struct run *x)
+{
+	int r = lr_statedir_open(x->cfg->state_dir, &x->sd);
+
+	if (r < 0)
+		return dir_failed(x, r);
+	r = lr_statedir_lock(x->sd, false, 0);
+	return r < 0 ? lock_failed(x, r, 0) : 0;
+}
+
 int lr_switch_sweep(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
 {
 	struct lr_request opts = { .source = "sweep", .before_unlock = req->before_unlock,
@@ -997,17 +1009,8 @@ int lr_switch_sweep(const struct lr_config *cfg, const struct lr_request *req, s
 	x.announce = calloc(cfg->n_inst + 1, sizeof(*x.announce));
 	if (!x.roles || !x.announce)
 		goto out;
-	r = lr_statedir_open(cfg->state_dir, &x.sd);
-	if (r < 0) {
-		dir_failed(&x, r);
+	if ((r = open_locked_now(&x)) < 0)
 		goto out;
-	}
-	/* never wait long: the caller's event loop reads keepalived's FIFO */
-	r = lr_statedir_lock(x.sd, false, 0);
-	if (r < 0) {
-		lock_failed(&x, r, 0);
-		goto out;
-	}
 	locked = true;
 	if ((r = load_state_locked(&x)) < 0 || (r = open_kernel(&x, &opts)) < 0)
 		goto out;
@@ -1109,17 +1112,8 @@ int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req
 	x.roles = calloc(cfg->n_inst + 1, sizeof(*x.roles));
 	if (!x.roles)
 		return -ENOMEM;
-	r = lr_statedir_open(cfg->state_dir, &x.sd);
-	if (r < 0) {
-		dir_failed(&x, r);
+	if ((r = open_locked_now(&x)) < 0)
 		goto out;
-	}
-	/* never wait long: the caller's event loop reads keepalived's FIFO */
-	r = lr_statedir_lock(x.sd, false, 0);
-	if (r < 0) {
-		fail(&x, LR_FAIL_STATE, r, "%s/lock: cannot take the lock", x.sd->path);
-		goto out;
-	}
 	all.lock_wait_us = lr_now_us() - t0;
 	if ((r = load_state_locked(&x)) < 0)
 		goto out;

@@ -198,7 +198,7 @@ bool lr_tmp_owner_gone(const char *name)
 	return pid < 2 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH);
 }
 
-int lr_sweep_stale_tmp(int dirfd)
+int lr_sweep_dir(int dirfd, bool (*leftover)(int dirfd, const char *name, void *arg), void *arg)
 {
 	int n = 0, cfd = dup(dirfd);
 	DIR *d = cfd >= 0 ? fdopendir(cfd) : NULL;
@@ -209,12 +209,28 @@ int lr_sweep_stale_tmp(int dirfd)
 			close(cfd);
 		return -errno;
 	}
-	while ((de = readdir(d)))
-		if (de->d_name[0] == '.' && de->d_type != DT_DIR && lr_tmp_owner_gone(de->d_name) &&
-		    unlinkat(dirfd, de->d_name, 0) == 0)
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+			continue;
+		if (leftover(dirfd, de->d_name, arg) && unlinkat(dirfd, de->d_name, 0) == 0)
 			n++;
+	}
 	closedir(d);
 	return n;
+}
+
+static bool stale_tmp(int dirfd, const char *name, void *arg)
+{
+	(void)dirfd, (void)arg;
+	return name[0] == '.' && lr_tmp_owner_gone(name);
+}
+
+int lr_sweep_stale_tmp(int dirfd)
+{
+	return lr_sweep_dir(dirfd, stale_tmp, NULL);
 }
 
 int lr_ensure_dir(const char *path)

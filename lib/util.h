@@ -40,8 +40,10 @@ int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t l
 /* Whether a temporary file's writer is gone: names ending ".PID.tmp" (as lr_write_atomic and
  * the spool make them) whose process no longer exists. */
 bool lr_tmp_owner_gone(const char *name);
-/* Removes from the directory open as dirfd the temporary files (".NAME.PID.tmp") whose writer
- * is gone: a killed run's leftovers. Returns how many. */
+/* Removes the files (not directories) of the directory open as dirfd that leftover() says a
+ * crash left; returns how many. */
+int lr_sweep_dir(int dirfd, bool (*leftover)(int dirfd, const char *name, void *arg), void *arg);
+/* lr_sweep_dir for the temporary files (".NAME.PID.tmp") whose writer is gone. */
 int lr_sweep_stale_tmp(int dirfd);
 /* Creates dir (0700, parents as needed) and checks it is a real directory owned by us. */
 int lr_ensure_dir(const char *path);

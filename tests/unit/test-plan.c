@@ -230,20 +230,16 @@ static struct plan_case plan_cases[] = {
 	  }, 2 },
 	/* an IPv6 VIP that DAD holds back (tentative) or failed (dadfailed) is not in place for a
 	 * director: deleted and added again without DAD, and announced */
-	{ "director, IPv6 VIP tentative", CONF_ONE, { DIR }, NULL,
-	  { N4, { "eth0", "2001:db8::50/64", false, TENTATIVE } }, ALL3(RELAXED),
-	  {
-		  DEL(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
-		  ADD(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
-		  ANN("eth0", "2001:db8::50/64", 1),
-	  }, 2 },
-	{ "director, IPv6 VIP dadfailed", CONF_ONE, { DIR }, NULL,
-	  { N4, { "eth0", "2001:db8::50/64", true, DADFAILED } }, ALL3(RELAXED),
-	  {
-		  DEL(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
-		  ADD(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
-		  ANN("eth0", "2001:db8::50/64", 1),
-	  }, 2 },
+#define DAD_HELD(what, deprecated, flag)                                               \
+	{ "director, IPv6 VIP " what, CONF_ONE, { DIR }, NULL,                           \
+	  { N4, { "eth0", "2001:db8::50/64", deprecated, flag } }, ALL3(RELAXED),        \
+	  {                                                                              \
+		  DEL(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),                        \
+		  ADD(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),                        \
+		  ANN("eth0", "2001:db8::50/64", 1),                                     \
+	  }, 2 }
+	DAD_HELD("tentative", false, TENTATIVE),
+	DAD_HELD("dadfailed", true, DADFAILED),
 	{ "real server, IPv6 VIP tentative on the NIC: deleted", CONF_ONE, { RS }, NULL,
 	  { L4, L6, { "eth0", "2001:db8::50/64", false, TENTATIVE } }, ALL3(RAISED),
 	  { DEL(NIC_DEL, "eth0", "2001:db8::50/64", -1, 0) }, 1 },
