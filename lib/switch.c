@@ -783,7 +783,6 @@ static int load_state_locked(struct run *x)
 	char err[320];
 	int r = lr_state_load(x->sd, &x->st, err, sizeof(err));
 
-	lr_sweep_stale_tmp(x->sd->dirfd); /* what killed runs left half-written */
 	if (r == -EBADMSG) {
 		/* losing the records is better than refusing every switch: the next events
 		 * re-establish them, and the kernel state is read afresh anyway */
@@ -861,8 +860,12 @@ static int open_kernel(struct run *x, const struct lr_request *req)
 /* Releases what a run holds (the lock first); r: its result, with a message if none yet. */
 static int run_end(struct run *x, int r, bool locked)
 {
-	if (x->sd && locked)
+	if (x->sd && locked) {
 		lr_statedir_unlock(x->sd);
+		/* what killed runs left half-written: after the lock, off the switch's path (only
+		 * files whose writer is gone, so no lock is needed) */
+		lr_sweep_stale_tmp(x->sd->dirfd);
+	}
 	if (x->own_an)
 		x->out->an = x->an;
 	lr_nl_close(x->nl);

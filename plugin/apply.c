@@ -223,29 +223,33 @@ static bool commit(struct lr_plugin *p, const struct lr_event *evs, size_t n, st
 	return true;
 }
 
-uint64_t lr_plugin_deferred_due(struct lr_plugin *p, uint64_t now, int wait_ms)
+/* Commits what waits if the commit lock comes within wait_ms; true when nothing waits now. */
+static bool deferred_commit(struct lr_plugin *p, int wait_ms)
 {
 	struct lr_report rp = { .commit_fd = -1, .commit_wait_ms = wait_ms };
+	bool done = lr_spool_open(p->cfg->spool_dir, &rp.sp) == 0 && commit(p, p->deferred, p->n_deferred, &rp);
 
-	if (!p->n_deferred || now < p->deferred_next_us)
-		return p->n_deferred ? p->deferred_next_us : 0;
-	if (lr_spool_open(p->cfg->spool_dir, &rp.sp) < 0 || !commit(p, p->deferred, p->n_deferred, &rp)) {
-		p->deferred_next_us = now + LR_PLUGIN_DEFERRED_US;
-	} else {
+	if (done) {
 		log_info("webhooks: %zu report(s) that waited for the commit lock committed", p->n_deferred);
 		deferred_clear(p);
 	}
 	lr_report_end(&rp);
-	return p->deferred_next_us;
+	return done;
 }
 
-void lr_plugin_deferred_drop(struct lr_plugin *p)
+uint64_t lr_plugin_deferred_due(struct lr_plugin *p, uint64_t now)
 {
-	if (!p->n_deferred)
+	if (p->n_deferred && now >= p->deferred_next_us && !deferred_commit(p, 0))
+		p->deferred_next_us = now + LR_PLUGIN_DEFERRED_US;
+	return p->n_deferred ? p->deferred_next_us : 0;
+}
+
+void lr_plugin_deferred_flush(struct lr_plugin *p, int wait_ms)
+{
+	if (!p->n_deferred || deferred_commit(p, wait_ms))
 		return;
 	log_err("webhooks: %zu report(s) lost: the commit lock stayed busy", p->n_deferred);
 	p->reports_lost += p->n_deferred;
-	p->metrics_dirty = true;
 	deferred_clear(p);
 }
 
@@ -304,7 +308,7 @@ static void retry_keep(struct lr_plugin *p, const struct lr_switch *sw, size_t n
 		p->views[idx].retry = (struct lr_retry){ .pending = true, .recorded = recorded, .line = p->q[k] };
 	}
 	retry_arm(p);
-	log_warn("the newest event of each instance of that batch is applied once the lock is free "
+	log_warn("the newest event of each instance of that batch is applied as soon as a switch can run "
 		 "(tried again in %llu s)", (unsigned long long)((p->retry_due_us - lr_now_us() + 999999u) / 1000000u));
 }
 

@@ -198,8 +198,7 @@ static void reload_config(struct lr_plugin *p)
 	}
 	lr_plugin_apply(p); /* what was read under the old configuration */
 	/* reports waiting for the commit lock were made under it too: a bounded last try */
-	lr_plugin_deferred_due(p, lr_now_us() + LR_PLUGIN_DEFERRED_US, 500);
-	lr_plugin_deferred_drop(p);
+	lr_plugin_deferred_flush(p, 500);
 	/* the delivery counters of the endpoints that stay go on (metrics are counters) */
 	for (size_t i = 0; i < cfg->n_endpoints; i++)
 		for (size_t k = 0; k < old->n_endpoints; k++)
@@ -333,7 +332,7 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 	next = earliest(next, lr_plugin_conflict_due(p, now));
 	next = earliest(next, lr_plugin_drift_due(p, now));
 	next = earliest(next, lr_plugin_retry_due(p, now));
-	next = earliest(next, lr_plugin_deferred_due(p, now, 0));
+	next = earliest(next, lr_plugin_deferred_due(p, now));
 	if (p->d) {
 		uint64_t wall_ms = lr_wall_us() / 1000u, due = lr_deliver_next_ms(p->d);
 
@@ -543,8 +542,7 @@ int main(int argc, char **argv)
 	code = loop(&p) < 0 ? LR_EXIT_FAILED : LR_EXIT_OK;
 	lr_plugin_apply(&p);
 	/* reports still waiting for the commit lock: half of keepalived's second, then lost */
-	lr_plugin_deferred_due(&p, lr_now_us() + LR_PLUGIN_DEFERRED_US, 500);
-	lr_plugin_deferred_drop(&p);
+	lr_plugin_deferred_flush(&p, 500);
 	/* keepalived SIGKILLs our process group within a second of a stop: what is not
 	 * delivered yet goes on in a process of its own, started first (a reload's successor
 	 * delivers itself) */

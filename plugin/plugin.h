@@ -135,11 +135,12 @@ void lr_plugin_apply(struct lr_plugin *p);
 uint64_t lr_plugin_retry_due(struct lr_plugin *p, uint64_t now);
 /* Commits events to the spool (after the switch, in its order) and wakes the deliverer. */
 void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n, struct lr_report *rp);
-/* Reports waiting for the commit lock: committed if it is free within wait_ms (when due,
- * for the loop's timer: wait_ms 0); returns the next time to try (0: none wait). */
-uint64_t lr_plugin_deferred_due(struct lr_plugin *p, uint64_t now, int wait_ms);
-/* Drops what still waits (counted as lost), e.g. before the configuration changes. */
-void lr_plugin_deferred_drop(struct lr_plugin *p);
+/* Reports waiting for the commit lock: committed when due if it is free (no wait); returns
+ * the next time to try (0: none wait). */
+uint64_t lr_plugin_deferred_due(struct lr_plugin *p, uint64_t now);
+/* A last try, waiting up to wait_ms for the lock (before the configuration changes, or at
+ * exit); what still cannot be committed is counted lost. */
+void lr_plugin_deferred_flush(struct lr_plugin *p, int wait_ms);
 /* Announcement repeats and refreshes that are due; returns the next time one is (0: none). */
 uint64_t lr_plugin_announce_due(struct lr_plugin *p, uint64_t now);
 /* The plugin's view from the state file (after a start or a reload of the config). */
