@@ -73,6 +73,7 @@ struct lr_deliverer {
 	 * bound is its deadline_us) */
 	uint64_t start_us, span_us;
 	unsigned flags;
+	bool hold; /* lr_deliver_hold: deliver what is listed, list no more */
 	struct lr_deliver_stats st;
 };
 
@@ -440,6 +441,10 @@ static void start_next(struct lr_deliverer *d, struct ep *e, unsigned flags, str
 			free(e->list);
 			e->list = NULL;
 			e->n_list = e->pos = 0;
+			if (d->hold) {
+				finish(e);
+				return;
+			}
 			r = lr_spool_list(e->sp, e->ep->name, false, &v, &n);
 			if (r < 0) {
 				log_err_errno(r, "webhooks: %s: cannot list its queue", e->ep->name);
@@ -661,6 +666,11 @@ bool lr_deliver_step(struct lr_deliverer *d)
 		}
 	} while (again);
 	return busy || waiting;
+}
+
+void lr_deliver_hold(struct lr_deliverer *d, bool hold)
+{
+	d->hold = hold;
 }
 
 void lr_deliver_no_new(struct lr_deliverer *d)

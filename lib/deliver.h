@@ -37,6 +37,9 @@ int lr_deliver_run(struct lr_deliverer *d, const char *only, uint64_t deadline_u
  * lr_deliver_poll returns (or its timeout passes) until step returns false. */
 void lr_deliver_start(struct lr_deliverer *d, const char *only, uint64_t deadline_us, unsigned flags);
 bool lr_deliver_step(struct lr_deliverer *d);
+/* While held, a pass delivers what it listed already and lists the queue no more (the
+ * plugin holds new reports until the metrics file that shows them is written). */
+void lr_deliver_hold(struct lr_deliverer *d, bool hold);
 /* From now on the pass starts no request (those in flight go on): a process that takes
  * over would send it again. */
 void lr_deliver_no_new(struct lr_deliverer *d);

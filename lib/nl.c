@@ -122,6 +122,37 @@ int lr_nl_link_running(struct lr_nl *nl, const char *name)
 	return (flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
 }
 
+/* keepalived's use_vmac: a macvlan whose address is a VRRP virtual router MAC,
+ * 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6), RFC 5798 section 7.3. */
+static bool is_vmac(struct rtnl_link *l)
+{
+	const char *type = rtnl_link_get_type(l);
+	struct nl_addr *a = rtnl_link_get_addr(l);
+	const uint8_t *m;
+
+	if (!type || strcmp(type, "macvlan") || !a || nl_addr_get_len(a) != 6)
+		return false;
+	m = nl_addr_get_binary_addr(a);
+	return m[0] == 0 && m[1] == 0 && m[2] == 0x5e && m[3] == 0 && (m[4] == 1 || m[4] == 2);
+}
+
+bool lr_nl_vmac_of(struct lr_nl *nl, const char *name, char *vmac, size_t len)
+{
+	int idx = rtnl_link_name2i(nl->links, name);
+
+	if (idx <= 0)
+		return false;
+	for (struct nl_object *o = nl_cache_get_first(nl->links); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+
+		if (is_vmac(l) && (rtnl_link_get_ifindex(l) == idx || rtnl_link_get_link(l) == idx)) {
+			snprintf(vmac, len, "%s", rtnl_link_get_name(l));
+			return true;
+		}
+	}
+	return false;
+}
+
 int lr_nl_addrs(struct lr_nl *nl, struct lr_kaddr **out, size_t *n)
 {
 	struct nl_cache *cache;

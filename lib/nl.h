@@ -38,6 +38,10 @@ int lr_nl_hwaddr(struct lr_nl *nl, const char *name, uint8_t mac[6]);
 /* 1 when name is up and running (IFF_UP and IFF_RUNNING: a carrier), 0 when not, -ENODEV. */
 int lr_nl_link_running(struct lr_nl *nl, const char *name);
 
+/* Whether name is a VMAC of keepalived (use_vmac) or the parent of one, as last read; the
+ * VMAC's name in vmac. keepalived sets arp_ignore 1 on both and relies on it. */
+bool lr_nl_vmac_of(struct lr_nl *nl, const char *name, char *vmac, size_t len);
+
 /* Whether mac is the address of one of the host's interfaces (as last read). */
 bool lr_nl_local_mac(struct lr_nl *nl, const uint8_t mac[6]);
 

@@ -285,7 +285,7 @@ static bool director_valid(int key, int v)
 	return v >= 0 && v <= (key == LR_ARP_IGNORE ? 3 : 2);
 }
 
-static int director_value(const struct lr_config *cfg, const struct lr_host_sysctl *h, int key)
+static int director_choice(const struct lr_config *cfg, const struct lr_host_sysctl *h, int key)
 {
 	if (cfg->dir_values[key] >= 0)
 		return cfg->dir_values[key];
@@ -297,6 +297,16 @@ static int director_value(const struct lr_config *cfg, const struct lr_host_sysc
 	if (h->saved[key] < 0 && director_valid(key, h->cur[key]) && h->cur[key] != cfg->rs_values[key])
 		return h->cur[key];
 	return 0;
+}
+
+/* ... at least 1 for arp_ignore on a VMAC of keepalived and its parent: 0 there would make
+ * the parent answer for the VIP with its own MAC, or the VMAC for the host's addresses with
+ * the virtual one (which moves to the peer at a failover) */
+static int director_value(const struct lr_config *cfg, const struct lr_host_sysctl *h, int key)
+{
+	int v = director_choice(cfg, h, key);
+
+	return key == LR_ARP_IGNORE && h->vmac[0] && v < 1 ? 1 : v;
 }
 
 static int phase_sysctl(struct ctx *c, bool raise)

@@ -11,12 +11,18 @@
 struct lr_host_sysctl {
 	int cur[LR_SYSCTL__COUNT];   /* value, or a negative errno when unreadable */
 	int saved[LR_SYSCTL__COUNT]; /* the original: found at lvsrole's first look, or -1 */
+	/* a VMAC of keepalived or the parent of one (its name): keepalived set arp_ignore 1
+	 * there so that each answers ARP only for its own addresses; never lowered below 1 */
+	char vmac[LR_IFNAMSIZ];
 };
 
 struct lr_host {
 	struct lr_kaddr *addrs;
 	size_t n_addrs;
 	struct lr_host_sysctl *sys; /* one per cfg->sysctl_ifaces */
+	/* a preferred global IPv6 address that is no VIP: the host's own IPv6 connections leave
+	 * from it, not from a VIP (deprecated, but scope outranks preference) */
+	bool v6_own_source;
 };
 
 /* The phases, in the order they run (doc/switch.md, rule 1). */

@@ -257,6 +257,19 @@ static bool wanted(const struct lr_config *cfg, const struct lr_event *ev)
 	return false;
 }
 
+void lr_report_trim(struct lr_spool *sp, const char *endpoint, unsigned max_events, uint64_t max_bytes)
+{
+	int fd = lr_spool_lock_endpoint(sp, endpoint, 0), moved;
+
+	if (fd < 0) /* a deliverer holds the queue: it trims */
+		return;
+	moved = lr_spool_trim(sp, endpoint, max_events, max_bytes);
+	if (moved > 0)
+		log_err("webhooks: %s: spool full (max_events %u, max_bytes %" PRIu64 "): %d oldest report(s) moved to dead letters",
+			endpoint, max_events, max_bytes, moved);
+	close(fd);
+}
+
 int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *evs,
 		     size_t n)
 {
@@ -322,19 +335,9 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 	}
 	if (r < 0)
 		goto out;
-	/* the caps: the oldest go to dead/ (unless a deliverer holds the queue: it trims) */
-	for (size_t k = 0; k < cfg->n_endpoints; k++) {
-		const struct lr_endpoint *ep = &cfg->endpoints[k];
-		int fd = lr_spool_lock_endpoint(rp->sp, ep->name, 0), moved;
-
-		if (fd < 0)
-			continue;
-		moved = lr_spool_trim(rp->sp, ep->name, ep->max_events, ep->max_bytes);
-		if (moved > 0)
-			log_err("webhooks: %s: spool full (max_events %u, max_bytes %" PRIu64 "): %d oldest report(s) moved to dead letters",
-				ep->name, ep->max_events, ep->max_bytes, moved);
-		close(fd);
-	}
+	for (size_t k = 0; !rp->trim_later && k < cfg->n_endpoints; k++)
+		lr_report_trim(rp->sp, cfg->endpoints[k].name, cfg->endpoints[k].max_events,
+			       cfg->endpoints[k].max_bytes);
 	r = 0;
 out:
 	for (size_t i = 0; pd.bodies && i < pd.n; i++)

@@ -23,6 +23,7 @@ struct lr_report {
 	int commit_wait_ms; /* lr_report_commit's wait for the lock when begin did not get
 			     * it (-1: as long as it takes) */
 	unsigned lost;      /* out: reports lr_report_commit could not spool */
+	bool trim_later;    /* the caller trims the queues to their caps (the plugin's writer) */
 };
 
 /* Opens the spool and takes its commit lock, waiting at most wait_ms. Called while the
@@ -45,3 +46,6 @@ void lr_report_begin_hook(void *arg);
 int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *evs,
 		     size_t n);
 void lr_report_end(struct lr_report *rp);
+/* An endpoint's queue to its caps: the oldest reports go to dead letters (logged), unless a
+ * delivery holds the queue (it trims as it goes). lr_report_commit does it unless trim_later. */
+void lr_report_trim(struct lr_spool *sp, const char *endpoint, unsigned max_events, uint64_t max_bytes);

@@ -51,11 +51,37 @@ static void mark_primaries(struct lr_kaddr *all, size_t n, const struct lr_ip *v
 	}
 }
 
+/* An address the kernel would pick as the source of the host's own global IPv6 traffic in
+ * preference to a deprecated VIP: global scope (not link-local, loopback or site-local),
+ * preferred, and past duplicate address detection. */
+static bool own_v6_source(const struct lr_kaddr *a)
+{
+	const uint8_t *b = a->ip.bytes;
+
+	if (a->ip.family != AF_INET6 || a->deprecated || a->tentative || a->dadfailed)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&a->ip.v6) || IN6_IS_ADDR_MULTICAST(&a->ip.v6))
+		return false;
+	return !(b[0] == 0xfe && (b[1] & 0x80)); /* fe80::/10 link-local, fec0::/10 site-local */
+}
+
+const struct lr_kaddr *lr_host_v6_source_vip(const struct lr_config *cfg, const struct lr_host *host)
+{
+	if (host->v6_own_source)
+		return NULL;
+	for (size_t i = 0; i < host->n_addrs; i++)
+		for (size_t j = 0; host->addrs[i].ip.family == AF_INET6 && j < cfg->n_inst; j++)
+			if (!strcmp(host->addrs[i].ifname, cfg->inst[j].nic))
+				return &host->addrs[i];
+	return NULL;
+}
+
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)
 {
 	struct lr_kaddr *all;
 	struct lr_ip *vips;
 	size_t n, k = 0, nv = 0;
+	bool own_source = false;
 	int r;
 
 	memset(host, 0, sizeof(*host));
@@ -81,9 +107,12 @@ int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state 
 	for (size_t i = 0; i < n; i++)
 		if (bsearch(&all[i].ip, vips, nv, sizeof(*vips), ip_order))
 			all[k++] = all[i];
+		else
+			own_source |= own_v6_source(&all[i]);
 	free(vips);
 	host->addrs = all;
 	host->n_addrs = k;
+	host->v6_own_source = own_source;
 	host->sys = calloc(cfg->n_sysctl_ifaces + 1, sizeof(*host->sys));
 	if (!host->sys) {
 		lr_host_free(host);
@@ -91,6 +120,8 @@ int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state 
 	}
 	for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++) {
 		struct lr_saved_sysctl *sv = st ? lr_state_saved(st, cfg->sysctl_ifaces[i], false) : NULL;
+
+		lr_nl_vmac_of(nl, cfg->sysctl_ifaces[i], host->sys[i].vmac, sizeof(host->sys[i].vmac));
 
 		for (int key = 0; key < LR_SYSCTL__COUNT; key++) {
 			int v, e = lr_sysctl_read(cfg->sysctl_ifaces[i], key, &v);
@@ -536,6 +567,22 @@ static int resolve(struct run *x, struct lr_event *ev, struct lr_record *rec, st
 	return 1;
 }
 
+/* An IPv6 VIP put on a NIC of a host that has no global IPv6 address of its own becomes the
+ * source of the host's own IPv6 connections (health checks of real servers included). */
+static void warn_v6_source(const struct lr_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct lr_step *s = &plan->steps[i];
+		char a[INET6_ADDRSTRLEN];
+
+		if (s->kind == LR_STEP_ADDR_ADD && s->phase == LR_PHASE_NIC_ADD && s->done && !s->err &&
+		    s->ip.family == AF_INET6) {
+			log_warn("%s on %s: %s", lr_ip_str(&s->ip, a, sizeof(a)), s->ifname, LR_V6_SOURCE_WARNING);
+			return;
+		}
+	}
+}
+
 static int one(struct run *x, struct lr_event *ev)
 {
 	const struct lr_config *cfg = x->cfg;
@@ -544,6 +591,7 @@ static int one(struct run *x, struct lr_event *ev)
 	struct lr_arrival want;
 	struct lr_host host;
 	uint64_t t0 = lr_now_us();
+	bool own_source;
 	int r;
 
 	if (!rec)
@@ -560,6 +608,7 @@ static int one(struct run *x, struct lr_event *ev)
 	if (r < 0)
 		return fail(x, LR_FAIL_KERNEL, r, "cannot read the host's addresses");
 	r = lr_plan_compute(cfg, x->roles, x->announce, &host, &ev->plan);
+	own_source = host.v6_own_source;
 	lr_host_free(&host);
 	x->announce[ev->inst] = false;
 	if (r < 0)
@@ -591,6 +640,8 @@ static int one(struct run *x, struct lr_event *ev)
 	if (r < 0)
 		return fail(x, LR_FAIL_STATE, r, "%s/state.json: cannot write the state file", x->sd->path);
 	execute(cfg, x->nl, x->an, ev, 0);
+	if (!own_source)
+		warn_v6_source(&ev->plan);
 	r = verify(x, ev);
 	if (r < 0)
 		return fail(x, LR_FAIL_KERNEL, r, "cannot re-read the host's addresses");

@@ -35,6 +35,21 @@ static struct json_object *vip_places(const struct lr_host *host, const struct l
 	return a;
 }
 
+/* What the host does that an operator would not expect and lvsrole cannot change. */
+static struct json_object *warnings(const struct lr_config *cfg, const struct lr_host *host)
+{
+	struct json_object *w = json_object_new_array();
+	const struct lr_kaddr *a = lr_host_v6_source_vip(cfg, host);
+	char t[INET6_ADDRSTRLEN], msg[320];
+
+	if (a) {
+		snprintf(msg, sizeof(msg), "%s on %s: %s", lr_ip_str(&a->ip, t, sizeof(t)), a->ifname,
+			 LR_V6_SOURCE_WARNING);
+		json_object_array_add(w, json_object_new_string(msg));
+	}
+	return w;
+}
+
 static struct json_object *build(const struct lr_config *cfg, struct lr_state *st,
 				 const struct lr_host *host, const struct lr_plan *plan)
 {
@@ -79,6 +94,8 @@ static struct json_object *build(const struct lr_config *cfg, struct lr_state *s
 
 			json_object_object_add(o, lr_sysctl_key_name(k), v < 0 ? NULL : json_object_new_int(v));
 		}
+		if (host->sys[i].vmac[0])
+			json_object_object_add(o, "keepalived_vmac", json_object_new_string(host->sys[i].vmac));
 		json_object_array_add(sys, o);
 	}
 	for (size_t i = 0; i < plan->n; i++) {
@@ -88,6 +105,7 @@ static struct json_object *build(const struct lr_config *cfg, struct lr_state *s
 	}
 	json_object_object_add(root, "instances", insts);
 	json_object_object_add(root, "sysctls", sys);
+	json_object_object_add(root, "warnings", warnings(cfg, host));
 	json_object_object_add(root, "drift", drift);
 	json_object_object_add(root, "converged", json_object_new_boolean(plan->n == 0));
 	return root;
@@ -241,7 +259,7 @@ static void print_plugin(struct json_object *root)
 
 static void print_text(struct json_object *root)
 {
-	struct json_object *insts, *sys, *drift;
+	struct json_object *insts, *sys, *drift, *warn;
 
 	json_object_object_get_ex(root, "instances", &insts);
 	json_object_object_get_ex(root, "sysctls", &sys);
@@ -281,6 +299,17 @@ static void print_text(struct json_object *root)
 		       an ? json_object_get_string(an) : "?");
 	}
 	printf(" (arp_ignore/arp_announce)\n");
+	json_object_object_get_ex(root, "warnings", &warn);
+	for (size_t i = 0; i < json_object_array_length(warn); i++)
+		printf("warning: %s\n", json_object_get_string(json_object_array_get_idx(warn, i)));
+	for (size_t i = 0; i < json_object_array_length(sys); i++) {
+		struct json_object *o = json_object_array_get_idx(sys, i), *n, *vm;
+
+		json_object_object_get_ex(o, "interface", &n);
+		if (json_object_object_get_ex(o, "keepalived_vmac", &vm))
+			printf("  %s: keepalived VMAC %s: arp_ignore stays 1 or more there (use_vmac relies on it)\n",
+			       json_object_get_string(n), json_object_get_string(vm));
+	}
 	print_plugin(root);
 	print_webhooks(root);
 	if (json_object_array_length(drift) == 0) {

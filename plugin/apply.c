@@ -219,6 +219,7 @@ static bool commit(struct lr_plugin *p, const struct lr_event *evs, size_t n, st
 		return false;
 	p->reports_lost += rp->lost;
 	p->deliver_kick = true;
+	p->trim_wanted = true;
 	p->metrics_dirty = true; /* the spool's depth, and what could not be spooled */
 	return true;
 }
@@ -226,7 +227,7 @@ static bool commit(struct lr_plugin *p, const struct lr_event *evs, size_t n, st
 /* Commits what waits if the commit lock comes within wait_ms; true when nothing waits now. */
 static bool deferred_commit(struct lr_plugin *p, int wait_ms)
 {
-	struct lr_report rp = { .commit_fd = -1, .commit_wait_ms = wait_ms };
+	struct lr_report rp = { .commit_fd = -1, .commit_wait_ms = wait_ms, .trim_later = true };
 	bool done = lr_spool_open(p->cfg->spool_dir, &rp.sp) == 0 && commit(p, p->deferred, p->n_deferred, &rp);
 
 	if (done) {
@@ -257,9 +258,13 @@ void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n,
 {
 	if (p->cfg->n_endpoints == 0)
 		return;
-	/* whoever gets the report finds the event in the metrics and plugin.json already */
-	if (p->metrics_dirty || p->status_dirty)
-		lr_plugin_publish(p);
+	/* whoever gets the report finds the event in the metrics and plugin.json already: the
+	 * delivery waits for the writer (LR_PLUGIN_DELIVER_HOLD_US at most) */
+	if (p->metrics_dirty || p->status_dirty) {
+		p->deliver_gen = lr_plugin_publish(p);
+		p->deliver_hold_us = lr_now_us() + LR_PLUGIN_DELIVER_HOLD_US;
+	}
+	rp->trim_later = true;
 	/* never wait long: the FIFO is not read meanwhile (the pipe holds 1 MiB) */
 	rp->commit_wait_ms = LR_PLUGIN_COMMIT_WAIT_MS;
 	if (!rp->sp)

@@ -338,7 +338,13 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 
 		/* after SIGTERM no new request starts: the process that delivers after us (a
 		 * detached delivery, or the reload's successor) would send it a second time */
-		if (!*delivering && !p->term && (p->deliver_kick || p->deliver_now || (due && due <= wall_ms))) {
+		/* a new report waits until the metrics and plugin.json that show it are written */
+		bool shown = lr_writer_done(p->writer) >= p->deliver_gen || now >= p->deliver_hold_us;
+
+		if (!shown)
+			next = earliest(next, p->deliver_hold_us);
+		lr_deliver_hold(p->d, !shown);
+		if (!*delivering && !p->term && shown && (p->deliver_kick || p->deliver_now || (due && due <= wall_ms))) {
 			lr_deliver_start(p->d, NULL, 0, p->deliver_now ? LR_DELIVER_NOW : 0);
 			if (p->deliver_now)
 				p->deliver_now_us = now;
@@ -357,7 +363,7 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 			next = earliest(next, now + (due > wall_ms ? due - wall_ms : 0) * 1000u);
 		/* at once only when it can start: during a delivery (a report committed while a
 		 * request is in flight) the loop would spin until it ends */
-		if ((p->deliver_kick || p->deliver_now) && !p->term && !*delivering)
+		if ((p->deliver_kick || p->deliver_now) && !p->term && !*delivering && shown)
 			next = earliest(next, now);
 	}
 	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us)
@@ -391,9 +397,9 @@ static int loop(struct lr_plugin *p)
 	uint64_t next = lr_now_us();
 
 	while (!p->done) {
-		struct pollfd fds[4];
+		struct pollfd fds[5];
 		unsigned n = 0;
-		int fifo = -1, sig, mon = -1, arp = -1, r;
+		int fifo = -1, sig, mon = -1, arp = -1, wr = -1, r;
 
 		sig = (int)n;
 		fds[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
@@ -408,6 +414,10 @@ static int loop(struct lr_plugin *p)
 		if (p->arp_fd >= 0) {
 			arp = (int)n;
 			fds[n++] = (struct pollfd){ .fd = p->arp_fd, .events = POLLIN };
+		}
+		if (lr_writer_fd(p->writer) >= 0) {
+			wr = (int)n;
+			fds[n++] = (struct pollfd){ .fd = lr_writer_fd(p->writer), .events = POLLIN };
 		}
 		r = p->d ? lr_deliver_poll(p->d, fds, n, timeout_ms(p, next))
 			 : poll(fds, n, timeout_ms(p, next));
@@ -426,6 +436,8 @@ static int loop(struct lr_plugin *p)
 			lr_plugin_netlink(p);
 		if (arp >= 0 && (fds[arp].revents & POLLIN))
 			lr_plugin_arp(p);
+		if (wr >= 0 && (fds[wr].revents & POLLIN))
+			lr_writer_ack(p->writer);
 		next = run_timers(p, &delivering);
 	}
 	return 0;
@@ -452,6 +464,8 @@ static void close_inputs(void *arg)
 
 static void cleanup(struct lr_plugin *p)
 {
+	lr_writer_free(p->writer); /* after its last job (exit before the loop: none) */
+	p->writer = NULL;
 	lr_plugin_watch_close(p);
 	close_reports(p);
 	lr_announcer_free(p->an);
@@ -530,12 +544,18 @@ int main(int argc, char **argv)
 		code = LR_EXIT_FAILED;
 		goto out;
 	}
+	if (lr_writer_new(&p.writer) < 0) {
+		log_err("out of memory");
+		code = LR_EXIT_FAILED;
+		goto out;
+	}
 	open_reports(&p);
 	lr_plugin_watch_open(&p);
 	log_info("reading %s (config %s: %zu instance(s) and group(s), drift %s, %zu webhook endpoint(s))",
 		 p.fifo_path, p.cfg->path, p.cfg->n_inst, lr_drift_mode_name(p.cfg->plugin.drift),
 		 p.cfg->n_endpoints);
-	lr_plugin_status_write(&p, true);
+	p.status_dirty = true;
+	lr_plugin_publish(&p);
 	/* keepalived starts it with stdout and stderr on /dev/null: syslog is the log */
 	lr_log_close();
 	lr_log_open("lvsrole-plugin", a.verbose > 0 || isatty(STDERR_FILENO), a.verbose > 1);
@@ -543,6 +563,7 @@ int main(int argc, char **argv)
 	lr_plugin_apply(&p);
 	/* reports still waiting for the commit lock: half of keepalived's second, then lost */
 	lr_plugin_deferred_flush(&p, 500);
+	lr_writer_sync(p.writer); /* no thread across the fork below; what follows is written at once */
 	/* keepalived SIGKILLs our process group within a second of a stop: what is not
 	 * delivered yet goes on in a process of its own, started first (a reload's successor
 	 * delivers itself) */
@@ -555,8 +576,7 @@ int main(int argc, char **argv)
 		if (r >= 0)
 			handed = true;
 	}
-	lr_plugin_metrics_write(&p);
-	lr_plugin_status_write(&p, false);
+	lr_plugin_publish_last(&p);
 	close_reports(&p);
 	if (!handed)
 		curl_global_cleanup();

@@ -136,15 +136,6 @@ static char *render(struct lr_plugin *p)
 				    p->carried[i][k] + n[k]);
 			}
 		}
-		head(&b, "lvsrole_spool_depth", "gauge", "Reports waiting for delivery (queue) and given up (dead), by endpoint.");
-		for (size_t i = 0; i < cfg->n_endpoints && p->sp; i++)
-			for (int dead = 0; dead < 2; dead++) {
-				int n = lr_spool_count(p->sp, cfg->endpoints[i].name, dead);
-
-				n = n < 0 ? 0 : n;
-				put(&b, "lvsrole_spool_depth{endpoint=\"%s\",queue=\"%s\"} %d\n", cfg->endpoints[i].name,
-				    dead ? "dead" : "pending", n);
-			}
 		head(&b, "lvsrole_reports_lost_total", "counter", "Reports that could not be written to the spool.");
 		put(&b, "lvsrole_reports_lost_total %" PRIu64 "\n", p->reports_lost);
 		head(&b, "lvsrole_reports_uncommitted", "gauge",
@@ -167,56 +158,44 @@ static char *render(struct lr_plugin *p)
 	return b.s;
 }
 
-void lr_plugin_metrics_write(struct lr_plugin *p)
+char *lr_plugin_metrics_depths(const char *text, struct lr_spool *sp, const struct lr_writer_ep *eps, size_t n)
 {
-	const char *path = p->cfg->plugin.metrics_file;
-	char *text, *d1 = NULL, *d2 = NULL;
-	int dfd, r;
+	struct buf b = { 0 };
 
-	p->metrics_dirty = false;
-	if (!path)
-		return;
-	text = render(p);
-	d1 = strdup(path);
-	d2 = strdup(path);
-	if (!text || !d1 || !d2) {
-		log_warn("metrics: out of memory");
-		goto out;
+	put(&b, "%s", text);
+	if (sp && n)
+		head(&b, "lvsrole_spool_depth", "gauge", "Reports waiting for delivery (queue) and given up (dead), by endpoint.");
+	for (size_t i = 0; sp && i < n; i++)
+		for (int dead = 0; dead < 2; dead++) {
+			int k = lr_spool_count(sp, eps[i].name, dead);
+
+			put(&b, "lvsrole_spool_depth{endpoint=\"%s\",queue=\"%s\"} %d\n", eps[i].name,
+			    dead ? "dead" : "pending", k < 0 ? 0 : k);
+		}
+	if (b.oom) {
+		free(b.s);
+		return NULL;
 	}
-	dfd = open(dirname(d1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		log_warn_errno(-errno, "metrics: %s", d1);
-		goto out;
-	}
-	/* readable by node_exporter's user; a planted symlink is replaced, never followed */
-	r = lr_write_atomic_mode(dfd, basename(d2), text, strlen(text), 0644);
-	close(dfd);
-	if (r < 0)
-		log_warn_errno(r, "metrics: cannot write %s", path);
-out:
-	free(text);
-	free(d1);
-	free(d2);
+	return b.s;
 }
 
 /* plugin.json: is a plugin running, since when, reading what, and what it saw last. */
-void lr_plugin_status_write(struct lr_plugin *p, bool running)
+static char *render_status(struct lr_plugin *p, bool running)
 {
 	struct json_object *o, *lines;
 	static const char *const kinds[LR_LINE__COUNT] = { "state", "priority", "checker", "bad", "ignored" };
 	char t[64];
-	const char *s;
-	int r;
+	char *s;
 
 	p->status_dirty = false;
 	/* after SIGTERM a reload's successor may run already: only the last word, below */
 	if (!p->sd || (running && p->term))
-		return;
+		return NULL;
 	if (!running) { /* a reload's successor may have written its own already */
 		struct lr_plugin_info cur;
 
 		if (lr_plugin_info_read(p->sd, &cur) == 0 && cur.pid != (long)getpid())
-			return;
+			return NULL;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "pid", json_object_new_int64((int64_t)getpid()));
@@ -246,19 +225,75 @@ void lr_plugin_status_write(struct lr_plugin *p, bool running)
 	if (p->last_event[0])
 		json_object_object_add(o, "last_event", json_object_new_string(p->last_event));
 	json_object_object_add(o, "drift", json_object_new_string(lr_drift_mode_name(p->cfg->plugin.drift)));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	r = lr_write_atomic(p->sd->dirfd, LR_PLUGIN_INFO_FILE, s, strlen(s));
-	if (r < 0)
-		log_warn_errno(r, "%s/%s", p->sd->path, LR_PLUGIN_INFO_FILE);
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+	return s;
 }
 
-void lr_plugin_publish(struct lr_plugin *p)
+static struct lr_writer_job *job_new(struct lr_plugin *p)
 {
-	bool status = p->status_dirty;
+	const struct lr_config *cfg = p->cfg;
+	struct lr_writer_job *job = calloc(1, sizeof(*job));
 
-	lr_plugin_metrics_write(p);
-	if (status)
-		lr_plugin_status_write(p, true);
+	if (!job)
+		return NULL;
+	job->status_dirfd = -1;
+	if (cfg->n_endpoints && !(job->spool_dir = strdup(cfg->spool_dir)))
+		goto oom;
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		struct lr_writer_ep *ep = &job->eps[job->n_eps++];
+
+		snprintf(ep->name, sizeof(ep->name), "%s", cfg->endpoints[i].name);
+		ep->max_events = cfg->endpoints[i].max_events;
+		ep->max_bytes = cfg->endpoints[i].max_bytes;
+	}
+	if (cfg->plugin.metrics_file &&
+	    (!(job->metrics_path = strdup(cfg->plugin.metrics_file)) || !(job->metrics = render(p))))
+		goto oom;
+	return job;
+oom:
+	lr_writer_job_free(job);
+	return NULL;
+}
+
+/* plugin.json into job, when it is out of date (running) or for the last word. */
+static void job_status(struct lr_plugin *p, struct lr_writer_job *job, bool running)
+{
+	char *s = render_status(p, running);
+
+	if (s && (job->status_dirfd = dup(p->sd->dirfd)) < 0) {
+		log_warn_errno(-errno, "%s/%s", p->sd->path, LR_PLUGIN_INFO_FILE);
+		free(s);
+		s = NULL;
+	}
+	job->status = s;
+}
+
+uint64_t lr_plugin_publish(struct lr_plugin *p)
+{
+	struct lr_writer_job *job = job_new(p);
+
+	p->metrics_dirty = false;
 	p->metrics_next_us = lr_now_us() + LR_PLUGIN_METRICS_MIN_US;
+	if (!job) {
+		log_warn("metrics: out of memory");
+		return 0;
+	}
+	job->trim = p->trim_wanted;
+	p->trim_wanted = false;
+	if (p->status_dirty)
+		job_status(p, job, true);
+	return lr_writer_post(p->writer, job);
+}
+
+void lr_plugin_publish_last(struct lr_plugin *p)
+{
+	struct lr_writer_job *job = job_new(p);
+
+	if (!job) {
+		log_warn("metrics: out of memory");
+		return;
+	}
+	job_status(p, job, false);
+	lr_writer_post(p->writer, job);
 }

@@ -1,6 +1,7 @@
 /* lvsrole-plugin: what the event loop (main.c) shares with the work it schedules: applying
  * FIFO events (apply.c), drift and split-brain watching (watch.c), metrics and the status
- * file (metrics.c). One thread; nothing here blocks for long. */
+ * file (metrics.c), written by a thread of their own (writer.c). The loop is one thread and
+ * nothing in it blocks for long; the writer shares only what is handed to it. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -120,6 +121,10 @@ struct lr_plugin {
 	bool reload_failed;      /* the last SIGHUP kept the old configuration */
 	bool metrics_dirty, status_dirty;
 	uint64_t metrics_next_us;
+	struct lr_writer *writer;
+	bool trim_wanted;         /* reports were committed: the writer trims the queues */
+	uint64_t deliver_gen;     /* the writer's generation a delivery waits for ... */
+	uint64_t deliver_hold_us; /* ... until then at most */
 	char last_event[256];
 };
 
@@ -167,8 +172,50 @@ uint64_t lr_plugin_conflict_due(struct lr_plugin *p, uint64_t now);
 /* At most four writes a second when nothing waits on them, and one every 15 s at least. */
 #define LR_PLUGIN_METRICS_MIN_US 250000
 #define LR_PLUGIN_METRICS_PERIOD_US (15 * 1000000ull)
-void lr_plugin_metrics_write(struct lr_plugin *p);
-void lr_plugin_status_write(struct lr_plugin *p, bool running);
-/* The metrics file, then plugin.json if it is out of date: what they show is never older than
- * a report committed after it, nor the metrics older than plugin.json. */
-void lr_plugin_publish(struct lr_plugin *p);
+/* How long a delivery waits for the writer to put on disk the metrics and plugin.json that
+ * show its report's event (a disk that hangs delays the reports no longer than this). */
+#define LR_PLUGIN_DELIVER_HOLD_US 5000000
+/* Hands the metrics file, and plugin.json if it is out of date, to the writer (spool trim
+ * too, after a commit); returns the writer's generation that holds them. */
+uint64_t lr_plugin_publish(struct lr_plugin *p);
+/* At exit, once the writer is synchronous: plugin.json says the plugin left. */
+void lr_plugin_publish_last(struct lr_plugin *p);
+/* text with the spool's depths (lvsrole_spool_depth) appended; sp NULL: no depths. */
+struct lr_spool;
+struct lr_writer_ep;
+char *lr_plugin_metrics_depths(const char *text, struct lr_spool *sp, const struct lr_writer_ep *eps, size_t n);
+
+/* writer.c: the disk work the loop never waits for (metrics, plugin.json, spool trim) */
+struct lr_writer_ep {
+	char name[64];
+	unsigned max_events;
+	uint64_t max_bytes;
+};
+
+/* One hand-over to the writer, written in this order: trim, metrics, plugin.json. */
+struct lr_writer_job {
+	char *spool_dir; /* NULL: no webhooks */
+	struct lr_writer_ep eps[LR_MAX_ENDPOINTS];
+	size_t n_eps;
+	bool trim;          /* the queues over their caps go to dead letters */
+	char *metrics_path; /* NULL: no metrics file */
+	char *metrics;      /* the text, without the spool's depths (counted when written) */
+	int status_dirfd;   /* plugin.json's directory (owned), or -1 */
+	char *status;
+};
+struct lr_writer;
+
+/* Starts the thread; when it cannot start, posts are written at once by the caller. */
+int lr_writer_new(struct lr_writer **out);
+/* Takes job (a newer post replaces one not taken yet); returns its generation. */
+uint64_t lr_writer_post(struct lr_writer *w, struct lr_writer_job *job);
+/* The newest generation on disk. */
+uint64_t lr_writer_done(struct lr_writer *w);
+/* Readable when a generation reached the disk (lr_writer_ack reads it); -1 when synchronous. */
+int lr_writer_fd(struct lr_writer *w);
+void lr_writer_ack(struct lr_writer *w);
+/* Waits for what was posted and ends the thread: later posts are written at once (before a
+ * fork, and at exit). */
+void lr_writer_sync(struct lr_writer *w);
+void lr_writer_free(struct lr_writer *w);
+void lr_writer_job_free(struct lr_writer_job *job);

@@ -2,10 +2,11 @@
 # What a production host throws at a switch, seen from the kernel and from another namespace:
 # a real-server arp_ignore that would silence the host, ARP sysctls no director may keep, a VIP
 # that is the primary address of its subnet (the host's own address a secondary), and an IPv6
-# VIP that duplicate address detection holds back or failed.
+# VIP that duplicate address detection holds back or failed, the source address of the host's
+# own IPv6 connections, keepalived's VMAC (use_vmac).
 . "$(dirname "$0")/lib.sh"
 require_netns
-need arping
+need arping tcpdump
 
 mkswitch
 H=$(attach h 1 10.9.0.11/24)
@@ -173,4 +174,79 @@ lr "$H" "$C6" INSTANCE VI_6 MASTER 100
 assert_eq "IPv6 VIP dadfailed: added again without DAD" nodad "$(v6_flags)"
 await "IPv6 VIP dadfailed: the client reaches it" yes ping6_from_client
 assert_match "IPv6 VIP dadfailed: through the host's MAC" "lladdr $HMAC" "$(ip -n "$CL" -6 neigh show 2001:db8::70)"
+# --- IPv6 source address: the host's own connections (a health check of a real server) must
+# not leave from the VIP. The VIP is deprecated, which keeps it out of the way of an address
+# of the host's own; with none, the kernel picks the VIP all the same (scope outranks
+# preference) and lvsrole says so ---
+assert_match "IPv6 VIP, no global address of the host's own: the switch warned" \
+	"2001:db8::70 on eth0: the host has no global IPv6 address of its own" "$(cat "$TMP/last.out")"
+: >"$TMP/src"
+nsx "$CL" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.bind(("2001:db8::99", 0))
+s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1] + ".port")
+while True:
+    c, a = s.accept()
+    with open(sys.argv[1], "a") as f:
+        f.write(a[0] + "\n")
+    c.close()' "$TMP/src" &
+BGPIDS+=("$!")
+disown
+wait_for test -s "$TMP/src.port"
+seen_more() { [ "$(wc -l <"$TMP/src")" -gt "$1" ]; }
+source_seen() { # the source address the client saw for a new connection from H
+	local n
+	n=$(wc -l <"$TMP/src")
+	nsx "$H" python3 -c 'import socket, sys; socket.create_connection(("2001:db8::99", int(sys.argv[1])), timeout=5).close()' \
+		"$(cat "$TMP/src.port")" 2>/dev/null || { echo "no connection"; return; }
+	wait_for seen_more "$n" && tail -n 1 "$TMP/src"
+}
+assert_eq "IPv6, no address of the host's own: the kernel uses the VIP as source" 2001:db8::70 "$(source_seen)"
+lr "$H" "$C6" status
+assert_match "IPv6, no address of the host's own: status warns" \
+	"warning: 2001:db8::70 on eth0: the host has no global IPv6 address of its own" "$(cat "$TMP/last.out")"
+nsx "$H" ip addr add 2001:db8::11/64 dev eth0 nodad
+assert_eq "IPv6 director: a connection the host opens leaves from its own address" 2001:db8::11 "$(source_seen)"
+lr "$H" "$C6" status
+assert_eq "IPv6 director with an address of its own: no warning" "" "$(grep warning "$TMP/last.out")"
+lr "$H" "$C6" INSTANCE VI_6 BACKUP 100
+assert_eq "IPv6 real server (VIP on lo): a connection the host opens leaves from its own address" \
+	"2001:db8::11 | 2001:db8::70/128[deprecated,nodad]" "$(source_seen) | $(addrs "$H" lo)"
+nsx "$H" ip addr del 2001:db8::11/64 dev eth0
+
+# --- keepalived's use_vmac: the VIP on the VMAC (a macvlan with the VRRP MAC), keepalived's
+# arp_ignore 1 on it and on its parent; director values 0 configured, the parent listed too,
+# and an original 0 of the parent saved before keepalived made the VMAC ---
+VMAC=00:00:5e:00:01:33
+CV=$TMP/hv.conf
+conf "$CV" "$TMP/hv.state" '"arp_sysctl": { "interfaces": ["all", "lo", "eth0", "vrrp.51"],
+    "director": { "arp_ignore": 0, "arp_announce": 0 } },
+  "instances": { "VI_V": { "nic": "vrrp.51", "vips": ["10.9.0.55/24"] } }'
+setsys "$H" eth0 arp_ignore 0
+lr "$H" "$CV" INSTANCE VI_V BACKUP 100
+assert_eq "VMAC: a real server before keepalived made the VMAC: exit code" 0 $?
+nsx "$H" ip link add link eth0 name vrrp.51 address "$VMAC" type macvlan mode private
+nsx "$H" ip link set vrrp.51 up
+setsys "$H" vrrp.51 arp_ignore 1
+setsys "$H" eth0 arp_ignore 1
+setsys "$H" eth0 arp_filter 1
+lr "$H" "$CV" INSTANCE VI_V MASTER 100
+assert_eq "VMAC: director: exit code" 0 $?
+assert_eq "VMAC: director: arp_ignore stays 1 on the VMAC and its parent (all relaxed to 0)" \
+	"all=0/0 eth0=1/0 vrrp.51=1/0 arp_filter=1" "$(sysctls "$H" all eth0 vrrp.51) arp_filter=$(nsx "$H" cat /proc/sys/net/ipv4/conf/eth0/arp_filter)"
+assert_eq "VMAC: the VIP is on the VMAC" "10.9.0.55/24" "$(addrs "$H" vrrp.51)"
+td_start vmac
+nsx "$CL" arping -c 1 -w 2 -I eth0 10.9.0.11 >/dev/null 2>&1
+nsx "$CL" arping -c 1 -w 2 -I eth0 10.9.0.55 >/dev/null 2>&1
+td_wait vmac 1 "Reply 10\.9\.0\.11 is-at $HMAC"
+td_wait vmac 1 "Reply 10\.9\.0\.55 is-at $VMAC"
+td_stop
+assert_eq "VMAC on the wire: the host's address answered by its own MAC only, the VIP by the VMAC only" "1 0 1 0" \
+	"$(td_count vmac "Reply 10\.9\.0\.11 is-at $HMAC") $(td_count vmac "Reply 10\.9\.0\.11 is-at $VMAC") $(td_count vmac "Reply 10\.9\.0\.55 is-at $VMAC") $(td_count vmac "Reply 10\.9\.0\.55 is-at $HMAC")"
+lr "$H" "$CV" status
+assert_eq "VMAC: status finds the host converged, no drift to repair (exit 0)" 0 $?
+assert_match "VMAC: status names keepalived's VMAC" "eth0: .*keepalived VMAC vrrp\.51" "$(cat "$TMP/last.out")"
 finish

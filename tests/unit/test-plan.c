@@ -68,9 +68,11 @@ struct sys_spec {
 	bool set;
 	int cur[LR_SYSCTL__COUNT];
 	int saved[LR_SYSCTL__COUNT];
+	const char *vmac; /* a VMAC of keepalived, or the parent of this one */
 };
 
-#define SYSV(c0, c1, s0, s1) { true, { c0, c1 }, { s0, s1 } }
+#define SYSV(c0, c1, s0, s1) { true, { c0, c1 }, { s0, s1 }, NULL }
+#define SYSVM(c0, c1, s0, s1, vm) { true, { c0, c1 }, { s0, s1 }, vm }
 #define FRESH SYSV(0, 0, -1, -1)  /* kernel defaults, never changed by lvsrole */
 #define RAISED SYSV(1, 2, 0, 0)   /* real-server values set by lvsrole over 0/0 */
 #define RELAXED SYSV(0, 0, 0, 0)  /* back at the values lvsrole found */
@@ -419,6 +421,15 @@ static struct plan_case plan_cases[] = {
 		  RELAX2("all", 0, 1, false),
 		  RELAX2("eth0", 0, 1, true),
 	  }, 4 },
+	/* keepalived's use_vmac set arp_ignore 1 on the VMAC and its parent and relies on it */
+	{ "keepalived VMAC: configured arp_ignore 0 is 1 there", CONF_DIR_VALUES, { DIR }, NULL, { N4 },
+	  { SYSV(1, 2, 2, 0), SYSVM(1, 2, 0, 0, "vrrp.51") },
+	  {
+		  RELAX2("all", 0, 1, false),
+		  SYS(RELAX, "eth0", ANC, 2, 1, false, RS_DEL),
+	  }, 3 },
+	{ "keepalived VMAC: an original 0, saved before keepalived made it, stays 1", CONF_IFACES, { DIR }, NULL,
+	  { N4 }, { SYSV(1, 2, 0, 0), SYSVM(1, 0, 0, 0, "vrrp.51") }, { RELAX2("all", 0, 0, false) }, 2 },
 	{ "saved values are restored", CONF_IFACES, { DIR }, NULL, { N4 },
 	  { SYSV(1, 2, 2, 1), SYSV(1, 2, 0, 0) },
 	  {
@@ -548,6 +559,8 @@ static void build_host(const struct plan_case *c, const struct lr_config *cfg, s
 	for (size_t i = 0; i < n_sys; i++) {
 		memcpy(host->sys[i].cur, c->sys[i].cur, sizeof(host->sys[i].cur));
 		memcpy(host->sys[i].saved, c->sys[i].saved, sizeof(host->sys[i].saved));
+		if (c->sys[i].vmac)
+			snprintf(host->sys[i].vmac, sizeof(host->sys[i].vmac), "%s", c->sys[i].vmac);
 	}
 }
 
@@ -699,8 +712,8 @@ static void test_plan_case(void **state)
 static void test_gates(void **state)
 {
 	struct lr_config *cfg = parse_conf(CONF_ONE);
-	struct lr_host_sysctl sys[3] = { { { 0, 0 }, { -1, -1 } }, { { 0, 0 }, { -1, -1 } },
-					 { { 0, 0 }, { -1, -1 } } };
+	struct lr_host_sysctl sys[3] = { { .cur = { 0, 0 }, .saved = { -1, -1 } }, { .cur = { 0, 0 }, .saved = { -1, -1 } },
+					 { .cur = { 0, 0 }, .saved = { -1, -1 } } };
 	struct lr_host host = { .sys = sys };
 	enum lr_role rs = LR_ROLE_REAL_SERVER;
 	struct lr_plan plan;
@@ -749,7 +762,7 @@ static void test_many_vips(void **state)
 	cfg = parse_conf(text);
 	free(text);
 	for (int i = 0; i < 3; i++)
-		sys[i] = (struct lr_host_sysctl){ { 0, 0 }, { 0, 0 } };
+		sys[i] = (struct lr_host_sysctl){ .cur = { 0, 0 }, .saved = { 0, 0 } };
 	host.sys = sys;
 	assert_int_equal(lr_plan_compute(cfg, roles, NULL, &host, &plan), 0);
 	assert_int_equal(plan.n, 400);
