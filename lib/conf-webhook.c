@@ -10,18 +10,8 @@
 
 #include "conf.h"
 #include "confpriv.h"
-#include "event.h"
 #include "jsonpos.h"
 #include "url.h"
-
-static const char *const format_names[LR_WH__COUNT] = {
-	[LR_WH_STANDARD] = "standard", [LR_WH_CLOUDEVENTS] = "cloudevents", [LR_WH_SLACK] = "slack",
-};
-
-const char *lr_format_name(enum lr_wh_format f)
-{
-	return (unsigned)f < LR_WH__COUNT ? format_names[f] : "?";
-}
 
 const struct lr_endpoint *lr_config_endpoint(const struct lr_config *cfg, const char *name)
 {
@@ -40,21 +30,16 @@ static int p_bool(struct ctx *c, struct json_object *v, const char *path, bool *
 	return r;
 }
 
+/* lo >= 0: a count or a size */
 static int p_u64(struct ctx *c, struct json_object *v, const char *path, int64_t lo, int64_t hi,
 		 uint64_t *out)
 {
 	int64_t x;
-	int r = cf_want_type(c, v, path, json_type_int);
+	int r = cf_parse_int64(c, v, path, lo, hi, &x);
 
-	if (r < 0)
-		return r;
-	errno = 0;
-	x = json_object_get_int64(v);
-	if (errno || x < lo || x > hi)
-		return cf_fail(c, path, cf_json_text(v), "out of range %lld..%lld", (long long)lo,
-			       (long long)hi);
-	*out = (uint64_t)x;
-	return 0;
+	if (r == 0)
+		*out = (uint64_t)x;
+	return r;
 }
 
 /* A URL with a scheme from schemes ("https,http"), a host and no user information
@@ -94,18 +79,11 @@ static int p_url(struct ctx *c, struct json_object *v, const char *path, void *o
 
 static int p_format(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	const char *s;
-	int r = cf_want_type(c, v, path, json_type_string);
+	int f, r = cf_parse_enum(c, v, path, lr_format_names, 0, LR_WH__COUNT - 1, &f);
 
-	if (r < 0)
-		return r;
-	s = json_object_get_string(v);
-	for (int i = 0; i < LR_WH__COUNT; i++)
-		if (!strcmp(s, format_names[i])) {
-			((struct lr_endpoint *)obj)->format = (enum lr_wh_format)i;
-			return 0;
-		}
-	return cf_fail(c, path, s, "must be \"standard\", \"cloudevents\" or \"slack\"");
+	if (r == 0)
+		((struct lr_endpoint *)obj)->format = (enum lr_wh_format)f;
+	return r;
 }
 
 /* The file-valued keys, by offset in the endpoint. */
@@ -255,7 +233,8 @@ static int p_spool_limit(struct ctx *c, struct json_object *v, const char *path,
 	switch (arg) {
 	case 0:
 		r = p_u64(c, v, path, 1, 1000000, &x);
-		ep->max_events = (unsigned)x;
+		if (r == 0)
+			ep->max_events = (unsigned)x;
 		return r;
 	case 1:
 		return p_u64(c, v, path, 65536, (int64_t)1 << 40, &ep->max_bytes);

@@ -18,63 +18,11 @@
 #include "confpriv.h"
 #include "jsonpos.h"
 
-static const char *const role_names[] = {
-	[LR_ROLE_UNKNOWN] = "unknown",
-	[LR_ROLE_DIRECTOR] = "director",
-	[LR_ROLE_REAL_SERVER] = "real-server",
-	[LR_ROLE_NONE] = "none",
-};
-
-static const char *const kstate_names[LR_KSTATE__COUNT] = {
-	[LR_KSTATE_MASTER] = "MASTER", [LR_KSTATE_BACKUP] = "BACKUP", [LR_KSTATE_FAULT] = "FAULT",
-	[LR_KSTATE_STOP] = "STOP",     [LR_KSTATE_DELETED] = "DELETED",
-};
-
 static const enum lr_role default_roles[LR_KSTATE__COUNT] = {
 	[LR_KSTATE_MASTER] = LR_ROLE_DIRECTOR, [LR_KSTATE_BACKUP] = LR_ROLE_REAL_SERVER,
 	[LR_KSTATE_FAULT] = LR_ROLE_REAL_SERVER, [LR_KSTATE_STOP] = LR_ROLE_REAL_SERVER,
 	[LR_KSTATE_DELETED] = LR_ROLE_NONE,
 };
-
-const char *lr_role_name(enum lr_role role)
-{
-	return (unsigned)role < sizeof(role_names) / sizeof(*role_names) ? role_names[role] : "?";
-}
-
-int lr_role_parse(const char *s, enum lr_role *out)
-{
-	for (enum lr_role r = LR_ROLE_DIRECTOR; r <= LR_ROLE_NONE; r++)
-		if (!strcmp(s, role_names[r])) {
-			*out = r;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-const char *lr_kstate_name(enum lr_kstate st)
-{
-	return st >= 0 && st < LR_KSTATE__COUNT ? kstate_names[st] : "-";
-}
-
-int lr_kstate_parse(const char *s, enum lr_kstate *out)
-{
-	for (int i = 0; i < LR_KSTATE__COUNT; i++)
-		if (!strcmp(s, kstate_names[i])) {
-			*out = (enum lr_kstate)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-const char *lr_scope_name(enum lr_scope scope)
-{
-	return scope == LR_SCOPE_GROUP ? "group" : "instance";
-}
-
-const char *lr_sysctl_key_name(enum lr_sysctl_key key)
-{
-	return key == LR_ARP_IGNORE ? "arp_ignore" : "arp_announce";
-}
 
 void lr_vip_str(const struct lr_vip *vip, char *buf, size_t len)
 {
@@ -155,8 +103,8 @@ int cf_parse_fields(struct ctx *c, struct json_object *v, const char *path, void
 	return 0;
 }
 
-int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo, int hi,
-		     int *out)
+int cf_parse_int64(struct ctx *c, struct json_object *v, const char *path, int64_t lo, int64_t hi,
+		   int64_t *out)
 {
 	int64_t x;
 	int r = cf_want_type(c, v, path, json_type_int);
@@ -166,9 +114,39 @@ int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo,
 	errno = 0;
 	x = json_object_get_int64(v);
 	if (errno || x < lo || x > hi)
-		return cf_fail(c, path, cf_json_text(v), "out of range %d..%d", lo, hi);
-	*out = (int)x;
+		return cf_fail(c, path, cf_json_text(v), "out of range %lld..%lld", (long long)lo, (long long)hi);
+	*out = x;
 	return 0;
+}
+
+int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo, int hi, int *out)
+{
+	int64_t x;
+	int r = cf_parse_int64(c, v, path, lo, hi, &x);
+
+	if (r == 0)
+		*out = (int)x;
+	return r;
+}
+
+int cf_parse_enum(struct ctx *c, struct json_object *v, const char *path, const char *const *names,
+		  int first, int last, int *out)
+{
+	char must[256] = "must be ";
+	size_t len = strlen(must);
+	int r = cf_want_type(c, v, path, json_type_string), i;
+
+	if (r < 0)
+		return r;
+	i = lr_name_index(names, first, last, json_object_get_string(v));
+	if (i >= 0) {
+		*out = i;
+		return 0;
+	}
+	for (int k = first; k <= last && len < sizeof(must); k++)
+		len += (size_t)snprintf(must + len, sizeof(must) - len, "%s\"%s\"",
+					k == first ? "" : k == last ? " or " : ", ", names[k]);
+	return cf_fail(c, path, json_object_get_string(v), "%s", must);
 }
 
 static int parse_ifname(struct ctx *c, struct json_object *v, const char *path, char *out)
@@ -327,20 +305,11 @@ static int p_announce_interval(struct ctx *c, struct json_object *v, const char 
 
 static int p_announce_op(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	static const char *const ops[] = { [LR_ARP_REQUEST] = "request", [LR_ARP_REPLY] = "reply",
-					   [LR_ARP_BOTH] = "both" };
-	const char *s;
-	int r = cf_want_type(c, v, path, json_type_string);
+	int op, r = cf_parse_enum(c, v, path, lr_arp_op_names, LR_ARP_REQUEST, LR_ARP_BOTH, &op);
 
-	if (r < 0)
-		return r;
-	s = json_object_get_string(v);
-	for (int i = LR_ARP_REQUEST; i <= LR_ARP_BOTH; i++)
-		if (!strcmp(s, ops[i])) {
-			((struct lr_config *)obj)->announce_op = (enum lr_arp_op)i;
-			return 0;
-		}
-	return cf_fail(c, path, s, "must be \"request\", \"reply\" or \"both\"");
+	if (r == 0)
+		((struct lr_config *)obj)->announce_op = (enum lr_arp_op)op;
+	return r;
 }
 
 static const struct field announce_fields[] = {
@@ -449,17 +418,11 @@ static int p_vips(struct ctx *c, struct json_object *v, const char *path, void *
 
 static int p_role(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	struct lr_instance *in = obj;
-	enum lr_role role;
-	int r = cf_want_type(c, v, path, json_type_string);
+	int role, r = cf_parse_enum(c, v, path, lr_role_names, LR_ROLE_DIRECTOR, LR_ROLE_NONE, &role);
 
-	if (r < 0)
-		return r;
-	if (lr_role_parse(json_object_get_string(v), &role) < 0)
-		return cf_fail(c, path, json_object_get_string(v),
-			    "must be \"director\", \"real-server\" or \"none\"");
-	in->roles[arg] = role;
-	return 0;
+	if (r == 0)
+		((struct lr_instance *)obj)->roles[arg] = (enum lr_role)role;
+	return r;
 }
 
 static const struct field role_fields[] = {
@@ -542,29 +505,13 @@ static int p_instances(struct ctx *c, struct json_object *v, const char *path, v
 
 /* ---- plugin ---- */
 
-static const char *const drift_names[] = {
-	[LR_DRIFT_REPAIR] = "repair", [LR_DRIFT_REPORT] = "report", [LR_DRIFT_OFF] = "off",
-};
-
-const char *lr_drift_mode_name(enum lr_drift_mode m)
-{
-	return (unsigned)m <= LR_DRIFT_OFF ? drift_names[m] : "?";
-}
-
 static int p_drift(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	const char *s;
-	int r = cf_want_type(c, v, path, json_type_string);
+	int m, r = cf_parse_enum(c, v, path, lr_drift_mode_names, LR_DRIFT_REPAIR, LR_DRIFT_OFF, &m);
 
-	if (r < 0)
-		return r;
-	s = json_object_get_string(v);
-	for (int i = LR_DRIFT_REPAIR; i <= LR_DRIFT_OFF; i++)
-		if (!strcmp(s, drift_names[i])) {
-			((struct lr_plugin_conf *)obj)->drift = (enum lr_drift_mode)i;
-			return 0;
-		}
-	return cf_fail(c, path, s, "must be \"repair\", \"report\" or \"off\"");
+	if (r == 0)
+		((struct lr_plugin_conf *)obj)->drift = (enum lr_drift_mode)m;
+	return r;
 }
 
 /* arg: offset of an unsigned field; its range is in the table below */
@@ -737,28 +684,30 @@ void lr_config_free(struct lr_config *cfg)
 	free(cfg);
 }
 
-int lr_config_parse(const char *name, const char *text, size_t len, struct lr_config **out,
-		    char *err, size_t errlen)
+/* The file's JSON, strict: no NUL byte, nothing after the top-level value, no key given twice
+ * (json-c keeps the last silently). NULL with the message in err. */
+static struct json_object *parse_json(const char *name, const char *text, size_t len, char *err, size_t errlen)
 {
-	struct ctx c = { .name = name, .text = text, .len = len, .err = err, .errlen = errlen };
 	struct json_tokener *tok;
 	struct json_object *root;
-	struct lr_config *cfg;
 	char dup[512];
-	int line, r;
+	size_t end;
+	int line;
 
 	if (memchr(text, '\0', len)) {
 		snprintf(err, errlen, "%s:%d: (top): NUL byte in file", name,
 			 lr_jsonpos_line_at(text, len, (size_t)((const char *)memchr(text, '\0', len) - text)));
-		return -EINVAL;
+		return NULL;
 	}
 	tok = json_tokener_new_ex(32);
-	if (!tok)
-		return -ENOMEM;
+	if (!tok) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
 	root = json_tokener_parse_ex(tok, text, (int)len);
+	end = json_tokener_get_parse_end(tok);
 	if (!root) {
 		enum json_tokener_error je = json_tokener_get_error(tok);
-		size_t end = json_tokener_get_parse_end(tok);
 
 		if (je == json_tokener_continue)
 			snprintf(err, errlen, "%s:%d: (top): invalid JSON: unexpected end of file", name,
@@ -766,30 +715,27 @@ int lr_config_parse(const char *name, const char *text, size_t len, struct lr_co
 		else /* end is the offending character */
 			snprintf(err, errlen, "%s:%d: (top): invalid JSON: %s", name,
 				 lr_jsonpos_line_at(text, len, end), json_tokener_error_desc(je));
-		json_tokener_free(tok);
-		return -EINVAL;
-	}
-	{
-		size_t end = lr_jsonpos_skip_space(text, len, json_tokener_get_parse_end(tok));
-
-		json_tokener_free(tok);
-		if (end < len) {
-			json_object_put(root);
-			snprintf(err, errlen, "%s:%d: (top): invalid JSON: text after the top-level object",
-				 name, lr_jsonpos_line_at(text, len, end));
-			return -EINVAL;
-		}
-	}
-	if (lr_jsonpos_dup_key(text, len, dup, sizeof(dup), &line)) {
+	} else if ((end = lr_jsonpos_skip_space(text, len, end)) < len) {
+		snprintf(err, errlen, "%s:%d: (top): invalid JSON: text after the top-level object",
+			 name, lr_jsonpos_line_at(text, len, end));
 		json_object_put(root);
+		root = NULL;
+	} else if (lr_jsonpos_dup_key(text, len, dup, sizeof(dup), &line)) {
 		snprintf(err, errlen, "%s:%d: %s: key given twice", name, line, dup);
-		return -EINVAL;
-	}
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg) {
 		json_object_put(root);
-		return -ENOMEM;
+		root = NULL;
 	}
+	json_tokener_free(tok);
+	return root;
+}
+
+/* A configuration with every default that is not derived from the file. */
+static struct lr_config *config_defaults(void)
+{
+	struct lr_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
 	cfg->rs_values[LR_ARP_IGNORE] = 1;
 	cfg->rs_values[LR_ARP_ANNOUNCE] = 2;
 	cfg->dir_values[LR_ARP_IGNORE] = -1;
@@ -804,6 +750,24 @@ int lr_config_parse(const char *name, const char *text, size_t len, struct lr_co
 	cfg->plugin.drift_check_ms = 500;
 	cfg->plugin.conflict_detection = true;
 	cfg->plugin.conflict_probe_ms = 300;
+	return cfg;
+}
+
+int lr_config_parse(const char *name, const char *text, size_t len, struct lr_config **out,
+		    char *err, size_t errlen)
+{
+	struct ctx c = { .name = name, .text = text, .len = len, .err = err, .errlen = errlen };
+	struct json_object *root = parse_json(name, text, len, err, errlen);
+	struct lr_config *cfg;
+	int r;
+
+	if (!root)
+		return -EINVAL;
+	cfg = config_defaults();
+	if (!cfg) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
 	r = cf_parse_fields(&c, root, "", cfg, top_fields, sizeof(top_fields) / sizeof(*top_fields));
 	if (r == 0)
 		r = check_whole(&c, cfg);
@@ -883,9 +847,9 @@ static struct json_object *jstr(const char *s)
 	return json_object_new_string(s);
 }
 
+/* Long on purpose: one flat list of the sections and keys, in the order `check` prints them. */
 char *lr_config_dump(const struct lr_config *cfg)
 {
-	static const char *const ops[] = { "", "request", "reply", "both" };
 	struct json_object *root = json_object_new_object(), *o, *a, *insts, *groups;
 	char *out;
 
@@ -909,7 +873,7 @@ char *lr_config_dump(const struct lr_config *cfg)
 	o = json_object_new_object();
 	json_object_object_add(o, "count", json_object_new_int((int)cfg->announce_count));
 	json_object_object_add(o, "interval_ms", json_object_new_int((int)cfg->announce_interval_ms));
-	json_object_object_add(o, "op", jstr(ops[cfg->announce_op]));
+	json_object_object_add(o, "op", jstr(lr_arp_op_names[cfg->announce_op]));
 	json_object_object_add(root, "announce", o);
 	insts = json_object_new_object();
 	groups = json_object_new_object();

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "names.h"
 #include "util.h"
 
 #define LR_DEFAULT_CONFIG "/etc/lvsrole/lvsrole.conf"
@@ -20,28 +21,7 @@
 #define LR_MAX_URL 2048
 #define LR_DEFAULT_SPOOL_DIR "/var/spool/lvsrole"
 
-enum lr_role {
-	LR_ROLE_UNKNOWN = 0, /* no event seen: lvsrole leaves the instance's VIPs alone */
-	LR_ROLE_DIRECTOR,
-	LR_ROLE_REAL_SERVER,
-	LR_ROLE_NONE, /* VIPs removed from the NIC and the real-server device */
-};
-
-/* keepalived's VRRP states, as named in its notify arguments. */
-enum lr_kstate {
-	LR_KSTATE_MASTER,
-	LR_KSTATE_BACKUP,
-	LR_KSTATE_FAULT,
-	LR_KSTATE_STOP,
-	LR_KSTATE_DELETED,
-	LR_KSTATE__COUNT,
-	LR_KSTATE_NONE = -1, /* operator command, no keepalived state */
-};
-
-enum lr_scope { LR_SCOPE_INSTANCE, LR_SCOPE_GROUP };
 enum lr_owner { LR_OWNER_LVSROLE, LR_OWNER_KEEPALIVED };
-enum lr_arp_op { LR_ARP_REQUEST = 1, LR_ARP_REPLY = 2, LR_ARP_BOTH = 3 };
-enum lr_sysctl_key { LR_ARP_IGNORE, LR_ARP_ANNOUNCE, LR_SYSCTL__COUNT };
 
 struct lr_vip {
 	struct lr_ip ip;
@@ -58,8 +38,6 @@ struct lr_instance {
 	struct lr_vip *vips;
 	size_t n_vips;
 };
-
-enum lr_wh_format { LR_WH_STANDARD, LR_WH_CLOUDEVENTS, LR_WH_SLACK, LR_WH__COUNT };
 
 /* A webhook endpoint ("webhooks.endpoints.NAME"). */
 struct lr_endpoint {
@@ -80,8 +58,6 @@ struct lr_endpoint {
 	uint64_t max_bytes;
 	uint64_t max_age_s;
 };
-
-enum lr_drift_mode { LR_DRIFT_REPAIR, LR_DRIFT_REPORT, LR_DRIFT_OFF };
 
 /* The "plugin" section: what lvsrole-plugin does between keepalived's events. */
 struct lr_plugin_conf {
@@ -128,14 +104,6 @@ char *lr_config_dump(const struct lr_config *cfg);
 const struct lr_instance *lr_config_find(const struct lr_config *cfg, const char *name,
 					 size_t *index);
 
-const char *lr_role_name(enum lr_role role);
-int lr_role_parse(const char *s, enum lr_role *out);
-const char *lr_kstate_name(enum lr_kstate st);
-int lr_kstate_parse(const char *s, enum lr_kstate *out);
-const char *lr_scope_name(enum lr_scope scope);
-const char *lr_sysctl_key_name(enum lr_sysctl_key key);
-const char *lr_format_name(enum lr_wh_format f);
-const char *lr_drift_mode_name(enum lr_drift_mode m);
 const struct lr_endpoint *lr_config_endpoint(const struct lr_config *cfg, const char *name);
 /* "10.0.0.50/24" */
 void lr_vip_str(const struct lr_vip *vip, char *buf, size_t len);

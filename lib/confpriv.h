@@ -28,7 +28,14 @@ int cf_want_type(struct ctx *c, struct json_object *v, const char *path, enum js
 /* Parses the object v with the table: unknown keys are errors that list the known ones. */
 int cf_parse_fields(struct ctx *c, struct json_object *v, const char *path, void *obj,
 		    const struct field *fields, size_t n);
+/* An integer in lo..hi ("out of range lo..hi" otherwise); cf_parse_int for an int. */
+int cf_parse_int64(struct ctx *c, struct json_object *v, const char *path, int64_t lo, int64_t hi,
+		   int64_t *out);
 int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo, int hi, int *out);
+/* A string among names[first..last] (the enumeration's name table): its index in *out; the
+ * error lists the names ("must be "a", "b" or "c""). */
+int cf_parse_enum(struct ctx *c, struct json_object *v, const char *path, const char *const *names,
+		  int first, int last, int *out);
 /* For each element of the array v (whose type the caller has checked): a string, given to
  * fn with its path ("path[i]") and index. Stops at the first error. */
 int cf_each_string(struct ctx *c, struct json_object *v, const char *path,

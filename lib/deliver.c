@@ -390,113 +390,125 @@ static void complete(struct lr_deliverer *d, struct ep *e, CURLcode rc, struct l
 }
 
 /* Takes the head of the queue and starts it, or finishes the endpoint for this run. */
-static void start_next(struct lr_deliverer *d, struct ep *e, unsigned flags, struct lr_deliver_stats *st)
+/* The endpoint's queue locked for this process (false: another one delivers it, and this one
+ * waits for it or leaves it to it; or the lock failed). Then what a crash left, and the caps. */
+static bool take_queue(struct lr_deliverer *d, struct ep *e, unsigned flags)
 {
-	struct lr_spool_entry *v = NULL;
-	uint64_t now_ms;
-	size_t n = 0;
-	unsigned timeout;
 	int r;
 
-	if (e->lockfd < 0) {
-		e->lockfd = lr_spool_lock_endpoint(e->sp, e->ep->name, 0);
-		if (e->lockfd == -EWOULDBLOCK) { /* another process delivers it: wait for it */
-			if ((flags & LR_DELIVER_SHARE) && e->waitfd < 0) {
-				e->waitfd = lr_spool_lock_waiter(e->sp, e->ep->name);
-				if (e->waitfd == -EWOULDBLOCK) {
-					log_debug("webhooks: %s: delivered and waited for by other processes: left to them",
-						  e->ep->name);
-					finish(e);
-					return;
-				}
-			}
-			e->st = EP_WAITLOCK;
-			return;
-		}
-		if (e->waitfd >= 0) { /* released before listing: a process that finds it free
-				       * committed before this listing */
-			close(e->waitfd);
-			e->waitfd = -1;
-			/* the reports left to this waiter get a whole pass from now, not what
-			 * remains of one spent waiting */
-			if (d->span_us && e->lockfd >= 0) {
-				e->deadline_us = lr_now_us() + d->span_us;
-				log_debug("webhooks: %s: taken over from the process that delivered it", e->ep->name);
+	e->lockfd = lr_spool_lock_endpoint(e->sp, e->ep->name, 0);
+	if (e->lockfd == -EWOULDBLOCK) { /* another process delivers it: wait for it */
+		if ((flags & LR_DELIVER_SHARE) && e->waitfd < 0) {
+			e->waitfd = lr_spool_lock_waiter(e->sp, e->ep->name);
+			if (e->waitfd == -EWOULDBLOCK) {
+				log_debug("webhooks: %s: delivered and waited for by other processes: left to them",
+					  e->ep->name);
+				finish(e);
+				return false;
 			}
 		}
-		if (e->lockfd < 0) {
-			log_err_errno(e->lockfd, "webhooks: %s: cannot lock its queue in %s", e->ep->name,
-				      lr_spool_dir(e->sp));
-			finish(e);
-			return;
-		}
-		lr_spool_sweep(e->sp, e->ep->name);
-		r = lr_spool_trim(e->sp, e->ep->name, e->ep->max_events, e->ep->max_bytes);
-		if (r > 0)
-			log_err("webhooks: %s: spool full: %d oldest report(s) moved to dead letters", e->ep->name, r);
+		e->st = EP_WAITLOCK;
+		return false;
 	}
-	e->st = EP_IDLE;
+	if (e->waitfd >= 0) { /* released before listing: a process that finds it free
+			       * committed before this listing */
+		close(e->waitfd);
+		e->waitfd = -1;
+		/* the reports left to this waiter get a whole pass from now, not what remains of
+		 * one spent waiting */
+		if (d->span_us && e->lockfd >= 0) {
+			e->deadline_us = lr_now_us() + d->span_us;
+			log_debug("webhooks: %s: taken over from the process that delivered it", e->ep->name);
+		}
+	}
+	if (e->lockfd < 0) {
+		log_err_errno(e->lockfd, "webhooks: %s: cannot lock its queue in %s", e->ep->name,
+			      lr_spool_dir(e->sp));
+		finish(e);
+		return false;
+	}
+	lr_spool_remove_leftovers(e->sp, e->ep->name);
+	r = lr_spool_trim(e->sp, e->ep->name, e->ep->max_events, e->ep->max_bytes);
+	if (r > 0)
+		log_err("webhooks: %s: spool full: %d oldest report(s) moved to dead letters", e->ep->name, r);
+	return true;
+}
+
+/* A report past max_age_s goes to dead letters; false if that failed. */
+static bool bury_expired(struct ep *e, struct lr_deliver_stats *st)
+{
+	char why[320];
+	int r;
+
+	snprintf(why, sizeof(why), "expired: not delivered within max_age_s (%" PRIu64 " s) after %u attempt(s); last error: %s",
+		 e->ep->max_age_s, e->cur.attempts, e->cur.last_error[0] ? e->cur.last_error : "none");
+	r = lr_spool_bury(e->sp, e->ep->name, &e->cur, why);
+	log_err("webhooks: %s: report #%" PRIu64 " %s %s", e->ep->name, e->cur.seq, e->cur.id, why);
+	st->dead++;
+	return r >= 0;
+}
+
+/* The next report of the queue in e->cur (the queue listed again at its end: new commits),
+ * expired ones buried on the way; false (the endpoint finished) when none is left. */
+static bool next_report(struct lr_deliverer *d, struct ep *e, struct lr_deliver_stats *st, uint64_t *now_ms)
+{
 	for (;;) {
-		if (e->pos >= e->n_list) { /* listed to the end: look again for new commits */
+		if (e->pos >= e->n_list) {
+			struct lr_spool_entry *v = NULL;
+			size_t n = 0;
+			int r;
+
 			free(e->list);
 			e->list = NULL;
 			e->n_list = e->pos = 0;
-			if (d->hold) {
-				finish(e);
-				return;
-			}
-			r = lr_spool_list(e->sp, e->ep->name, false, &v, &n);
-			if (r < 0) {
+			r = d->hold ? 0 : lr_spool_list(e->sp, e->ep->name, false, &v, &n);
+			if (r < 0)
 				log_err_errno(r, "webhooks: %s: cannot list its queue", e->ep->name);
-				finish(e);
-				return;
-			}
-			if (n == 0) {
+			if (r < 0 || n == 0) {
 				free(v);
 				finish(e);
-				return;
+				return false;
 			}
 			e->list = v;
 			e->n_list = n;
 		}
 		e->cur = e->list[e->pos];
-		now_ms = lr_wall_us() / 1000u;
-		if (now_ms >= e->cur.first_ms + e->ep->max_age_s * 1000u) {
-			char why[320];
-
-			snprintf(why, sizeof(why), "expired: not delivered within max_age_s (%" PRIu64 " s) after %u attempt(s); last error: %s",
-				 e->ep->max_age_s, e->cur.attempts, e->cur.last_error[0] ? e->cur.last_error : "none");
-			r = lr_spool_bury(e->sp, e->ep->name, &e->cur, why);
-			log_err("webhooks: %s: report #%" PRIu64 " %s %s", e->ep->name, e->cur.seq, e->cur.id, why);
-			st->dead++;
-			if (r < 0) {
-				finish(e);
-				return;
-			}
-			e->pos++;
-			continue;
-		}
-		break;
-	}
-	if (!(flags & LR_DELIVER_NOW) && e->cur.next_ms > now_ms) {
-		e->wake_ms = e->cur.next_ms;
-		finish(e); /* not due yet */
-		return;
-	}
-	timeout = e->ep->timeout_ms;
-	e->cut = false;
-	if (e->deadline_us) {
-		uint64_t now = lr_now_us(), left = e->deadline_us > now ? (e->deadline_us - now) / 1000u : 0;
-
-		if (left == 0) {
+		*now_ms = lr_wall_us() / 1000u;
+		if (*now_ms < e->cur.first_ms + e->ep->max_age_s * 1000u)
+			return true;
+		if (!bury_expired(e, st)) {
 			finish(e);
-			return;
+			return false;
 		}
-		if (left < timeout) {
-			timeout = (unsigned)left;
-			e->cut = true;
-		}
+		e->pos++;
 	}
+}
+
+/* The request's timeout: the endpoint's, cut to what is left of the pass's deadline (e->cut);
+ * false when nothing is left. */
+static bool request_timeout(struct ep *e, unsigned *timeout)
+{
+	uint64_t now = lr_now_us(), left;
+
+	*timeout = e->ep->timeout_ms;
+	e->cut = false;
+	if (!e->deadline_us)
+		return true;
+	left = e->deadline_us > now ? (e->deadline_us - now) / 1000u : 0;
+	if (left == 0)
+		return false;
+	if (left < *timeout) {
+		*timeout = (unsigned)left;
+		e->cut = true;
+	}
+	return true;
+}
+
+/* e->cur's request: signed, its body read from the spool, handed to libcurl. */
+static void start_request(struct lr_deliverer *d, struct ep *e, struct lr_deliver_stats *st, unsigned timeout)
+{
+	int r;
+
 	if (load_creds(e) < 0) {
 		log_err("webhooks: %s: cannot sign: %s", e->ep->name, e->creds_msg);
 		st->retried++;
@@ -534,6 +546,29 @@ static void start_next(struct lr_deliverer *d, struct ep *e, unsigned flags, str
 		return;
 	}
 	e->st = EP_BUSY;
+}
+
+/* The endpoint's next step: its queue taken, the next report that is due sent. */
+static void start_next(struct lr_deliverer *d, struct ep *e, unsigned flags, struct lr_deliver_stats *st)
+{
+	uint64_t now_ms;
+	unsigned timeout;
+
+	if (e->lockfd < 0 && !take_queue(d, e, flags))
+		return;
+	e->st = EP_IDLE;
+	if (!next_report(d, e, st, &now_ms))
+		return;
+	if (!(flags & LR_DELIVER_NOW) && e->cur.next_ms > now_ms) {
+		e->wake_ms = e->cur.next_ms;
+		finish(e); /* not due yet */
+		return;
+	}
+	if (!request_timeout(e, &timeout)) {
+		finish(e);
+		return;
+	}
+	start_request(d, e, st, timeout);
 }
 
 int lr_deliverer_new(const struct lr_config *cfg, struct lr_spool *sp, struct lr_deliverer **out)

@@ -9,25 +9,6 @@
 
 #include "log.h"
 
-const char *lr_result_name(enum lr_result r)
-{
-	static const char *const names[] = {
-		[LR_RESULT_OK] = "ok", [LR_RESULT_PARTIAL] = "partial", [LR_RESULT_FAILED] = "failed",
-		[LR_RESULT_NOOP] = "noop", [LR_RESULT_SUPERSEDED] = "superseded",
-		[LR_RESULT_DETECTED] = "detected",
-	};
-	return names[r];
-}
-
-const char *lr_event_type_name(enum lr_event_type t)
-{
-	static const char *const names[] = {
-		[LR_EVENT_TRANSITION] = "transition", [LR_EVENT_DRIFT] = "drift",
-		[LR_EVENT_CONFLICT] = "conflict",
-	};
-	return names[t];
-}
-
 static void mac_str(const uint8_t m[6], char *buf, size_t len)
 {
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);

@@ -7,22 +7,6 @@
 #include "conf.h"
 #include "plan.h"
 
-enum lr_result {
-	LR_RESULT_OK,
-	LR_RESULT_PARTIAL,
-	LR_RESULT_FAILED,
-	LR_RESULT_NOOP,
-	LR_RESULT_SUPERSEDED,
-	LR_RESULT_DETECTED, /* drift found and only reported; a conflict */
-	LR_RESULT__COUNT,
-};
-
-enum lr_event_type {
-	LR_EVENT_TRANSITION, /* keepalived's state change or an operator's command */
-	LR_EVENT_DRIFT,      /* the host stopped matching the recorded roles */
-	LR_EVENT_CONFLICT,   /* another MAC answers or announces a VIP we direct */
-};
-
 struct lr_event {
 	enum lr_event_type type;
 	uint64_t seq;     /* per-host sequence number, given at arrival */
@@ -54,9 +38,6 @@ struct lr_event {
 	const char *seen_as;
 };
 
-const char *lr_event_type_name(enum lr_event_type t);
-
-const char *lr_result_name(enum lr_result r);
 /* Result from the executed plan: noop, ok, partial or failed. */
 enum lr_result lr_event_outcome(const struct lr_plan *plan);
 struct json_object;

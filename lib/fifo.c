@@ -47,11 +47,40 @@ static int parse_prio(const char *s, size_t len, int *out)
 	return 0;
 }
 
+/* The quoted name that starts at q1 into name; returns its closing quote, or NULL with the
+ * reason in *why. The name may hold spaces (and quotes): it ends at the line's last quote, and
+ * the state and priority are the two words after it. */
+static const char *quoted_name(const char *q1, const char *end, char name[LR_MAX_NAME + 1], const char **why)
+{
+	const char *q2 = NULL;
+	size_t n;
+
+	for (const char *p = end; p > q1; p--)
+		if (p[-1] == '"') {
+			q2 = p - 1;
+			break;
+		}
+	*why = "name not quoted";
+	if (*q1 != '"' || !q2 || q2 == q1)
+		return NULL;
+	n = (size_t)(q2 - q1 - 1);
+	*why = n ? "name longer than 64 bytes" : "empty name";
+	if (n == 0 || n > LR_MAX_NAME)
+		return NULL;
+	*why = "name has a control or non-ASCII byte";
+	for (size_t i = 0; i < n; i++)
+		if (q1[1 + i] < 0x20 || q1[1 + i] >= 0x7f)
+			return NULL;
+	memcpy(name, q1 + 1, n);
+	name[n] = '\0';
+	return q2;
+}
+
 int lr_fifo_parse(const char *line, size_t len, struct lr_fifo_line *out, char *err, size_t errlen)
 {
 	struct lr_fifo_line l = { 0 };
-	const char *q1, *q2, *st, *sp, *end = line + len;
-	size_t nlen, slen;
+	const char *q1, *q2, *st, *sp, *end = line + len, *why;
+	size_t slen;
 	char word[24];
 
 	if (len > LR_FIFO_MAX_LINE)
@@ -69,23 +98,8 @@ int lr_fifo_parse(const char *line, size_t len, struct lr_fifo_line *out, char *
 		l.scope = LR_SCOPE_GROUP, q1 = line + 6;
 	else
 		return bad(err, errlen, "not an INSTANCE, GROUP, VS or RS line", line, len);
-	/* the name is quoted and may hold spaces (and quotes): it ends at the last quote, the
-	 * state and priority are the two words after it */
-	q2 = NULL;
-	for (const char *p = end; p > q1; p--)
-		if (p[-1] == '"') {
-			q2 = p - 1;
-			break;
-		}
-	if (*q1 != '"' || !q2 || q2 == q1)
-		return bad(err, errlen, "name not quoted", line, len);
-	nlen = (size_t)(q2 - q1 - 1);
-	if (nlen == 0 || nlen > LR_MAX_NAME)
-		return bad(err, errlen, nlen ? "name longer than 64 bytes" : "empty name", line, len);
-	for (size_t i = 0; i < nlen; i++)
-		if (q1[1 + i] < 0x20 || q1[1 + i] >= 0x7f)
-			return bad(err, errlen, "name has a control or non-ASCII byte", line, len);
-	memcpy(l.name, q1 + 1, nlen);
+	if (!(q2 = quoted_name(q1, end, l.name, &why)))
+		return bad(err, errlen, why, line, len);
 	if (q2 + 1 >= end || q2[1] != ' ')
 		return bad(err, errlen, "no state after the name", line, len);
 	st = q2 + 2;

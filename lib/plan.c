@@ -105,8 +105,112 @@ static void host_range(const struct ctx *c, const struct lr_ip *ip, size_t *lo, 
 	*hi = a;
 }
 
+/* What the NIC shows of VIP j of instance i. */
+struct nic_look {
+	const struct lr_kaddr *exact; /* with the configured prefix (and usable, for a director) */
+	bool v6_other;                /* a director's IPv6 VIP with another prefix, or unusable */
+	size_t lo, hi;                /* the VIP's range in c->by_ip */
+};
+
+/* Looks at the NIC for VIP j of instance i; on the way out (!adding), the deletes of its
+ * copies with another prefix. */
+static int nic_look(struct ctx *c, size_t i, size_t j, bool adding, struct nic_look *l)
+{
+	const struct lr_instance *in = &c->cfg->inst[i];
+	const struct lr_vip *v = &in->vips[j];
+	enum lr_role role = c->roles[i];
+
+	memset(l, 0, sizeof(*l));
+	host_range(c, &v->ip, &l->lo, &l->hi);
+	for (size_t k = l->lo; k < l->hi; k++) {
+		const struct lr_kaddr *a = c->by_ip[k];
+
+		if (!is_vip_on(a, in->nic, &v->ip))
+			continue;
+		if (a->prefix == v->prefix && !(role == LR_ROLE_DIRECTOR && v6_unusable(a))) {
+			l->exact = a;
+		} else if (role == LR_ROLE_DIRECTOR && adding && v->ip.family == AF_INET6) {
+			/* IPv6 holds one prefix per address: replace it in place (and one that DAD
+			 * holds back: deleted, added again without DAD) */
+			l->v6_other = true;
+		} else if (!adding && (role != LR_ROLE_DIRECTOR || v->ip.family == AF_INET)) {
+			struct lr_step *s = push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL, (int)i, (int)j,
+						      in->nic, &v->ip, a->prefix);
+
+			if (!s)
+				return -ENOMEM;
+			s->keep_secondaries = a->has_secondaries;
+			/* a director keeps a wrong prefix until the right one is in place */
+			if (role == LR_ROLE_DIRECTOR)
+				s->dep_step = c->nic_add_step[c->vip_base[i] + j];
+		}
+	}
+	return 0;
+}
+
+/* A director's VIP j of instance i onto the NIC: other prefixes out, the VIP in (or made
+ * deprecated), and announced when it was added or the instance takes over. */
+static int nic_add(struct ctx *c, size_t i, size_t j, const struct nic_look *l)
+{
+	const struct lr_instance *in = &c->cfg->inst[i];
+	const struct lr_vip *v = &in->vips[j];
+	struct lr_step *s;
+	int add = -1;
+
+	for (size_t k = l->lo; l->v6_other && k < l->hi; k++) {
+		const struct lr_kaddr *a = c->by_ip[k];
+
+		if (is_vip_on(a, in->nic, &v->ip) && (a->prefix != v->prefix || v6_unusable(a)) &&
+		    !push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_ADD, (int)i, (int)j, in->nic, &v->ip,
+			       a->prefix))
+			return -ENOMEM;
+	}
+	if (!l->exact) {
+		add = (int)c->plan->n;
+		if (!push_addr(c->plan, LR_STEP_ADDR_ADD, LR_PHASE_NIC_ADD, (int)i, (int)j, in->nic, &v->ip, v->prefix))
+			return -ENOMEM;
+		c->nic_add_step[c->vip_base[i] + j] = add;
+	} else if (v->ip.family == AF_INET6 && !l->exact->deprecated &&
+		   !push_addr(c->plan, LR_STEP_ADDR_UPDATE, LR_PHASE_NIC_ADD, (int)i, (int)j, in->nic, &v->ip,
+			      v->prefix)) {
+		return -ENOMEM;
+	}
+	if (c->cfg->announce_count == 0 || (add < 0 && !(c->announce && c->announce[i])))
+		return 0;
+	s = push_addr(c->plan, LR_STEP_ANNOUNCE, LR_PHASE_NIC_ADD, (int)i, (int)j, in->nic, &v->ip, v->prefix);
+	if (!s)
+		return -ENOMEM;
+	s->dep_step = add;
+	return 0;
+}
+
+/* The deletes of this phase (steps from start on) that take a primary with secondaries go
+ * last, after the other addresses of their subnet: deleting such a primary (with
+ * promote_secondaries set) promotes one of its secondaries, which must not be a VIP the plan
+ * deletes next (it would be a primary then, the host's address its secondary); and the VIPs
+ * deleted first are not promoted one after the other (each promotion moves every remaining
+ * secondary's route: quadratic in the VIPs of the subnet). No step refers to these by index. */
+static void keep_secondaries_last(struct lr_plan *p, size_t start)
+{
+	size_t n = p->n - start, k = 0, m = 0;
+	struct lr_step *tmp;
+
+	for (size_t i = start; i < p->n; i++)
+		m += p->steps[i].keep_secondaries;
+	if (m == 0 || m == n || !(tmp = malloc(n * sizeof(*tmp))))
+		return; /* without memory the order stays: the switch is still correct, only slower */
+	for (int last = 0; last < 2; last++)
+		for (size_t i = start; i < p->n; i++)
+			if (p->steps[i].keep_secondaries == (bool)last)
+				tmp[k++] = p->steps[i];
+	memcpy(&p->steps[start], tmp, n * sizeof(*tmp));
+	free(tmp);
+}
+
 static int phase_nic(struct ctx *c, bool adding)
 {
+	size_t start = c->plan->n;
+
 	for (size_t i = 0; i < c->cfg->n_inst; i++) {
 		const struct lr_instance *in = &c->cfg->inst[i];
 		enum lr_role role = c->roles[i];
@@ -114,89 +218,33 @@ static int phase_nic(struct ctx *c, bool adding)
 		if (in->owner != LR_OWNER_LVSROLE || role == LR_ROLE_UNKNOWN)
 			continue;
 		for (size_t j = 0; j < in->n_vips; j++) {
-			const struct lr_vip *v = &in->vips[j];
-			bool exact = false, exact_preferred = false, v6_other = false;
-			const struct lr_kaddr *exact_a = NULL;
-			int add = -1;
-			size_t lo, hi;
+			struct nic_look l;
+			struct lr_step *s;
+			int r = nic_look(c, i, j, adding, &l);
 
-			host_range(c, &v->ip, &lo, &hi);
-			for (size_t k = lo; k < hi; k++) {
-				const struct lr_kaddr *a = c->by_ip[k];
-
-				if (!is_vip_on(a, in->nic, &v->ip))
-					continue;
-				if (a->prefix == v->prefix && !(role == LR_ROLE_DIRECTOR && v6_unusable(a))) {
-					exact = true;
-					exact_a = a;
-					exact_preferred = v->ip.family == AF_INET6 && !a->deprecated;
-				} else if (role == LR_ROLE_DIRECTOR && adding && v->ip.family == AF_INET6) {
-					/* IPv6 holds one prefix per address: replace it in place (and
-					 * one that DAD holds back: deleted, added again without DAD) */
-					v6_other = true;
-				} else if (!adding && (role != LR_ROLE_DIRECTOR || v->ip.family == AF_INET)) {
-					struct lr_step *s = push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL,
-								      (int)i, (int)j, in->nic, &v->ip, a->prefix);
-
-					if (!s)
-						return -ENOMEM;
-					s->keep_secondaries = a->has_secondaries;
-					/* a director keeps a wrong prefix until the right one is in place */
-					if (role == LR_ROLE_DIRECTOR)
-						s->dep_step = c->nic_add_step[c->vip_base[i] + j];
-				}
-			}
-			if (!adding) {
-				struct lr_step *s;
-
-				if (role == LR_ROLE_DIRECTOR || !exact)
-					continue;
-				s = push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL, (int)i, (int)j,
-					      in->nic, &v->ip, v->prefix);
-				if (!s)
-					return -ENOMEM;
-				s->keep_secondaries = exact_a->has_secondaries;
+			if (r == 0 && adding && role == LR_ROLE_DIRECTOR)
+				r = nic_add(c, i, j, &l);
+			if (r < 0)
+				return r;
+			if (adding || role == LR_ROLE_DIRECTOR || !l.exact)
 				continue;
-			}
-			if (role != LR_ROLE_DIRECTOR)
-				continue;
-			if (v6_other) {
-				for (size_t k = lo; k < hi; k++) {
-					const struct lr_kaddr *a = c->by_ip[k];
-
-					if (is_vip_on(a, in->nic, &v->ip) &&
-					    (a->prefix != v->prefix || v6_unusable(a)) &&
-					    !push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_ADD, (int)i,
-						       (int)j, in->nic, &v->ip, a->prefix))
-						return -ENOMEM;
-				}
-			}
-			if (!exact) {
-				add = (int)c->plan->n;
-				if (!push_addr(c->plan, LR_STEP_ADDR_ADD, LR_PHASE_NIC_ADD, (int)i, (int)j,
-					       in->nic, &v->ip, v->prefix))
-					return -ENOMEM;
-				c->nic_add_step[c->vip_base[i] + j] = add;
-			} else if (exact_preferred) {
-				if (!push_addr(c->plan, LR_STEP_ADDR_UPDATE, LR_PHASE_NIC_ADD, (int)i, (int)j,
-					       in->nic, &v->ip, v->prefix))
-					return -ENOMEM;
-			}
-			if (c->cfg->announce_count > 0 && (add >= 0 || (c->announce && c->announce[i]))) {
-				struct lr_step *s = push_addr(c->plan, LR_STEP_ANNOUNCE, LR_PHASE_NIC_ADD,
-							      (int)i, (int)j, in->nic, &v->ip, v->prefix);
-
-				if (!s)
-					return -ENOMEM;
-				s->dep_step = add;
-			}
+			/* leaving the director role: the VIP off the NIC */
+			s = push_addr(c->plan, LR_STEP_ADDR_DEL, LR_PHASE_NIC_DEL, (int)i, (int)j, in->nic,
+				      &in->vips[j].ip, in->vips[j].prefix);
+			if (!s)
+				return -ENOMEM;
+			s->keep_secondaries = l.exact->has_secondaries;
 		}
 	}
+	if (!adding)
+		keep_secondaries_last(c->plan, start);
 	return 0;
 }
 
 static int phase_rs(struct ctx *c, bool adding)
 {
+	size_t start = c->plan->n;
+
 	for (size_t i = 0; i < c->cfg->n_inst; i++) {
 		const struct lr_instance *in = &c->cfg->inst[i];
 		enum lr_role role = c->roles[i];
@@ -252,6 +300,8 @@ static int phase_rs(struct ctx *c, bool adding)
 			}
 		}
 	}
+	if (!adding)
+		keep_secondaries_last(c->plan, start);
 	return 0;
 }
 

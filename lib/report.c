@@ -29,6 +29,8 @@ static void fmt_ms(uint64_t us, char *buf, size_t len)
 	snprintf(buf, len, "%" PRIu64 ".%03" PRIu64 " ms", us / 1000u, us % 1000u);
 }
 
+/* The Slack message: one line per fact, in the order a person reads them. Long on purpose:
+ * a flat list of lines; split, the message's shape would be in several places. */
 static char *slack_text(const struct lr_config *cfg, const struct lr_event *ev)
 {
 	const struct lr_instance *in = &cfg->inst[ev->inst];
@@ -270,6 +272,75 @@ void lr_report_trim(struct lr_spool *sp, const char *endpoint, unsigned max_even
 	close(fd);
 }
 
+/* The commit lock, unless held already; -EWOULDBLOCK when another process holds it past
+ * the wait. Other failures lose the reports (logged, counted in rp->lost). */
+static int commit_lock(struct lr_report *rp, const struct lr_config *cfg, unsigned want)
+{
+	if (!rp->sp) {
+		log_err("webhooks: %u report(s) lost: the spool %s cannot be opened", want, cfg->spool_dir);
+		rp->lost = want;
+		return -EIO;
+	}
+	if (rp->commit_fd < 0)
+		rp->commit_fd = lr_spool_lock_commit(rp->sp, rp->commit_wait_ms);
+	if (rp->commit_fd == -EWOULDBLOCK)
+		return -EWOULDBLOCK; /* nothing taken: the caller commits them later */
+	if (rp->commit_fd < 0) {
+		log_err_errno(rp->commit_fd, "webhooks: %u report(s) lost: %s/commit.lock", want, cfg->spool_dir);
+		rp->lost = want;
+		return rp->commit_fd;
+	}
+	return 0;
+}
+
+/* The bodies of the wanted events, numbered from seq, in pd; ids: 32 bytes per report. */
+static int make_bodies(struct pending *pd, const struct lr_config *cfg, const struct lr_event *evs,
+		       size_t n, unsigned want, uint64_t seq, char *ids)
+{
+	int r;
+
+	pd->items = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd->items));
+	pd->eps = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd->eps));
+	pd->evs = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd->evs));
+	pd->bodies = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd->bodies));
+	r = pd->items && pd->eps && pd->evs && pd->bodies && ids ? 0 : -ENOMEM;
+	for (size_t i = 0, k = 0; r == 0 && i < n; i++)
+		if (wanted(cfg, &evs[i]))
+			r = add_bodies(pd, cfg, &evs[i], seq++, ids + 32 * k++);
+	return r;
+}
+
+/* Logs each item that could not be spooled; returns how many reports were. */
+static int count_spooled(const struct pending *pd, const struct lr_config *cfg)
+{
+	int done = 0;
+
+	for (size_t i = 0; i < pd->n; i++) {
+		const struct lr_spool_item *it = &pd->items[i];
+
+		if (it->err)
+			log_err("webhooks: report #%" PRIu64 " %s (%s %s) NOT spooled in %s for %s%s: it is lost: %s",
+				it->seq, it->id, pd->evs[i]->name, lr_result_name(pd->evs[i]->result), cfg->spool_dir,
+				it->endpoints[0], it->n_endpoints > 1 ? " and others" : "",
+				it->err == -ELOOP || it->err == -ENOTDIR
+					? "a symbolic link (or not a directory) in the spool: refused, never followed"
+					: strerror(-it->err));
+		else if (i + 1 == pd->n || pd->items[i + 1].seq != it->seq)
+			done++;
+	}
+	return done;
+}
+
+static void pending_free(struct pending *pd)
+{
+	for (size_t i = 0; pd->bodies && i < pd->n; i++)
+		free(pd->bodies[i]);
+	free(pd->bodies);
+	free(pd->items);
+	free(pd->eps);
+	free(pd->evs);
+}
+
 int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const struct lr_event *evs,
 		     size_t n)
 {
@@ -284,55 +355,24 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 		want += wanted(cfg, &evs[i]);
 	if (want == 0)
 		return 0;
-	if (!rp->sp) {
-		log_err("webhooks: %u report(s) lost: the spool %s cannot be opened", want, cfg->spool_dir);
-		rp->lost = want;
-		return -EIO;
-	}
 	/* sequence numbers only under the lock: two committers would take the same ones */
-	if (rp->commit_fd < 0)
-		rp->commit_fd = lr_spool_lock_commit(rp->sp, rp->commit_wait_ms);
-	if (rp->commit_fd == -EWOULDBLOCK)
-		return -EWOULDBLOCK; /* nothing taken: the caller commits them later */
-	if (rp->commit_fd < 0) {
-		log_err_errno(rp->commit_fd, "webhooks: %u report(s) lost: %s/commit.lock", want, cfg->spool_dir);
-		rp->lost = want;
-		return rp->commit_fd;
-	}
-	lr_spool_sweep(rp->sp, NULL); /* a killed committer's leftovers */
+	if ((r = commit_lock(rp, cfg, want)) < 0)
+		return r;
+	lr_spool_remove_leftovers(rp->sp, NULL); /* a killed committer's leftovers */
 	r = lr_spool_next_seq(rp->sp, want, &seq);
 	if (r < 0) {
 		log_err_errno(r, "webhooks: %u report(s) lost: %s/seq", want, cfg->spool_dir);
 		goto out;
 	}
-	pd.items = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd.items));
-	pd.eps = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd.eps));
-	pd.evs = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd.evs));
-	pd.bodies = calloc((size_t)want * LR_WH__COUNT, sizeof(*pd.bodies));
 	ids = calloc(want, 32);
-	r = pd.items && pd.eps && pd.evs && pd.bodies && ids ? 0 : -ENOMEM;
-	for (size_t i = 0, k = 0; r == 0 && i < n; i++)
-		if (wanted(cfg, &evs[i]))
-			r = add_bodies(&pd, cfg, &evs[i], seq++, ids + 32 * k++);
+	r = make_bodies(&pd, cfg, evs, n, want, seq, ids);
 	if (r < 0) {
 		log_err_errno(r, "webhooks: %u report(s) lost", want);
 		goto out;
 	}
 	/* all of them with one flush of the disk: a batch of the plugin can be thousands */
 	r = lr_spool_commit_many(rp->sp, pd.items, pd.n);
-	for (size_t i = 0; i < pd.n; i++) {
-		const struct lr_spool_item *it = &pd.items[i];
-
-		if (it->err)
-			log_err("webhooks: report #%" PRIu64 " %s (%s %s) NOT spooled in %s for %s%s: it is lost: %s",
-				it->seq, it->id, pd.evs[i]->name, lr_result_name(pd.evs[i]->result), cfg->spool_dir,
-				it->endpoints[0], it->n_endpoints > 1 ? " and others" : "",
-				it->err == -ELOOP || it->err == -ENOTDIR
-					? "a symbolic link (or not a directory) in the spool: refused, never followed"
-					: strerror(-it->err));
-		else if (i + 1 == pd.n || pd.items[i + 1].seq != it->seq)
-			done++;
-	}
+	done = count_spooled(&pd, cfg);
 	if (r < 0)
 		goto out;
 	for (size_t k = 0; !rp->trim_later && k < cfg->n_endpoints; k++)
@@ -340,12 +380,7 @@ int lr_report_commit(struct lr_report *rp, const struct lr_config *cfg, const st
 			       cfg->endpoints[k].max_bytes);
 	r = 0;
 out:
-	for (size_t i = 0; pd.bodies && i < pd.n; i++)
-		free(pd.bodies[i]);
-	free(pd.bodies);
-	free(pd.items);
-	free(pd.eps);
-	free(pd.evs);
+	pending_free(&pd);
 	free(ids);
 	if (rp->commit_fd >= 0)
 		close(rp->commit_fd);

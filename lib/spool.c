@@ -609,7 +609,7 @@ static int sweep_dir(int dfd, bool tmp)
 	return lr_sweep_dir(dfd, spool_leftover, &tmp);
 }
 
-int lr_spool_sweep(struct lr_spool *sp, const char *endpoint)
+int lr_spool_remove_leftovers(struct lr_spool *sp, const char *endpoint)
 {
 	int n = 0, fd;
 

@@ -81,6 +81,6 @@ const char *lr_spool_dir(const struct lr_spool *sp);
 /* Removes what a crash can leave behind: with endpoint NULL, tmp/'s files of writers that are
  * gone (a running committer's stay); else such temporary files and orphaned .meta files in
  * the endpoint's queue and dead letters (call with its delivery lock held). Returns how many. */
-int lr_spool_sweep(struct lr_spool *sp, const char *endpoint);
+int lr_spool_remove_leftovers(struct lr_spool *sp, const char *endpoint);
 /* Moves every dead event of endpoint back to the queue (attempts reset); returns how many. */
 int lr_spool_replay(struct lr_spool *sp, const char *endpoint, uint64_t now_ms);

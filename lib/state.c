@@ -557,3 +557,85 @@ int lr_plugin_info_read(struct lr_statedir *sd, struct lr_plugin_info *out)
 	json_object_put(o);
 	return 0;
 }
+
+/* ---- the switch's transaction ---- */
+
+static int txn_load(struct lr_txn *t)
+{
+	int r = lr_state_load(t->sd, &t->st, t->err, sizeof(t->err));
+
+	if (r == -EBADMSG) {
+		/* losing the records is better than refusing every switch: the next events
+		 * re-establish them, and the kernel state is read afresh anyway */
+		lr_state_quarantine(t->sd);
+		t->quarantined = true;
+		r = 0;
+	}
+	if (r < 0)
+		t->failed = LR_TXN_LOAD;
+	return r;
+}
+
+static int txn_begin_ro(struct lr_txn *t, const char *dir)
+{
+	int r = lr_statedir_open_ro(dir, &t->sd);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		t->failed = LR_TXN_OPEN;
+		return r;
+	}
+	r = lr_state_load(t->sd, &t->st, t->err, sizeof(t->err));
+	return r == -ENOMEM ? r : 0; /* a dry run of a corrupt file plans from no records */
+}
+
+int lr_txn_begin(struct lr_txn *t, const char *dir, struct lr_arrival *arr, size_t n, unsigned wait_s,
+		 bool read_only)
+{
+	uint64_t t0;
+	char err[320];
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (read_only)
+		return txn_begin_ro(t, dir);
+	r = lr_statedir_open(dir, &t->sd);
+	if (r < 0) {
+		t->failed = LR_TXN_OPEN;
+		return r;
+	}
+	/* as patient as for the switch lock: an arrival not recorded is an event lost */
+	if (n && (r = lr_statedir_arrive(t->sd, arr, n, wait_s)) < 0) {
+		t->failed = LR_TXN_ARRIVE;
+		return r;
+	}
+	t0 = lr_now_us();
+	r = lr_statedir_lock(t->sd, false, wait_s);
+	t->lock_wait_us = lr_now_us() - t0;
+	if (r < 0) {
+		t->failed = LR_TXN_LOCK;
+		lr_state_load(t->sd, &t->st, err, sizeof(err));
+		return r;
+	}
+	t->locked = true;
+	return txn_load(t);
+}
+
+int lr_txn_save(struct lr_txn *t)
+{
+	return lr_state_save(t->sd, &t->st);
+}
+
+void lr_txn_end(struct lr_txn *t)
+{
+	if (t->sd && t->locked) {
+		lr_statedir_unlock(t->sd);
+		/* what killed runs left half-written: only files whose writer is gone, so no
+		 * lock is needed */
+		lr_sweep_stale_tmp(t->sd->dirfd);
+	}
+	lr_state_free(&t->st);
+	lr_statedir_close(t->sd);
+	memset(t, 0, sizeof(*t));
+}

@@ -79,6 +79,31 @@ void lr_state_free(struct lr_state *st);
 /* Moves a corrupt state file aside (state.json.corrupt) so the next save starts afresh. */
 int lr_state_quarantine(struct lr_statedir *sd);
 
+/* A switch's hold on the state directory, taken in one call and given back in one: the
+ * directory opened, the arrivals recorded (before the wait, so that an event a newer one
+ * overtook learns it), the switch lock taken, the state file loaded; then saved each time
+ * the switch records something; then released, the lock first. */
+enum lr_txn_step { LR_TXN_OPEN = 1, LR_TXN_ARRIVE, LR_TXN_LOCK, LR_TXN_LOAD };
+struct lr_txn {
+	struct lr_statedir *sd;
+	struct lr_state st;
+	bool locked;
+	uint64_t lock_wait_us;
+	enum lr_txn_step failed; /* where lr_txn_begin stopped */
+	bool quarantined;        /* the state file was corrupt: moved aside, no records */
+	char err[320];           /* why the state file was corrupt or unreadable */
+};
+/* arr[0..n) get their sequence numbers (n 0: nothing arrives); both waits are up to wait_s
+ * (0: ~0.1 s, for an event loop). read_only (a dry run): no arrival, no lock, and a missing
+ * directory is an empty state. After a lock timeout, t->st is the state as last saved (it is
+ * replaced atomically: readable without the lock). */
+int lr_txn_begin(struct lr_txn *t, const char *dir, struct lr_arrival *arr, size_t n, unsigned wait_s,
+		 bool read_only);
+int lr_txn_save(struct lr_txn *t);
+/* The lock released, the temporary files of killed runs removed (off the switch's path),
+ * everything freed. */
+void lr_txn_end(struct lr_txn *t);
+
 struct lr_record *lr_state_find(struct lr_state *st, const char *name);
 /* The record for name, created empty when missing. */
 struct lr_record *lr_state_get(struct lr_state *st, const char *name);

@@ -3,508 +3,44 @@
  * in the role of the last event. The intended role is recorded before the kernel is touched,
  * so a crash half-way is converged by whatever runs next. */
 #include "config.h"
-#include "switch.h"
+#include "switch-run.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "announce.h"
+#include "exec.h"
+#include "host.h"
 #include "log.h"
-#include "sysctl.h"
 
-static int ip_order(const void *x, const void *y)
-{
-	return lr_ip_cmp(x, y);
-}
-
-/* b is an IPv4 secondary of primary a: same interface, same prefix, same subnet. */
-static bool secondary_of(const struct lr_kaddr *a, const struct lr_kaddr *b)
-{
-	uint32_t x, y, mask = a->prefix ? ~0u << (32 - a->prefix) : 0;
-
-	if (b == a || !b->secondary || b->ip.family != AF_INET || b->ifindex != a->ifindex ||
-	    b->prefix != a->prefix)
-		return false;
-	memcpy(&x, a->ip.bytes, 4);
-	memcpy(&y, b->ip.bytes, 4);
-	return ((ntohl(x) ^ ntohl(y)) & mask) == 0;
-}
-
-/* Marks the IPv4 VIPs that are the primary address of a subnet holding other addresses:
- * deleting one deletes the host's own secondaries and their routes with it. */
-static void mark_primaries(struct lr_kaddr *all, size_t n, const struct lr_ip *vips, size_t nv)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (all[i].ip.family != AF_INET || all[i].secondary ||
-		    !bsearch(&all[i].ip, vips, nv, sizeof(*vips), ip_order))
-			continue;
-		for (size_t j = 0; j < n && !all[i].has_secondaries; j++)
-			all[i].has_secondaries = secondary_of(&all[i], &all[j]);
-	}
-}
-
-/* An address the kernel would pick as the source of the host's own global IPv6 traffic in
- * preference to a deprecated VIP: global scope (not link-local, loopback or site-local),
- * preferred, and past duplicate address detection. */
-static bool own_v6_source(const struct lr_kaddr *a)
-{
-	const uint8_t *b = a->ip.bytes;
-
-	if (a->ip.family != AF_INET6 || a->deprecated || a->tentative || a->dadfailed)
-		return false;
-	if (IN6_IS_ADDR_LOOPBACK(&a->ip.v6) || IN6_IS_ADDR_MULTICAST(&a->ip.v6))
-		return false;
-	return !(b[0] == 0xfe && (b[1] & 0x80)); /* fe80::/10 link-local, fec0::/10 site-local */
-}
-
-const struct lr_kaddr *lr_host_v6_source_vip(const struct lr_config *cfg, const struct lr_host *host)
-{
-	if (host->v6_own_source)
-		return NULL;
-	for (size_t i = 0; i < host->n_addrs; i++)
-		for (size_t j = 0; host->addrs[i].ip.family == AF_INET6 && j < cfg->n_inst; j++)
-			if (!strcmp(host->addrs[i].ifname, cfg->inst[j].nic))
-				return &host->addrs[i];
-	return NULL;
-}
-
-int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)
-{
-	struct lr_kaddr *all;
-	struct lr_ip *vips;
-	size_t n, k = 0, nv = 0;
-	bool own_source = false;
-	int r;
-
-	memset(host, 0, sizeof(*host));
-	for (size_t i = 0; i < cfg->n_inst; i++)
-		nv += cfg->inst[i].n_vips;
-	/* the configured VIPs sorted, so that picking them out of the host's addresses takes
-	 * N log N, not N times M */
-	vips = calloc(nv + 1, sizeof(*vips));
-	if (!vips)
-		return -ENOMEM;
-	nv = 0;
-	for (size_t i = 0; i < cfg->n_inst; i++)
-		for (size_t j = 0; j < cfg->inst[i].n_vips; j++)
-			vips[nv++] = cfg->inst[i].vips[j].ip;
-	qsort(vips, nv, sizeof(*vips), ip_order);
-	r = lr_nl_addrs(nl, &all, &n);
-	if (r < 0) {
-		free(vips);
-		return r;
-	}
-	mark_primaries(all, n, vips, nv);
-	/* keep only the VIPs: the plan looks at nothing else */
-	for (size_t i = 0; i < n; i++)
-		if (bsearch(&all[i].ip, vips, nv, sizeof(*vips), ip_order))
-			all[k++] = all[i];
-		else
-			own_source |= own_v6_source(&all[i]);
-	free(vips);
-	host->addrs = all;
-	host->n_addrs = k;
-	host->v6_own_source = own_source;
-	host->sys = calloc(cfg->n_sysctl_ifaces + 1, sizeof(*host->sys));
-	if (!host->sys) {
-		lr_host_free(host);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++) {
-		struct lr_saved_sysctl *sv = st ? lr_state_saved(st, cfg->sysctl_ifaces[i], false) : NULL;
-
-		lr_nl_vmac_of(nl, cfg->sysctl_ifaces[i], host->sys[i].vmac, sizeof(host->sys[i].vmac));
-
-		for (int key = 0; key < LR_SYSCTL__COUNT; key++) {
-			int v, e = lr_sysctl_read(cfg->sysctl_ifaces[i], key, &v);
-
-			host->sys[i].cur[key] = e < 0 ? e : v;
-			host->sys[i].saved[key] = sv ? sv->values[key] : -1;
-			/* the originals are what lvsrole finds the first time it looks in this boot
-			 * (the boot applied the operator's own values): an arp_ignore of 1 kept for
-			 * hardening comes back in the director role */
-			if (st && host->sys[i].saved[key] < 0 && e == 0 &&
-			    (sv || (sv = lr_state_saved(st, cfg->sysctl_ifaces[i], true))))
-				sv->values[key] = host->sys[i].saved[key] = v;
-		}
-	}
-	return 0;
-}
-
-void lr_host_free(struct lr_host *host)
-{
-	free(host->addrs);
-	free(host->sys);
-	memset(host, 0, sizeof(*host));
-}
-
-void lr_roles_from_state(const struct lr_config *cfg, struct lr_state *st, enum lr_role *roles)
-{
-	for (size_t i = 0; i < cfg->n_inst; i++) {
-		struct lr_record *r = lr_state_find(st, cfg->inst[i].name);
-
-		roles[i] = r ? r->role : LR_ROLE_UNKNOWN;
-	}
-}
-
-/* ---- executing a plan ---- */
-
-/* bad: the phases (bits) with a gating step that failed or was skipped */
-static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, unsigned bad, char *why, size_t len)
-{
-	if (s->dep_step >= 0) {
-		const struct lr_step *d = &p->steps[s->dep_step];
-
-		if (d->err || d->skipped || !d->done) {
-			snprintf(why, len, "skipped: step it depends on failed");
-			return false;
-		}
-	}
-	if (s->dep_phase && (bad & (1u << s->dep_phase))) {
-		snprintf(why, len, "skipped: %s", s->dep_phase == LR_PHASE_RAISE
-			 ? "real-server ARP sysctls could not be set; the VIP stays off the real-server device"
-			 : "a VIP could not be removed from the real-server device; director sysctls would make it answer ARP");
-		return false;
-	}
-	return true;
-}
-
-/* Deletes an IPv4 primary that has secondaries with promote_secondaries set for the moment
- * of the delete: without it the kernel deletes the host's other addresses of that subnet,
- * and their routes, with it. The setting is put back; a crash in between leaves it at 1,
- * which only changes what deleting a primary does. */
-static int del_keeping_secondaries(struct lr_nl *nl, struct lr_step *s)
-{
-	int was = 1, r = lr_sysctl_conf_read(s->ifname, "promote_secondaries", &was);
-
-	if (r == 0 && was == 0)
-		r = lr_sysctl_conf_write(s->ifname, "promote_secondaries", 1);
-	if (r < 0) {
-		snprintf(s->msg, sizeof(s->msg), "kept: the host's addresses in its subnet would go with it, "
-			 "and %s.promote_secondaries cannot be set: %s", s->ifname, strerror(-r));
-		return r;
-	}
-	r = lr_nl_addr_del(nl, s->ifname, &s->ip, s->prefix, s->msg, sizeof(s->msg));
-	if (was == 0) {
-		int e = lr_sysctl_conf_write(s->ifname, "promote_secondaries", 0);
-
-		if (e < 0)
-			log_warn_errno(e, "%s: cannot put promote_secondaries back to 0", s->ifname);
-	}
-	return r;
-}
-
-/* EACCES for an IPv6 address is the kernel's answer on an interface with IPv6 disabled, not a
- * lack of privilege: said as such (and no "not permitted" exit). */
-static int v6_disabled(struct lr_step *s, int r)
-{
-	int off = 0;
-
-	if (r != -EACCES || s->ip.family != AF_INET6 || s->kind == LR_STEP_ADDR_DEL ||
-	    lr_sysctl_conf6_read(s->ifname, "disable_ipv6", &off) < 0 || !off)
-		return r;
-	snprintf(s->msg, sizeof(s->msg), "IPv6 is disabled on %s (net.ipv6.conf.%s.disable_ipv6 = 1)",
-		 s->ifname, s->ifname);
-	return -EAFNOSUPPORT;
-}
-
-static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_announcer *an,
-		    struct lr_step *s)
-{
-	uint8_t mac[6];
-	int r = -EINVAL, ifindex;
-
-	switch (s->kind) {
-	case LR_STEP_SYSCTL:
-		r = lr_sysctl_write(s->ifname, s->key, s->after);
-		if (r < 0)
-			snprintf(s->msg, sizeof(s->msg), "%s%s", strerror(-r),
-				 r == -EACCES || r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
-		return r;
-	case LR_STEP_ADDR_ADD:
-	case LR_STEP_ADDR_UPDATE:
-		r = lr_nl_addr_add(nl, s->ifname, &s->ip, s->prefix, s->kind == LR_STEP_ADDR_UPDATE,
-				   s->msg, sizeof(s->msg));
-		if (r == -EEXIST && s->kind == LR_STEP_ADDR_ADD)
-			r = 0; /* added meanwhile by someone else: the goal is met */
-		if (r == -EACCES)
-			return v6_disabled(s, r);
-		break;
-	case LR_STEP_ADDR_DEL:
-		r = s->keep_secondaries ? del_keeping_secondaries(nl, s)
-					: lr_nl_addr_del(nl, s->ifname, &s->ip, s->prefix, s->msg, sizeof(s->msg));
-		if (r == -EADDRNOTAVAIL || r == -ENOENT)
-			r = 0; /* already gone */
-		break;
-	case LR_STEP_ANNOUNCE:
-		ifindex = lr_nl_ifindex(nl, s->ifname);
-		r = ifindex < 0 ? ifindex : lr_nl_hwaddr(nl, s->ifname, mac);
-		if (r < 0) {
-			snprintf(s->msg, sizeof(s->msg), "%s", r == -EAFNOSUPPORT
-				 ? "the NIC has no Ethernet address" : strerror(-r));
-			return r;
-		}
-		return lr_announce(an, ifindex, mac, &s->ip, cfg->announce_op, s->msg, sizeof(s->msg));
-	}
-	if (r == -EPERM)
-		snprintf(s->msg + strlen(s->msg), sizeof(s->msg) - strlen(s->msg), " (needs CAP_NET_ADMIN)");
-	return r;
-}
-
-/* A plan of more changes than this is logged as a summary per kind and device (each step
- * at debug level): a line per VIP would cost more than the switch (syslog is a send each). */
-#define LOG_EACH_MAX 16
-
-static void log_summary(const struct lr_event *ev)
-{
-	static const char *const verbs[] = {
-		[LR_STEP_SYSCTL] = "set", [LR_STEP_ADDR_ADD] = "added", [LR_STEP_ADDR_DEL] = "removed",
-		[LR_STEP_ADDR_UPDATE] = "deprecated",
-	};
-	static const char *const preps[] = {
-		[LR_STEP_SYSCTL] = "sysctl(s) of", [LR_STEP_ADDR_ADD] = "address(es) to",
-		[LR_STEP_ADDR_DEL] = "address(es) from", [LR_STEP_ADDR_UPDATE] = "address(es) on",
-	};
-	/* the (kind, device) groups in the order they ran; a plan touches a few devices */
-	struct { const struct lr_step *first; size_t n; } g[16];
-	size_t n_g = 0, len = 0;
-	char line[512];
-
-	for (size_t i = 0; i < ev->plan.n; i++) {
-		const struct lr_step *s = &ev->plan.steps[i];
-		size_t k = 0;
-
-		if (s->kind == LR_STEP_ANNOUNCE || !s->done || s->err)
-			continue;
-		while (k < n_g && (g[k].first->kind != s->kind || strcmp(g[k].first->ifname, s->ifname)))
-			k++;
-		if (k == n_g) {
-			if (n_g == sizeof(g) / sizeof(*g))
-				continue;
-			g[n_g++].first = s;
-			g[k].n = 0;
-		}
-		g[k].n++;
-	}
-	for (size_t k = 0; k < n_g && len < sizeof(line) - 64; k++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %zu %s %s", len ? ", " : "",
-					verbs[g[k].first->kind], g[k].n, preps[g[k].first->kind], g[k].first->ifname);
-	if (len)
-		log_info("%s: %s", ev->name, line);
-}
-
-/* Address steps go to the kernel LR_NL_BATCH at a time; an announcement waits for the batch
- * that holds its address (a few hundred microseconds at most). */
-struct exec {
-	const struct lr_config *cfg;
-	struct lr_nl *nl;
-	struct lr_announcer *an;
-	struct lr_event *ev;
-	bool each;    /* log each step (a small plan) */
-	unsigned bad; /* phases whose gating steps failed */
-	size_t batch[LR_NL_BATCH], n_batch;
-	size_t ann[LR_NL_BATCH], n_ann;
-};
-
-static void step_done(struct exec *e, struct lr_step *s, int r)
-{
-	int level = r < 0 ? LR_LOG_ERR : s->kind == LR_STEP_ANNOUNCE || !e->each ? LR_LOG_DEBUG : LR_LOG_INFO;
-	char d[160];
-
-	s->done = true;
-	if (r < 0) {
-		s->err = r;
-		if (!s->msg[0])
-			snprintf(s->msg, sizeof(s->msg), "%s", strerror(-r));
-		if (s->gate)
-			e->bad |= 1u << s->phase;
-	} else {
-		s->msg[0] = '\0';
-	}
-	if (!lr_log_wants(level)) /* 1024 descriptions unread cost a millisecond */
-		return;
-	lr_step_describe(e->cfg, s, d, sizeof(d));
-	if (r < 0)
-		lr_log(level, "%s: %s: failed: %s", e->ev->name, d, s->msg);
-	else
-		lr_log(level, "%s: %s", e->ev->name, d);
-}
-
-/* False (and the step marked skipped) when what it depends on failed. */
-static bool step_ready(struct exec *e, struct lr_step *s)
-{
-	char d[160];
-
-	if (deps_ok(&e->ev->plan, s, e->bad, s->msg, sizeof(s->msg)))
-		return true;
-	s->skipped = true;
-	if (s->gate)
-		e->bad |= 1u << s->phase;
-	lr_step_describe(e->cfg, s, d, sizeof(d));
-	log_warn("%s: %s: %s", e->ev->name, d, s->msg);
-	return false;
-}
-
-static void step_run(struct exec *e, size_t i)
-{
-	struct lr_step *s = &e->ev->plan.steps[i];
-
-	if (step_ready(e, s))
-		step_done(e, s, e->an ? run_step(e->cfg, e->nl, e->an, s) : -ENOMEM);
-}
-
-static void flush(struct exec *e)
-{
-	struct lr_nl_op ops[LR_NL_BATCH];
-	size_t n_ann = e->n_ann;
-
-	for (size_t k = 0; k < e->n_batch; k++) {
-		const struct lr_step *s = &e->ev->plan.steps[e->batch[k]];
-
-		ops[k] = (struct lr_nl_op){ .del = s->kind == LR_STEP_ADDR_DEL, .replace = s->kind == LR_STEP_ADDR_UPDATE,
-					    .ifname = s->ifname, .ip = &s->ip, .prefix = s->prefix };
-	}
-	if (e->n_batch)
-		lr_nl_addr_batch(e->nl, ops, e->n_batch);
-	for (size_t k = 0; k < e->n_batch; k++) {
-		struct lr_step *s = &e->ev->plan.steps[e->batch[k]];
-		int r = ops[k].err;
-
-		if ((r == -EEXIST && s->kind == LR_STEP_ADDR_ADD) ||
-		    ((r == -EADDRNOTAVAIL || r == -ENOENT) && s->kind == LR_STEP_ADDR_DEL))
-			r = 0; /* added meanwhile by someone else, or already gone: the goal is met */
-		if (r < 0)
-			snprintf(s->msg, sizeof(s->msg), "%s%s", ops[k].msg, r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
-		step_done(e, s, v6_disabled(s, r));
-	}
-	e->n_batch = e->n_ann = 0;
-	for (size_t k = 0; k < n_ann; k++)
-		step_run(e, e->ann[k]);
-}
-
-static bool in_batch(const struct exec *e, int step)
-{
-	for (size_t k = 0; k < e->n_batch; k++)
-		if ((int)e->batch[k] == step)
-			return true;
-	return false;
-}
-
-static bool phase_in_batch(const struct exec *e, int phase)
-{
-	for (size_t k = 0; k < e->n_batch; k++)
-		if ((int)e->ev->plan.steps[e->batch[k]].phase == phase)
-			return true;
-	return false;
-}
-
-static void execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_announcer *an,
-		    struct lr_event *ev, size_t from)
-{
-	struct lr_plan *p = &ev->plan;
-	struct exec e = { .cfg = cfg, .nl = nl, .an = an, .ev = ev, .each = lr_plan_changes(p) <= LOG_EACH_MAX };
-
-	for (size_t i = 0; i < from; i++) /* a resumed plan: what already failed */
-		if (p->steps[i].gate && (p->steps[i].err || p->steps[i].skipped))
-			e.bad |= 1u << p->steps[i].phase;
-	for (size_t i = from; i < p->n; i++) {
-		struct lr_step *s = &p->steps[i];
-		bool addr = s->kind == LR_STEP_ADDR_ADD || s->kind == LR_STEP_ADDR_DEL || s->kind == LR_STEP_ADDR_UPDATE;
-
-		/* a primary with secondaries goes alone, between its promote_secondaries writes */
-		if (addr && !s->keep_secondaries && e.an && !in_batch(&e, s->dep_step) &&
-		    !(s->dep_phase && phase_in_batch(&e, s->dep_phase))) {
-			if (step_ready(&e, s)) {
-				e.batch[e.n_batch++] = i;
-				if (e.n_batch == LR_NL_BATCH)
-					flush(&e);
-			}
-			continue;
-		}
-		if (s->kind == LR_STEP_ANNOUNCE && in_batch(&e, s->dep_step) && e.n_ann < LR_NL_BATCH) {
-			e.ann[e.n_ann++] = i;
-			continue;
-		}
-		flush(&e);
-		step_run(&e, i);
-	}
-	flush(&e);
-	if (!e.each)
-		log_summary(ev);
-}
-
-/* Before a sysctl is changed for the first time, keep what was there. */
-static int remember_originals(const struct lr_config *cfg, struct lr_state *st, const struct lr_plan *p)
-{
-	for (size_t i = 0; i < p->n; i++) {
-		const struct lr_step *s = &p->steps[i];
-		struct lr_saved_sysctl *sv;
-
-		if (s->kind != LR_STEP_SYSCTL || !s->first_change || s->before < 0)
-			continue;
-		sv = lr_state_saved(st, s->ifname, true);
-		if (!sv)
-			return -ENOMEM;
-		if (sv->values[s->key] < 0)
-			sv->values[s->key] = s->phase == LR_PHASE_RAISE ? s->before : s->after;
-	}
-	(void)cfg;
-	return 0;
-}
-
-/* ---- the switch ---- */
-
-struct run {
-	const struct lr_config *cfg;
-	const struct lr_request *req;
-	struct lr_switch *out;
-	struct lr_statedir *sd;
-	struct lr_state st;
-	struct lr_nl *nl;
-	/* the caller's or our own (handed to out->an at the end: closing a packet socket waits
-	 * for an RCU grace period, synchronize_net, some 10 to 20 ms) */
-	struct lr_announcer *an;
-	bool own_an;
-	enum lr_role *roles;
-	bool *announce;
-	char host[256];
-};
-
-static int fail(struct run *x, enum lr_fail where, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct run *x, enum lr_fail where, int err, const char *fmt, ...)
+int lr_run_fail(struct switch_run *run, enum lr_fail where, int err, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(x->out->err, sizeof(x->out->err), fmt, ap);
+	vsnprintf(run->out->err, sizeof(run->out->err), fmt, ap);
 	va_end(ap);
-	n = strlen(x->out->err);
+	n = strlen(run->out->err);
 	/* O_NOFOLLOW's ELOOP: a link planted in the state directory, never followed */
-	snprintf(x->out->err + n, sizeof(x->out->err) - n, ": %s",
+	snprintf(run->out->err + n, sizeof(run->out->err) - n, ": %s",
 		 err == -ELOOP ? "a symbolic link (refused: never followed)" : strerror(-err));
-	x->out->fail = where;
+	run->out->fail = where;
 	return err;
 }
 
 /* The state directory refused: which rule it broke, in words. */
-static int dir_failed(struct run *x, int err)
+static int dir_failed(struct switch_run *run, int err)
 {
 	char why[160];
 
-	snprintf(x->out->err, sizeof(x->out->err), "state directory %s: %s", x->cfg->state_dir,
-		 lr_dir_refusal(x->cfg->state_dir, err, why, sizeof(why)));
-	x->out->fail = LR_FAIL_STATE;
+	snprintf(run->out->err, sizeof(run->out->err), "state directory %s: %s", run->cfg->state_dir,
+		 lr_dir_refusal(run->cfg->state_dir, err, why, sizeof(why)));
+	run->out->fail = LR_FAIL_STATE;
 	return err;
 }
 
@@ -515,14 +51,14 @@ static enum lr_role requested_role(const struct lr_request *req, const struct lr
 	return in->roles[req->kstate];
 }
 
-static int verify(struct run *x, struct lr_event *ev);
+static int replan_after_deletes(struct switch_run *run, struct lr_event *ev);
 
 /* Decides what this event does once it holds the lock: its own intent, nothing (a newer
  * event has been applied already), or the newest arrival's intent when that one has not been
  * applied: its process may still wait for the lock, or may have been killed while waiting
  * (keepalived SIGKILLs STOP notifies after a second). Either way the host ends in the role
  * of the last event to arrive. */
-static int resolve(struct run *x, struct lr_event *ev, struct lr_record *rec, struct lr_arrival *want)
+static int resolve(struct switch_run *run, struct lr_event *ev, struct lr_record *rec, struct lr_arrival *want)
 {
 	struct lr_arrival last;
 	int r;
@@ -533,11 +69,11 @@ static int resolve(struct run *x, struct lr_event *ev, struct lr_record *rec, st
 	want->priority = ev->priority;
 	want->role = ev->role;
 	want->time_us = ev->time_us;
-	if (x->req->dry_run)
+	if (run->req->dry_run)
 		return 1;
-	r = lr_statedir_last_arrival(x->sd, ev->name, &last);
+	r = lr_statedir_last_arrival(run->txn.sd, ev->name, &last);
 	if (r < 0)
-		return fail(x, LR_FAIL_STATE, r, "%s: cannot read arrivals", x->sd->path);
+		return lr_run_fail(run, LR_FAIL_STATE, r, "%s: cannot read arrivals", run->txn.sd->path);
 	if (last.seq <= ev->seq)
 		return 1;
 	ev->result = LR_RESULT_SUPERSEDED;
@@ -583,15 +119,54 @@ static void warn_v6_source(const struct lr_plan *plan)
 	}
 }
 
-static int one(struct run *x, struct lr_event *ev)
+/* ev's plan, from the host as the kernel shows it now and the roles with want's; *own_source:
+ * the host has an IPv6 source address of its own. */
+static int plan_event(struct switch_run *run, struct lr_event *ev, const struct lr_arrival *want,
+		      enum lr_role was, bool *own_source)
 {
-	const struct lr_config *cfg = x->cfg;
-	const struct lr_instance *in = &cfg->inst[ev->inst];
-	struct lr_record *rec = lr_state_get(&x->st, in->name);
-	struct lr_arrival want;
 	struct lr_host host;
+	int r;
+
+	run->roles[ev->inst] = want->role;
+	run->announce[ev->inst] = want->role == LR_ROLE_DIRECTOR && was != LR_ROLE_DIRECTOR;
+	r = lr_host_read(run->cfg, run->nl, &run->txn.st, &host);
+	if (r < 0)
+		return lr_run_fail(run, LR_FAIL_KERNEL, r, "cannot read the host's addresses");
+	r = lr_plan_compute(run->cfg, run->roles, run->announce, &host, &ev->plan);
+	*own_source = host.v6_own_source;
+	lr_host_free(&host);
+	run->announce[ev->inst] = false;
+	return r < 0 ? lr_run_fail(run, LR_FAIL_KERNEL, r, "cannot compute the plan") : 0;
+}
+
+/* The intent recorded before the kernel is touched: a crash from here on is converged by
+ * the next run (doc/switch.md, rule 12). */
+static int record_intent(struct switch_run *run, struct lr_event *ev, struct lr_record *rec,
+			 const struct lr_arrival *want)
+{
+	int r;
+
+	rec->role = want->role;
+	rec->scope = run->cfg->inst[ev->inst].scope;
+	rec->kstate = want->kstate;
+	rec->priority = want->priority;
+	rec->seq = want->seq;
+	rec->time_us = want->time_us;
+	snprintf(rec->result, sizeof(rec->result), "pending");
+	r = lr_plan_keep_originals(&run->txn.st, &ev->plan);
+	if (r == 0)
+		r = lr_txn_save(&run->txn);
+	return r < 0 ? lr_run_fail(run, LR_FAIL_STATE, r, "%s/state.json: cannot write the state file", run->txn.sd->path) : 0;
+}
+
+/* One event under the lock: what it asks for (or the newest arrival's intent), planned,
+ * recorded, executed, and its result recorded. */
+static int apply_event(struct switch_run *run, struct lr_event *ev)
+{
+	struct lr_record *rec = lr_state_get(&run->txn.st, ev->name);
+	struct lr_arrival want;
 	uint64_t t0 = lr_now_us();
-	bool own_source;
+	bool own_source = true;
 	int r;
 
 	if (!rec)
@@ -599,26 +174,13 @@ static int one(struct run *x, struct lr_event *ev)
 	ev->prev_role = rec->role;
 	ev->prev_kstate = rec->kstate;
 	ev->prev_priority = rec->priority;
-	r = resolve(x, ev, rec, &want);
-	if (r <= 0)
+	r = resolve(run, ev, rec, &want);
+	if (r <= 0 || (r = plan_event(run, ev, &want, rec->role, &own_source)) < 0)
 		return r;
-	x->roles[ev->inst] = want.role;
-	x->announce[ev->inst] = want.role == LR_ROLE_DIRECTOR && rec->role != LR_ROLE_DIRECTOR;
-	r = lr_host_read(cfg, x->nl, &x->st, &host);
-	if (r < 0)
-		return fail(x, LR_FAIL_KERNEL, r, "cannot read the host's addresses");
-	r = lr_plan_compute(cfg, x->roles, x->announce, &host, &ev->plan);
-	own_source = host.v6_own_source;
-	lr_host_free(&host);
-	x->announce[ev->inst] = false;
-	if (r < 0)
-		return fail(x, LR_FAIL_KERNEL, r, "cannot compute the plan");
-	if (x->req->dry_run) {
-		ev->duration_us = lr_now_us() - t0;
+	if (run->req->dry_run || (ev->converge_only && ev->plan.n == 0)) {
+		ev->duration_us = run->req->dry_run ? lr_now_us() - t0 : 0;
 		return 0;
 	}
-	if (ev->converge_only && ev->plan.n == 0)
-		return 0;
 	if (ev->converge_only) {
 		log_warn("%s: the recorded switch to %s was not finished (interrupted?): finishing it",
 			 ev->name, lr_role_name(want.role));
@@ -626,32 +188,21 @@ static int one(struct run *x, struct lr_event *ev)
 		ev->applied_role = want.role;
 		ev->applied_kstate = want.kstate;
 	}
-	/* intent first: a crash from here on is converged by the next run */
-	rec->role = want.role;
-	rec->scope = in->scope;
-	rec->kstate = want.kstate;
-	rec->priority = want.priority;
-	rec->seq = want.seq;
-	rec->time_us = want.time_us;
-	snprintf(rec->result, sizeof(rec->result), "pending");
-	r = remember_originals(cfg, &x->st, &ev->plan);
-	if (r == 0)
-		r = lr_state_save(x->sd, &x->st);
-	if (r < 0)
-		return fail(x, LR_FAIL_STATE, r, "%s/state.json: cannot write the state file", x->sd->path);
-	execute(cfg, x->nl, x->an, ev, 0);
+	if ((r = record_intent(run, ev, rec, &want)) < 0)
+		return r;
+	lr_plan_execute(run->cfg, run->nl, run->an, ev, 0);
 	if (!own_source)
 		warn_v6_source(&ev->plan);
-	r = verify(x, ev);
+	r = replan_after_deletes(run, ev);
 	if (r < 0)
-		return fail(x, LR_FAIL_KERNEL, r, "cannot re-read the host's addresses");
+		return lr_run_fail(run, LR_FAIL_KERNEL, r, "cannot re-read the host's addresses");
 	ev->duration_us = lr_now_us() - t0;
 	snprintf(rec->result, sizeof(rec->result), "%s", lr_result_name(lr_event_outcome(&ev->plan)));
 	if (!ev->applied_for)
 		ev->result = lr_event_outcome(&ev->plan);
-	r = lr_state_save(x->sd, &x->st);
+	r = lr_txn_save(&run->txn);
 	if (r < 0)
-		log_warn_errno(r, "%s: cannot record the result", x->sd->path);
+		log_warn_errno(r, "%s: cannot record the result", run->txn.sd->path);
 	return 0;
 }
 
@@ -688,7 +239,7 @@ static bool removed_ipv4(const struct lr_plan *p, size_t from)
 /* Deleting the primary IPv4 address of a subnet makes the kernel delete its secondaries too
  * (unless promote_secondaries is set): another instance's VIP can vanish with ours. After
  * IPv4 deletions, re-read and converge what the kernel took with them. */
-static int verify(struct run *x, struct lr_event *ev)
+static int replan_after_deletes(struct switch_run *run, struct lr_event *ev)
 {
 	size_t from = 0;
 
@@ -696,11 +247,11 @@ static int verify(struct run *x, struct lr_event *ev)
 		struct lr_plan more;
 		struct lr_host host;
 		struct lr_step *ns;
-		int r = lr_host_read(x->cfg, x->nl, &x->st, &host);
+		int r = lr_host_read(run->cfg, run->nl, &run->txn.st, &host);
 
 		if (r < 0)
 			return r;
-		r = lr_plan_compute(x->cfg, x->roles, NULL, &host, &more);
+		r = lr_plan_compute(run->cfg, run->roles, NULL, &host, &more);
 		lr_host_free(&host);
 		if (r < 0)
 			return r;
@@ -711,7 +262,7 @@ static int verify(struct run *x, struct lr_event *ev)
 		}
 		log_warn("%s: the kernel removed more than asked (IPv4 secondaries go with their primary "
 			 "unless net.ipv4.conf.%s.promote_secondaries=1): %zu more step(s)",
-			 ev->name, x->cfg->inst[ev->inst].nic, more.n);
+			 ev->name, run->cfg->inst[ev->inst].nic, more.n);
 		ns = realloc(ev->plan.steps, (ev->plan.n + more.n) * sizeof(*ns));
 		if (!ns) {
 			lr_plan_free(&more);
@@ -726,44 +277,44 @@ static int verify(struct run *x, struct lr_event *ev)
 		ev->plan.steps = ns;
 		ev->plan.n = ev->plan.cap = from + more.n;
 		lr_plan_free(&more);
-		execute(x->cfg, x->nl, x->an, ev, from);
+		lr_plan_execute(run->cfg, run->nl, run->an, ev, from);
 	}
 	return 0;
 }
 
 /* An event for instance i of the configuration, asking for (kstate, priority, role). */
-static void init_event(struct run *x, struct lr_event *ev, size_t i, const char *source,
+void lr_run_init_event(struct switch_run *run, struct lr_event *ev, size_t i, const char *source,
 		       enum lr_kstate kstate, int priority, enum lr_role role, uint64_t time_us)
 {
-	const struct lr_instance *in = &x->cfg->inst[i];
+	const struct lr_instance *in = &run->cfg->inst[i];
 
 	memset(ev, 0, sizeof(*ev));
 	ev->inst = i;
 	ev->scope = in->scope;
 	snprintf(ev->name, sizeof(ev->name), "%s", in->name);
-	snprintf(ev->host, sizeof(ev->host), "%s", x->host);
+	snprintf(ev->host, sizeof(ev->host), "%s", run->host);
 	ev->source = source;
 	ev->kstate = kstate;
 	ev->priority = priority;
 	ev->role = role;
 	ev->time_us = time_us;
-	ev->dry_run = x->req->dry_run;
+	ev->dry_run = run->req->dry_run;
 }
 
-static int prepare(struct run *x, const struct lr_request *reqs, size_t n_reqs)
+static int prepare(struct switch_run *run, const struct lr_request *reqs, size_t n_reqs)
 {
-	const struct lr_config *cfg = x->cfg;
-	struct lr_switch *out = x->out;
+	const struct lr_config *cfg = run->cfg;
+	struct lr_switch *out = run->out;
 	uint64_t now = lr_wall_us();
 	size_t n = 0, max = 0;
 
-	gethostname(x->host, sizeof(x->host) - 1);
+	gethostname(run->host, sizeof(run->host) - 1);
 	for (size_t k = 0; k < n_reqs; k++)
 		max += reqs[k].name ? 1 : cfg->n_inst;
 	out->events = calloc(max + 1, sizeof(*out->events));
-	x->roles = calloc(cfg->n_inst + 1, sizeof(*x->roles));
-	x->announce = calloc(cfg->n_inst + 1, sizeof(*x->announce));
-	if (!out->events || !x->roles || !x->announce)
+	run->roles = calloc(cfg->n_inst + 1, sizeof(*run->roles));
+	run->announce = calloc(cfg->n_inst + 1, sizeof(*run->announce));
+	if (!out->events || !run->roles || !run->announce)
 		return -ENOMEM;
 	for (size_t k = 0; k < n_reqs; k++) {
 		const struct lr_request *req = &reqs[k];
@@ -773,7 +324,7 @@ static int prepare(struct run *x, const struct lr_request *reqs, size_t n_reqs)
 
 			if (req->name && strcmp(req->name, in->name))
 				continue;
-			init_event(x, &out->events[n++], i, req->source, req->kstate, req->priority,
+			lr_run_init_event(run, &out->events[n++], i, req->source, req->kstate, req->priority,
 				   requested_role(req, in), req->time_us ? req->time_us : now);
 		}
 	}
@@ -787,16 +338,52 @@ static unsigned lock_wait_s(const struct lr_request *req)
 	return req->lock_timeout_s ? req->lock_timeout_s : 60;
 }
 
-static int open_state(struct run *x)
+/* Where lr_txn_begin stopped, in words. The lock: who holds it, rather than the errno's
+ * "Connection timed out"; and the events' previous roles from the state file as last saved,
+ * so that their failure says where the host stays. */
+static int txn_failed(struct switch_run *run, int err, unsigned waited_s)
 {
-	struct lr_arrival *arr = calloc(x->out->n_events + 1, sizeof(*arr));
-	char err[256];
-	int r;
+	const char *path = run->txn.sd ? run->txn.sd->path : run->cfg->state_dir;
+	char who[32] = "another process";
+	long pid;
 
-	if (!arr)
-		return -ENOMEM;
-	for (size_t i = 0; i < x->out->n_events; i++) {
-		const struct lr_event *ev = &x->out->events[i];
+	switch (run->txn.failed) {
+	case LR_TXN_OPEN:
+		return dir_failed(run, err);
+	case LR_TXN_ARRIVE:
+		return lr_run_fail(run, LR_FAIL_STATE, err, "%s: cannot record the arrival (arrivals.json, arrivals.lock)", path);
+	case LR_TXN_LOAD:
+		return lr_run_fail(run, LR_FAIL_STATE, err, "%s/state.json: cannot read the state file", path);
+	case LR_TXN_LOCK:
+		break;
+	}
+	if (err != -ETIMEDOUT)
+		return lr_run_fail(run, LR_FAIL_STATE, err, "%s/lock: cannot take the lock", path);
+	if ((pid = lr_statedir_lock_holder(run->txn.sd)) > 0)
+		snprintf(who, sizeof(who), "pid %ld", pid);
+	if (waited_s)
+		snprintf(run->out->err, sizeof(run->out->err), "%s/lock: held by %s for more than %u s", path, who, waited_s);
+	else
+		snprintf(run->out->err, sizeof(run->out->err), "%s/lock: held by %s", path, who);
+	run->out->fail = LR_FAIL_STATE;
+	for (size_t i = 0; i < run->out->n_events; i++) {
+		struct lr_event *ev = &run->out->events[i];
+		const struct lr_record *rec = lr_state_find(&run->txn.st, ev->name);
+
+		ev->prev_role = rec ? rec->role : LR_ROLE_UNKNOWN;
+		ev->prev_kstate = rec ? rec->kstate : LR_KSTATE_NONE;
+		ev->prev_priority = rec ? rec->priority : -1;
+	}
+	return err;
+}
+
+/* What the events ask for, recorded as arrivals before the wait for the lock. */
+static struct lr_arrival *arrivals_of(const struct lr_switch *out)
+{
+	struct lr_arrival *arr = calloc(out->n_events + 1, sizeof(*arr));
+
+	for (size_t i = 0; arr && i < out->n_events; i++) {
+		const struct lr_event *ev = &out->events[i];
 
 		snprintf(arr[i].name, sizeof(arr[i].name), "%s", ev->name);
 		arr[i].kstate = ev->kstate;
@@ -804,87 +391,67 @@ static int open_state(struct run *x)
 		arr[i].role = ev->role;
 		arr[i].time_us = ev->time_us;
 	}
-	if (x->req->dry_run) {
-		r = lr_statedir_open_ro(x->cfg->state_dir, &x->sd);
-		free(arr);
-		if (r == -ENOENT)
-			return 0;
-		if (r < 0)
-			return fail(x, LR_FAIL_STATE, r, "%s", x->cfg->state_dir);
-		r = lr_state_load(x->sd, &x->st, err, sizeof(err));
-		return r == -ENOMEM ? r : 0;
-	}
-	r = lr_statedir_open(x->cfg->state_dir, &x->sd);
-	if (r < 0) {
-		free(arr);
-		return dir_failed(x, r);
-	}
-	/* as patient as for the switch lock: an arrival not recorded is an event lost */
-	r = lr_statedir_arrive(x->sd, arr, x->out->n_events, lock_wait_s(x->req));
-	for (size_t i = 0; r == 0 && i < x->out->n_events; i++)
-		x->out->events[i].seq = arr[i].seq;
-	free(arr);
-	if (r < 0)
-		return fail(x, LR_FAIL_STATE, r, "%s: cannot record the arrival (arrivals.json, arrivals.lock)", x->sd->path);
-	return 0;
+	return arr;
 }
 
-static int load_state_locked(struct run *x)
+int lr_run_hold_state(struct switch_run *run, bool arrive, unsigned wait_s)
 {
-	char err[320];
-	int r = lr_state_load(x->sd, &x->st, err, sizeof(err));
+	struct lr_arrival *arr = arrive && !run->req->dry_run ? arrivals_of(run->out) : NULL;
+	size_t n = arr ? run->out->n_events : 0;
+	int r;
 
-	if (r == -EBADMSG) {
-		/* losing the records is better than refusing every switch: the next events
-		 * re-establish them, and the kernel state is read afresh anyway */
-		log_err("%s; moved aside to state.json.corrupt, starting with no records", err);
-		lr_state_quarantine(x->sd);
-		r = 0;
-	}
-	return r < 0 ? fail(x, LR_FAIL_STATE, r, "%s/state.json: cannot read the state file", x->sd->path) : 0;
+	if (arrive && !run->req->dry_run && !arr)
+		return -ENOMEM;
+	r = lr_txn_begin(&run->txn, run->cfg->state_dir, arr, n, wait_s, run->req->dry_run);
+	for (size_t i = 0; i < n && (r == 0 || run->txn.failed > LR_TXN_ARRIVE); i++)
+		run->out->events[i].seq = arr[i].seq;
+	free(arr);
+	if (run->txn.quarantined)
+		log_err("%s; moved aside to state.json.corrupt, starting with no records", run->txn.err);
+	return r < 0 ? txn_failed(run, r, wait_s) : 0;
 }
 
 /* Before the lock goes, apply any event that arrived while this run worked and is not
  * applied: its own run may be killed while it waits (keepalived SIGKILLs a STOP notify after a
  * second), and nobody else might come. The applying is reported as that event's. */
-static int sweep(struct run *x)
+static int apply_late_arrivals(struct switch_run *run)
 {
-	size_t n = x->cfg->n_inst;
+	size_t n = run->cfg->n_inst;
 	const char **names = calloc(n + 1, sizeof(*names));
 	struct lr_arrival *last = calloc(n + 1, sizeof(*last));
 	int r = names && last ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < n; i++)
-		names[i] = x->cfg->inst[i].name;
+		names[i] = run->cfg->inst[i].name;
 	for (int round = 0; r == 0 && round < 8; round++) {
 		bool more = false;
 
-		r = lr_statedir_arrivals(x->sd, names, n, last);
+		r = lr_statedir_arrivals(run->txn.sd, names, n, last);
 		if (r < 0) {
-			r = fail(x, LR_FAIL_STATE, r, "%s: cannot read arrivals", x->sd->path);
+			r = lr_run_fail(run, LR_FAIL_STATE, r, "%s: cannot read arrivals", run->txn.sd->path);
 			break;
 		}
 		for (size_t i = 0; r == 0 && i < n; i++) {
-			struct lr_record *rec = lr_state_find(&x->st, names[i]);
+			struct lr_record *rec = lr_state_find(&run->txn.st, names[i]);
 			struct lr_event *ne;
 
 			if (last[i].seq == 0 || last[i].role == LR_ROLE_UNKNOWN ||
 			    (rec && rec->seq >= last[i].seq))
 				continue;
-			ne = realloc(x->out->events, (x->out->n_events + 1) * sizeof(*ne));
+			ne = realloc(run->out->events, (run->out->n_events + 1) * sizeof(*ne));
 			if (!ne) {
 				r = -ENOMEM;
 				break;
 			}
-			x->out->events = ne;
-			init_event(x, &ne[x->out->n_events], i, "sweep", last[i].kstate, last[i].priority,
+			run->out->events = ne;
+			lr_run_init_event(run, &ne[run->out->n_events], i, "sweep", last[i].kstate, last[i].priority,
 				   last[i].role, last[i].time_us);
-			ne[x->out->n_events].seq = last[i].seq;
+			ne[run->out->n_events].seq = last[i].seq;
 			log_info("%s: event #%llu (%s %s) is not applied yet: applying it",
 				 names[i], (unsigned long long)last[i].seq, lr_kstate_name(last[i].kstate),
 				 lr_role_name(last[i].role));
-			r = one(x, &ne[x->out->n_events]);
-			ne[x->out->n_events++].ran = r == 0;
+			r = apply_event(run, &ne[run->out->n_events]);
+			ne[run->out->n_events++].ran = r == 0;
 			more = true;
 		}
 		if (!more)
@@ -896,36 +463,29 @@ static int sweep(struct run *x)
 }
 
 /* The caller's announcer, or one of our own (handed to out->an by run_end); then netlink. */
-static int open_kernel(struct run *x, const struct lr_request *req)
+int lr_run_open_kernel(struct switch_run *run, const struct lr_request *req)
 {
 	int r;
 
-	x->an = req->an;
-	x->own_an = !x->an;
-	if (!x->an)
-		x->an = lr_announcer_new();
-	r = x->an ? lr_nl_open(&x->nl) : -ENOMEM;
-	return r < 0 ? fail(x, LR_FAIL_KERNEL, r, "cannot open a netlink socket") : 0;
+	run->an = req->an;
+	run->own_an = !run->an;
+	if (!run->an)
+		run->an = lr_announcer_new();
+	r = run->an ? lr_nl_open(&run->nl) : -ENOMEM;
+	return r < 0 ? lr_run_fail(run, LR_FAIL_KERNEL, r, "cannot open a netlink socket") : 0;
 }
 
 /* Releases what a run holds (the lock first); r: its result, with a message if none yet. */
-static int run_end(struct run *x, int r, bool locked)
+int lr_run_end(struct switch_run *run, int r)
 {
-	if (x->sd && locked) {
-		lr_statedir_unlock(x->sd);
-		/* what killed runs left half-written: after the lock, off the switch's path (only
-		 * files whose writer is gone, so no lock is needed) */
-		lr_sweep_stale_tmp(x->sd->dirfd);
-	}
-	if (x->own_an)
-		x->out->an = x->an;
-	lr_nl_close(x->nl);
-	lr_state_free(&x->st);
-	lr_statedir_close(x->sd);
-	free(x->roles);
-	free(x->announce);
-	if (r < 0 && !x->out->err[0])
-		snprintf(x->out->err, sizeof(x->out->err), "%s", strerror(-r));
+	lr_txn_end(&run->txn);
+	if (run->own_an)
+		run->out->an = run->an;
+	lr_nl_close(run->nl);
+	free(run->roles);
+	free(run->announce);
+	if (r < 0 && !run->out->err[0])
+		snprintf(run->out->err, sizeof(run->out->err), "%s", strerror(-r));
 	return r;
 }
 
@@ -938,37 +498,6 @@ void lr_switch_mark_failed(struct lr_switch *sw)
 		}
 }
 
-/* The switch lock not taken: who holds it, rather than the errno's "Connection timed out";
- * and the events' previous roles from the state file (replaced atomically: readable without
- * the lock), so that their failure says where the host stays. */
-static int lock_failed(struct run *x, int err, unsigned waited_s)
-{
-	long pid = err == -ETIMEDOUT ? lr_statedir_lock_holder(x->sd) : 0;
-	char who[32] = "another process", msg[320];
-
-	if (pid > 0)
-		snprintf(who, sizeof(who), "pid %ld", pid);
-	if (err != -ETIMEDOUT)
-		fail(x, LR_FAIL_STATE, err, "%s/lock: cannot take the lock", x->sd->path);
-	else if (waited_s)
-		snprintf(x->out->err, sizeof(x->out->err), "%s/lock: held by %s for more than %u s",
-			 x->sd->path, who, waited_s);
-	else
-		snprintf(x->out->err, sizeof(x->out->err), "%s/lock: held by %s", x->sd->path, who);
-	x->out->fail = LR_FAIL_STATE;
-	if (lr_state_load(x->sd, &x->st, msg, sizeof(msg)) < 0)
-		return err;
-	for (size_t i = 0; i < x->out->n_events; i++) {
-		struct lr_event *ev = &x->out->events[i];
-		const struct lr_record *rec = lr_state_find(&x->st, ev->name);
-
-		ev->prev_role = rec ? rec->role : LR_ROLE_UNKNOWN;
-		ev->prev_kstate = rec ? rec->kstate : LR_KSTATE_NONE;
-		ev->prev_priority = rec ? rec->priority : -1;
-	}
-	return err;
-}
-
 /* A later event of the same batch for the same instance: this one is superseded at once
  * (never replay deltas: the later one is applied under the same lock). */
 static const struct lr_event *later_in_batch(const struct lr_switch *out, size_t i)
@@ -979,9 +508,9 @@ static const struct lr_event *later_in_batch(const struct lr_switch *out, size_t
 	return NULL;
 }
 
-static void skip_superseded(struct run *x, struct lr_event *ev, uint64_t by)
+static void skip_superseded(struct switch_run *run, struct lr_event *ev, uint64_t by)
 {
-	struct lr_record *rec = lr_state_find(&x->st, ev->name);
+	struct lr_record *rec = lr_state_find(&run->txn.st, ev->name);
 
 	ev->prev_role = rec ? rec->role : LR_ROLE_UNKNOWN;
 	ev->prev_kstate = rec ? rec->kstate : LR_KSTATE_NONE;
@@ -994,86 +523,59 @@ int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *req
 		       struct lr_switch *out)
 {
 	const struct lr_request *req = &reqs[0];
-	struct run x = { .cfg = cfg, .req = req, .out = out };
-	uint64_t t_wait;
+	struct switch_run run = { .cfg = cfg, .req = req, .out = out };
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = prepare(&x, reqs, n_reqs);
+	r = prepare(&run, reqs, n_reqs);
 	if (r < 0)
 		goto out;
-	r = open_state(&x);
+	r = lr_run_hold_state(&run, true, lock_wait_s(req));
 	if (r < 0)
 		goto out;
-	t_wait = lr_now_us();
-	if (!req->dry_run) {
-		r = lr_statedir_lock(x.sd, false, lock_wait_s(req));
-		if (r < 0) {
-			lock_failed(&x, r, lock_wait_s(req));
-			goto out;
-		}
-		if ((r = load_state_locked(&x)) < 0)
-			goto out;
-	}
-	t_wait = lr_now_us() - t_wait;
-	if ((r = open_kernel(&x, req)) < 0)
+	if ((r = lr_run_open_kernel(&run, req)) < 0)
 		goto out;
-	lr_roles_from_state(cfg, &x.st, x.roles);
+	lr_roles_from_state(cfg, &run.txn.st, run.roles);
 	for (size_t i = 0; i < out->n_events && r == 0; i++) {
 		const struct lr_event *later = req->dry_run ? NULL : later_in_batch(out, i);
 
-		out->events[i].lock_wait_us = t_wait;
+		out->events[i].lock_wait_us = run.txn.lock_wait_us;
 		if (later)
-			skip_superseded(&x, &out->events[i], later->seq);
+			skip_superseded(&run, &out->events[i], later->seq);
 		else
-			r = one(&x, &out->events[i]);
+			r = apply_event(&run, &out->events[i]);
 		out->events[i].ran = r == 0;
 	}
 	if (r == 0 && !req->dry_run)
-		r = sweep(&x);
+		r = apply_late_arrivals(&run);
 	if (!req->dry_run && req->before_unlock)
 		req->before_unlock(req->arg);
 out:
-	return run_end(&x, r, !req->dry_run);
+	return lr_run_end(&run, r);
 }
 
-/* The state directory opened and its lock taken without waiting long (~0.1 s): the caller's
- * event loop reads keepalived's FIFO meanwhile. */
-static int open_locked_now(struct run *x)
-{
-	int r = lr_statedir_open(x->cfg->state_dir, &x->sd);
-
-	if (r < 0)
-		return dir_failed(x, r);
-	r = lr_statedir_lock(x->sd, false, 0);
-	return r < 0 ? lock_failed(x, r, 0) : 0;
-}
-
-int lr_switch_sweep(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
+int lr_switch_apply_pending(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
 {
 	struct lr_request opts = { .source = "sweep", .before_unlock = req->before_unlock,
 				   .arg = req->arg, .an = req->an };
-	struct run x = { .cfg = cfg, .req = &opts, .out = out };
-	bool locked = false;
+	struct switch_run run = { .cfg = cfg, .req = &opts, .out = out };
 	int r = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
-	gethostname(x.host, sizeof(x.host) - 1);
-	x.roles = calloc(cfg->n_inst + 1, sizeof(*x.roles));
-	x.announce = calloc(cfg->n_inst + 1, sizeof(*x.announce));
-	if (!x.roles || !x.announce)
+	gethostname(run.host, sizeof(run.host) - 1);
+	run.roles = calloc(cfg->n_inst + 1, sizeof(*run.roles));
+	run.announce = calloc(cfg->n_inst + 1, sizeof(*run.announce));
+	if (!run.roles || !run.announce)
 		goto out;
-	if ((r = open_locked_now(&x)) < 0)
+	/* without waiting long (~0.1 s): the caller's event loop reads keepalived's FIFO */
+	if ((r = lr_run_hold_state(&run, false, 0)) < 0 || (r = lr_run_open_kernel(&run, &opts)) < 0)
 		goto out;
-	locked = true;
-	if ((r = load_state_locked(&x)) < 0 || (r = open_kernel(&x, &opts)) < 0)
-		goto out;
-	lr_roles_from_state(cfg, &x.st, x.roles);
-	r = sweep(&x);
+	lr_roles_from_state(cfg, &run.txn.st, run.roles);
+	r = apply_late_arrivals(&run);
 	if (opts.before_unlock)
 		opts.before_unlock(opts.arg);
 out:
-	return run_end(&x, r, locked);
+	return lr_run_end(&run, r);
 }
 
 int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out)
@@ -1081,168 +583,19 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
 	return lr_switch_run_many(cfg, req, 1, out);
 }
 
-/* ---- drift: the host against the recorded roles ---- */
-
-/* The instance a host-wide sysctl step belongs to: the first whose recorded role asks for
- * that value (real-server values while any instance serves, director values otherwise). */
-static size_t sysctl_owner(const struct lr_config *cfg, const enum lr_role *roles, const struct lr_step *s)
+int lr_switch_run_logged(const struct lr_config *cfg, const struct lr_request *reqs, size_t n_reqs,
+			 struct lr_switch *out)
 {
-	enum lr_role want = s->phase == LR_PHASE_RAISE ? LR_ROLE_REAL_SERVER : LR_ROLE_DIRECTOR;
+	int r = lr_switch_run_many(cfg, reqs, n_reqs, out);
 
-	for (size_t i = 0; i < cfg->n_inst; i++)
-		if (roles[i] == want)
-			return i;
-	for (size_t i = 0; i < cfg->n_inst; i++)
-		if (roles[i] != LR_ROLE_UNKNOWN)
-			return i;
-	return 0;
-}
-
-/* Splits the executed plan into one drift event per instance it touched. */
-static int split_drift(struct run *x, struct lr_event *all, bool repair)
-{
-	const struct lr_config *cfg = x->cfg;
-	size_t *owner = calloc(all->plan.n + 1, sizeof(*owner));
-	struct lr_switch *out = x->out;
-
-	if (!owner)
-		return -ENOMEM;
-	out->events = calloc(cfg->n_inst + 1, sizeof(*out->events));
-	if (!out->events) {
-		free(owner);
-		return -ENOMEM;
-	}
-	for (size_t k = 0; k < all->plan.n; k++)
-		owner[k] = all->plan.steps[k].inst >= 0 ? (size_t)all->plan.steps[k].inst
-			   : sysctl_owner(cfg, x->roles, &all->plan.steps[k]);
-	for (size_t i = 0; i < cfg->n_inst; i++) {
-		struct lr_record *rec = lr_state_find(&x->st, cfg->inst[i].name);
-		struct lr_event *ev = &out->events[out->n_events];
-		size_t n = 0;
-
-		for (size_t k = 0; k < all->plan.n; k++)
-			n += owner[k] == i;
-		if (n == 0)
-			continue;
-		init_event(x, ev, i, "drift", rec ? rec->kstate : LR_KSTATE_NONE, rec ? rec->priority : -1,
-			   x->roles[i], all->time_us);
-		ev->type = LR_EVENT_DRIFT;
-		ev->repair = repair;
-		ev->prev_role = ev->role;
-		ev->prev_kstate = ev->kstate;
-		ev->prev_priority = ev->priority;
-		ev->duration_us = all->duration_us;
-		ev->lock_wait_us = all->lock_wait_us;
-		ev->plan.steps = calloc(n, sizeof(*ev->plan.steps));
-		if (!ev->plan.steps) {
-			free(owner);
-			return -ENOMEM;
-		}
-		for (size_t k = 0; k < all->plan.n; k++)
-			if (owner[k] == i) {
-				ev->plan.steps[ev->plan.n] = all->plan.steps[k];
-				ev->plan.steps[ev->plan.n++].dep_step = -1;
-			}
-		ev->plan.cap = n;
-		ev->result = repair ? lr_event_outcome(&ev->plan) : LR_RESULT_DETECTED;
-		ev->ran = true;
-		out->n_events++;
-	}
-	free(owner);
-	return 0;
-}
-
-int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req, bool repair,
-		       struct lr_switch *out)
-{
-	struct run x = { .cfg = cfg, .req = req, .out = out };
-	struct lr_event all = { .time_us = lr_wall_us() };
-	struct lr_host host;
-	uint64_t t0 = lr_now_us();
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	gethostname(x.host, sizeof(x.host) - 1);
-	x.roles = calloc(cfg->n_inst + 1, sizeof(*x.roles));
-	if (!x.roles)
-		return -ENOMEM;
-	if ((r = open_locked_now(&x)) < 0)
-		goto out;
-	all.lock_wait_us = lr_now_us() - t0;
-	if ((r = load_state_locked(&x)) < 0)
-		goto out;
-	lr_roles_from_state(cfg, &x.st, x.roles);
-	if ((r = open_kernel(&x, req)) < 0)
-		goto out;
-	r = lr_host_read(cfg, x.nl, &x.st, &host);
 	if (r < 0) {
-		fail(&x, LR_FAIL_KERNEL, r, "cannot read the host's addresses");
-		goto out;
+		log_err("%s", out->err);
+		lr_switch_mark_failed(out); /* reported as failed, with the reason */
 	}
-	r = lr_plan_compute(cfg, x.roles, NULL, &host, &all.plan);
-	lr_host_free(&host);
-	if (r < 0 || all.plan.n == 0)
-		goto out;
-	snprintf(all.name, sizeof(all.name), "drift");
-	if (repair) {
-		r = remember_originals(cfg, &x.st, &all.plan);
-		if (r == 0)
-			r = lr_state_save(x.sd, &x.st);
-		if (r < 0) {
-			fail(&x, LR_FAIL_STATE, r, "%s/state.json: cannot write the state file", x.sd->path);
-			goto out;
-		}
-		execute(cfg, x.nl, x.an, &all, 0);
-	}
-	all.duration_us = lr_now_us() - t0;
-	r = split_drift(&x, &all, repair);
-	if (r == 0 && req->before_unlock)
-		req->before_unlock(req->arg);
-out:
-	lr_plan_free(&all.plan);
-	return run_end(&x, r, true);
-}
-
-/* ip is on the interface and usable (not held back by DAD): announcing a VIP the NIC lacks
- * would draw traffic for an address nobody here answers. */
-static bool nic_holds(const struct lr_kaddr *addrs, size_t n, int ifindex, const struct lr_ip *ip)
-{
-	for (size_t k = 0; k < n; k++)
-		if (addrs[k].ifindex == ifindex && lr_ip_equal(&addrs[k].ip, ip))
-			return !addrs[k].tentative && !addrs[k].dadfailed;
-	return false;
-}
-
-int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, struct lr_announcer *an)
-{
-	const struct lr_instance *in = &cfg->inst[i];
-	struct lr_kaddr *addrs;
-	size_t n;
-	uint8_t mac[6];
-	int sent = 0, ifindex, r;
-
-	if (in->owner != LR_OWNER_LVSROLE || cfg->announce_count == 0)
-		return 0; /* keepalived announces the VIPs it owns */
-	ifindex = lr_nl_ifindex(nl, in->nic);
-	if (ifindex < 0)
-		return ifindex;
-	r = lr_nl_hwaddr(nl, in->nic, mac);
-	if (r == 0)
-		r = lr_nl_addrs(nl, &addrs, &n);
-	if (r < 0)
-		return r;
-	for (size_t j = 0; j < in->n_vips; j++) {
-		char msg[128];
-
-		if (!nic_holds(addrs, n, ifindex, &in->vips[j].ip))
-			continue;
-		if (lr_announce(an, ifindex, mac, &in->vips[j].ip, cfg->announce_op, msg, sizeof(msg)) < 0)
-			log_warn("%s: announcement of a VIP on %s failed: %s", in->name, in->nic, msg);
-		else
-			sent++;
-	}
-	free(addrs);
-	return sent;
+	for (size_t i = 0; !reqs[0].dry_run && i < out->n_events; i++)
+		if (r == 0 || out->events[i].result != LR_RESULT_OK)
+			lr_event_log(cfg, &out->events[i]);
+	return r;
 }
 
 void lr_switch_clear(struct lr_switch *sw)
@@ -1252,138 +605,4 @@ void lr_switch_clear(struct lr_switch *sw)
 	free(sw->events);
 	lr_announcer_free(sw->an);
 	memset(sw, 0, sizeof(*sw));
-}
-
-/* ---- repeated announcements ---- */
-
-/* One repeat of every announcement the switch planned for the events still live, whether or
- * not the earlier sends worked, for the VIPs the NIC still holds. */
-static void repeat_round(const struct lr_config *cfg, const struct lr_switch *sw, const bool *live,
-			 struct lr_nl *nl, struct lr_announcer *an)
-{
-	struct lr_kaddr *addrs;
-	size_t n;
-
-	if (lr_nl_addrs(nl, &addrs, &n) < 0)
-		return;
-	for (size_t i = 0; i < sw->n_events; i++) {
-		const struct lr_event *ev = &sw->events[i];
-
-		for (size_t j = 0; live[i] && j < ev->plan.n; j++) {
-			const struct lr_step *s = &ev->plan.steps[j];
-			uint8_t mac[6];
-			char msg[128];
-			int ifindex = lr_nl_ifindex(nl, s->ifname);
-
-			if (s->kind != LR_STEP_ANNOUNCE || !s->done || s->skipped || ifindex < 0 ||
-			    !nic_holds(addrs, n, ifindex, &s->ip) || lr_nl_hwaddr(nl, s->ifname, mac) < 0)
-				continue;
-			if (lr_announce(an, ifindex, mac, &s->ip, cfg->announce_op, msg, sizeof(msg)) < 0)
-				log_warn("%s: announcement on %s failed: %s", ev->name, s->ifname, msg);
-		}
-	}
-	free(addrs);
-}
-
-static void announcer_loop(const struct lr_config *cfg, const struct lr_switch *sw, struct lr_announcer *an)
-{
-	struct lr_statedir *sd = NULL;
-	struct lr_nl *nl = NULL;
-	bool *live = calloc(sw->n_events + 1, sizeof(*live));
-
-	if (!an || !live || lr_statedir_open_ro(cfg->state_dir, &sd) < 0 || lr_nl_open(&nl) < 0)
-		goto out;
-	for (size_t i = 0; i < sw->n_events; i++)
-		live[i] = lr_event_announces(&sw->events[i]);
-	for (unsigned k = 1; k < cfg->announce_count; k++) {
-		struct timespec ts = { cfg->announce_interval_ms / 1000,
-				       (long)(cfg->announce_interval_ms % 1000) * 1000000L };
-		struct lr_state st;
-		char err[256];
-		bool any = false;
-
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		/* the lock keeps a switch from running between the check and the send */
-		if (lr_statedir_lock(sd, true, 5) < 0)
-			break;
-		if (lr_state_load(sd, &st, err, sizeof(err)) < 0) {
-			lr_statedir_unlock(sd);
-			break;
-		}
-		for (size_t i = 0; i < sw->n_events; i++) {
-			const struct lr_event *ev = &sw->events[i];
-			struct lr_record *rec = lr_state_find(&st, ev->name);
-
-			if (live[i] && (!rec || rec->role != LR_ROLE_DIRECTOR)) {
-				live[i] = false;
-				log_info("%s: no longer director, announcements cancelled", ev->name);
-			}
-			any |= live[i];
-		}
-		if (any)
-			repeat_round(cfg, sw, live, nl, an);
-		lr_state_free(&st);
-		lr_statedir_unlock(sd);
-		if (!any)
-			break;
-	}
-out:
-	lr_nl_close(nl);
-	lr_statedir_close(sd);
-	free(live);
-}
-
-int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw)
-{
-	bool needed = false;
-	int keep[3], gone[2];
-	char c;
-	pid_t pid;
-
-	for (size_t i = 0; i < sw->n_events; i++)
-		needed |= lr_event_announces(&sw->events[i]);
-	needed = needed && cfg->announce_count >= 2 && sw->n_events > 0 && !sw->events[0].dry_run;
-	lr_announcer_fds(sw->an, keep);
-	/* with no repeats, a child all the same when the switch opened a packet socket: it
-	 * closes it (waiting out the grace period) after the caller has gone */
-	if (!needed && keep[0] < 0)
-		return 0;
-	/* the caller's end stays open until it exits: the child's read returns then */
-	if (pipe2(gone, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(gone[0]);
-		close(gone[1]);
-		return -errno;
-	}
-	if (pid > 0) {
-		close(gone[0]);
-		return pid;
-	}
-	/* the child must not hold the caller's pipes or locks (the caller may hold the report
-	 * commit lock): it keeps only the announcer's sockets and opens what else it needs */
-	keep[2] = gone[0];
-	lr_log_drop_fds_but(keep, 3);
-	{
-		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-	}
-	if (needed) {
-		struct lr_announcer *an = sw->an ? sw->an : lr_announcer_new();
-
-		if (an)
-			announcer_loop(cfg, sw, an);
-	}
-	while (read(gone[0], &c, 1) < 0 && errno == EINTR)
-		;
-	_exit(0);
 }

@@ -39,7 +39,7 @@ struct lr_switch {
 	enum lr_fail fail;
 	char err[512];
 	/* the announcer the switch opened (NULL with the caller's): closing its packet socket
-	 * waits for an RCU grace period, 10 to 20 ms, so lr_switch_spawn_announcer hands it to
+	 * waits for an RCU grace period, 10 to 20 ms, so lr_repeat_spawn hands it to
 	 * a child and the caller's exit does not wait for that */
 	struct lr_announcer *an;
 };
@@ -50,6 +50,12 @@ int lr_switch_run(const struct lr_config *cfg, const struct lr_request *req, str
  * Options (dry_run, lock_timeout_s, before_unlock, an) are reqs[0]'s. */
 int lr_switch_run_many(const struct lr_config *cfg, const struct lr_request *reqs, size_t n_reqs,
 		       struct lr_switch *out);
+/* lr_switch_run_many, then what every caller does with the outcome: a run that could not
+ * start has its reason logged and its events marked failed with it (lr_switch_mark_failed);
+ * then each event is logged (after such a failure, those that did not end ok), unless it is a
+ * dry run. Returns lr_switch_run_many's result. */
+int lr_switch_run_logged(const struct lr_config *cfg, const struct lr_request *reqs, size_t n_reqs,
+			 struct lr_switch *out);
 void lr_switch_clear(struct lr_switch *sw);
 /* After a switch that could not run: its events that did nothing are reported as failed,
  * with the reason (sw->err). */
@@ -58,31 +64,9 @@ void lr_switch_mark_failed(struct lr_switch *sw);
  * register that is not applied yet: the newest event of each instance, whatever happened to
  * its own run (a run that could not get the lock, or was killed). out holds them (source
  * "sweep"); none when all are applied. Of req only before_unlock, arg and an are used. */
-int lr_switch_sweep(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out);
+int lr_switch_apply_pending(const struct lr_config *cfg, const struct lr_request *req, struct lr_switch *out);
 /* Drift: compares the host with the recorded roles under the lock (waiting at most ~0.1 s)
  * and, with repair, applies what differs. out holds one LR_EVENT_DRIFT event per instance
  * concerned (none when the host matches). Of req only before_unlock, arg and an are used. */
 int lr_switch_converge(const struct lr_config *cfg, const struct lr_request *req, bool repair,
 		       struct lr_switch *out);
-/* Announces instance i's NIC VIPs that lvsrole owns and the NIC holds (repeats, refresh).
- * Returns how many were sent. */
-int lr_switch_announce(const struct lr_config *cfg, size_t i, struct lr_nl *nl, struct lr_announcer *an);
-/* Repeats the announcements of the director events in sw (count - 1 more, at the configured
- * interval) in a child process that holds the lock only while it sends, and stops as soon as
- * an instance is no longer recorded as director. With no repeats, the child only closes the
- * packet socket sw->an opened (see there). Returns the child's pid, 0 if none needed. */
-int lr_switch_spawn_announcer(const struct lr_config *cfg, const struct lr_switch *sw);
-
-/* What the kernel shows for the configured VIPs and sysctls (saved values from st; a sysctl
- * st has no original for yet gets the value found, in st and in host). */
-int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st,
-		 struct lr_host *host);
-void lr_host_free(struct lr_host *host);
-/* An IPv6 VIP on an instance's NIC while the host has no global IPv6 address of its own:
- * the kernel makes it the source of the host's own IPv6 connections. NULL: none. */
-const struct lr_kaddr *lr_host_v6_source_vip(const struct lr_config *cfg, const struct lr_host *host);
-#define LR_V6_SOURCE_WARNING                                                                      \
-	"the host has no global IPv6 address of its own, so the kernel uses this VIP as the source " \
-	"of its IPv6 connections (health checks of real servers too): give the NIC an address"
-/* The role of every configured instance as recorded in st. */
-void lr_roles_from_state(const struct lr_config *cfg, struct lr_state *st, enum lr_role *roles);

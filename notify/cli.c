@@ -115,6 +115,73 @@ static int parse_priority(const char *s, int *out)
 	return 0;
 }
 
+static int parse_name(struct lr_cli *out, const char *s, char *err, size_t errlen)
+{
+	out->name = s;
+	if (s && strlen(s) > LR_MAX_NAME)
+		return usage_err(err, errlen, "name \"%.64s...\" is longer than 64 characters", s);
+	return 0;
+}
+
+/* INSTANCE|GROUP NAME STATE PRIORITY: keepalived's appended words */
+static int parse_event(struct lr_cli *out, char **w, int n, char *err, size_t errlen)
+{
+	(void)n;
+	out->scope = w[0][0] == 'G' ? LR_SCOPE_GROUP : LR_SCOPE_INSTANCE;
+	if (parse_name(out, w[1], err, errlen) < 0)
+		return -EINVAL;
+	if (lr_kstate_parse(w[2], &out->kstate) < 0)
+		return usage_err(err, errlen, "unknown state \"%s\" (MASTER, BACKUP, FAULT, STOP or DELETED)", w[2]);
+	if (parse_priority(w[3], &out->priority) < 0)
+		return usage_err(err, errlen, "priority \"%s\" is not a number 0..255", w[3]);
+	return 0;
+}
+
+static int parse_apply(struct lr_cli *out, char **w, int n, char *err, size_t errlen)
+{
+	if (lr_role_parse(w[1], &out->role) < 0)
+		return usage_err(err, errlen, "unknown role \"%s\" (director, real-server or none)", w[1]);
+	return parse_name(out, n == 3 ? w[2] : NULL, err, errlen);
+}
+
+static int parse_webhook(struct lr_cli *out, char **w, int n, char *err, size_t errlen)
+{
+	if (strcmp(w[1], "test"))
+		return usage_err(err, errlen, "%s", "webhook needs \"test [ENDPOINT]\"");
+	out->endpoint = n == 3 ? w[2] : NULL;
+	return 0;
+}
+
+static int parse_endpoint(struct lr_cli *out, char **w, int n, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	out->endpoint = n == 2 ? w[1] : NULL;
+	return 0;
+}
+
+/* Every command: the word that names it, the program that runs it (lvsrole-deliver for
+ * those that speak HTTP: lvsrole-notify never loads libcurl), how many further words it
+ * takes, what to say when the count is wrong, and how to read them. */
+static const struct command {
+	const char *word;
+	enum lr_cmd cmd;
+	bool http;
+	int min, max;
+	const char *count_err; /* after the word */
+	int (*parse)(struct lr_cli *out, char **w, int n, char *err, size_t errlen);
+} commands[] = {
+	{ "INSTANCE", LR_CMD_EVENT, false, 3, 3, " needs NAME STATE PRIORITY (keepalived's notify appends exactly four words)", parse_event },
+	{ "GROUP", LR_CMD_EVENT, false, 3, 3, " needs NAME STATE PRIORITY (keepalived's notify appends exactly four words)", parse_event },
+	{ "apply", LR_CMD_APPLY, false, 1, 2, " needs ROLE [NAME]", parse_apply },
+	{ "status", LR_CMD_STATUS, false, 0, 0, " takes no further words", NULL },
+	{ "check", LR_CMD_CHECK, true, 0, 0, " takes no further words", NULL },
+	{ "webhook", LR_CMD_WEBHOOK_TEST, true, 1, 2, " needs \"test [ENDPOINT]\"", parse_webhook },
+	{ "deliver", LR_CMD_DELIVER, true, 0, 0, " takes no further words", NULL },
+	{ "spool", LR_CMD_SPOOL, false, 0, 0, " takes no further words", NULL },
+	{ "replay", LR_CMD_REPLAY, false, 0, 1, " takes at most one ENDPOINT", parse_endpoint },
+	{ "flush", LR_CMD_FLUSH, true, 0, 1, " takes at most one ENDPOINT", parse_endpoint },
+};
+
 int lr_cli_parse(int argc, char **argv, struct lr_cli *out, char *err, size_t errlen)
 {
 	char *words[LR_MAX_ARGS];
@@ -137,69 +204,25 @@ int lr_cli_parse(int argc, char **argv, struct lr_cli *out, char *err, size_t er
 		return r < 0 ? r : 0;
 	if (n == 0)
 		return usage_err(err, errlen, "%s", "no command given (see --help)");
-	if (!strcmp(words[0], "INSTANCE") || !strcmp(words[0], "GROUP")) {
-		out->cmd = LR_CMD_EVENT;
-		out->scope = words[0][0] == 'G' ? LR_SCOPE_GROUP : LR_SCOPE_INSTANCE;
-		if (n != 4)
-			return usage_err(err, errlen, "%s needs NAME STATE PRIORITY (keepalived's notify appends exactly four words)", words[0]);
-		out->name = words[1];
-		if (strlen(out->name) > LR_MAX_NAME)
-			return usage_err(err, errlen, "name \"%.64s...\" is longer than 64 characters", out->name);
-		if (lr_kstate_parse(words[2], &out->kstate) < 0)
-			return usage_err(err, errlen, "unknown state \"%s\" (MASTER, BACKUP, FAULT, STOP or DELETED)", words[2]);
-		if (parse_priority(words[3], &out->priority) < 0)
-			return usage_err(err, errlen, "priority \"%s\" is not a number 0..255", words[3]);
-		return 0;
-	}
-	if (!strcmp(words[0], "apply")) {
-		out->cmd = LR_CMD_APPLY;
-		if (n < 2 || n > 3)
-			return usage_err(err, errlen, "%s", "apply needs ROLE [NAME]");
-		if (lr_role_parse(words[1], &out->role) < 0)
-			return usage_err(err, errlen, "unknown role \"%s\" (director, real-server or none)", words[1]);
-		out->name = n == 3 ? words[2] : NULL;
-		if (out->name && strlen(out->name) > LR_MAX_NAME)
-			return usage_err(err, errlen, "name \"%.64s...\" is longer than 64 characters", out->name);
-		return 0;
-	}
-	if (!strcmp(words[0], "status") || !strcmp(words[0], "check")) {
-		out->cmd = words[0][0] == 's' ? LR_CMD_STATUS : LR_CMD_CHECK;
-		if (n != 1)
-			return usage_err(err, errlen, "%s takes no further words", words[0]);
-		return 0;
-	}
-	if (!strcmp(words[0], "webhook")) {
-		if (n < 2 || strcmp(words[1], "test") || n > 3)
-			return usage_err(err, errlen, "%s", "webhook needs \"test [ENDPOINT]\"");
-		out->cmd = LR_CMD_WEBHOOK_TEST;
-		out->endpoint = n == 3 ? words[2] : NULL;
-		return 0;
-	}
-	if (!strcmp(words[0], "deliver")) {
-		out->cmd = LR_CMD_DELIVER;
-		if (n != 1)
-			return usage_err(err, errlen, "%s", "deliver takes no further words");
-		return 0;
-	}
-	if (!strcmp(words[0], "spool")) {
-		out->cmd = LR_CMD_SPOOL;
-		if (n != 1)
-			return usage_err(err, errlen, "%s", "spool takes no further words");
-		return 0;
-	}
-	if (!strcmp(words[0], "replay") || !strcmp(words[0], "flush")) {
-		out->cmd = words[0][0] == 'r' ? LR_CMD_REPLAY : LR_CMD_FLUSH;
-		if (n > 2)
-			return usage_err(err, errlen, "%s takes at most one ENDPOINT", words[0]);
-		out->endpoint = n == 2 ? words[1] : NULL;
-		return 0;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
+		const struct command *c = &commands[i];
+
+		if (strcmp(words[0], c->word))
+			continue;
+		out->cmd = c->cmd;
+		if (n - 1 < c->min || n - 1 > c->max)
+			return usage_err(err, errlen, "%s%s", words[0], c->count_err);
+		return c->parse ? c->parse(out, words, n, err, errlen) : 0;
 	}
 	return usage_err(err, errlen, "unknown command \"%s\" (see --help)", words[0]);
 }
 
 bool lr_cli_needs_http(enum lr_cmd cmd)
 {
-	return cmd == LR_CMD_CHECK || cmd == LR_CMD_WEBHOOK_TEST || cmd == LR_CMD_FLUSH || cmd == LR_CMD_DELIVER;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (commands[i].cmd == cmd)
+			return commands[i].http;
+	return false;
 }
 
 bool lr_cli_parse_logged(int argc, char **argv, struct lr_cli *out)

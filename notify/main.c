@@ -13,6 +13,7 @@
 #include "helper.h"
 #include "log.h"
 #include "status.h"
+#include "repeat.h"
 #include "switch.h"
 #include "webhook.h"
 
@@ -89,22 +90,15 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 		req.before_unlock = lr_report_begin_hook;
 		req.arg = &ra;
 	}
-	r = lr_switch_run(cfg, &req, &sw);
-	if (r < 0) {
-		log_err("%s", sw.err);
-		lr_switch_mark_failed(&sw); /* reported as failed, with the reason */
+	r = lr_switch_run_logged(cfg, &req, 1, &sw);
+	if (r < 0)
 		code = sw.fail == LR_FAIL_STATE ? LR_EXIT_STATE
 		       : (r == -EPERM || r == -EACCES) ? LR_EXIT_PRIVILEGE : LR_EXIT_FAILED;
-	}
-	for (size_t i = 0; i < sw.n_events; i++) {
-		if (cli->dry_run)
-			print_plan(cfg, &sw.events[i]);
-		else if (r == 0 || sw.events[i].result != LR_RESULT_OK)
-			lr_event_log(cfg, &sw.events[i]);
-	}
+	for (size_t i = 0; cli->dry_run && i < sw.n_events; i++)
+		print_plan(cfg, &sw.events[i]);
 	if (r == 0) {
 		code = exit_for(&sw);
-		if (!cli->dry_run && lr_switch_spawn_announcer(cfg, &sw) < 0)
+		if (!cli->dry_run && lr_repeat_spawn(cfg, &sw) < 0)
 			log_warn("cannot start the repeated announcements: %s", strerror(errno));
 	}
 	/* reports only now: the switch never waits for a disk or a network */

@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "spool.h"
 #include "state.h"
+#include "host.h"
 #include "switch.h"
 
 static struct json_object *vip_places(const struct lr_host *host, const struct lr_vip *v)
@@ -257,6 +258,33 @@ static void print_plugin(struct json_object *root)
 #undef S
 }
 
+/* "instance VI_1: role director (...)", then where each of its VIPs is. */
+static void print_instance(struct json_object *o)
+{
+	struct json_object *v, *vips;
+
+#define S(key) (json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "-")
+	printf("%s %s: role %s", S("scope"), S("name"), S("role"));
+	if (json_object_object_get_ex(o, "seq", &v))
+		printf(" (state %s, priority %s, event #%s at %s, %s)", S("state"), S("priority"),
+		       S("seq"), S("time"), S("result"));
+	printf("\n");
+#undef S
+	json_object_object_get_ex(o, "vips", &vips);
+	for (size_t j = 0; j < json_object_array_length(vips); j++) {
+		struct json_object *e = json_object_array_get_idx(vips, j), *vip, *on;
+
+		json_object_object_get_ex(e, "vip", &vip);
+		json_object_object_get_ex(e, "on", &on);
+		printf("  %-24s on: ", json_object_get_string(vip));
+		if (json_object_array_length(on) == 0)
+			printf("(nowhere)");
+		for (size_t k = 0; k < json_object_array_length(on); k++)
+			printf("%s%s", k ? ", " : "", json_object_get_string(json_object_array_get_idx(on, k)));
+		printf("\n");
+	}
+}
+
 static void print_text(struct json_object *root)
 {
 	struct json_object *insts, *sys, *drift, *warn;
@@ -264,30 +292,8 @@ static void print_text(struct json_object *root)
 	json_object_object_get_ex(root, "instances", &insts);
 	json_object_object_get_ex(root, "sysctls", &sys);
 	json_object_object_get_ex(root, "drift", &drift);
-	for (size_t i = 0; i < json_object_array_length(insts); i++) {
-		struct json_object *o = json_object_array_get_idx(insts, i), *v, *vips;
-
-#define S(key) (json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "-")
-		printf("%s %s: role %s", S("scope"), S("name"), S("role"));
-		if (json_object_object_get_ex(o, "seq", &v))
-			printf(" (state %s, priority %s, event #%s at %s, %s)", S("state"), S("priority"),
-			       S("seq"), S("time"), S("result"));
-		printf("\n");
-#undef S
-		json_object_object_get_ex(o, "vips", &vips);
-		for (size_t j = 0; j < json_object_array_length(vips); j++) {
-			struct json_object *e = json_object_array_get_idx(vips, j), *vip, *on;
-
-			json_object_object_get_ex(e, "vip", &vip);
-			json_object_object_get_ex(e, "on", &on);
-			printf("  %-24s on: ", json_object_get_string(vip));
-			if (json_object_array_length(on) == 0)
-				printf("(nowhere)");
-			for (size_t k = 0; k < json_object_array_length(on); k++)
-				printf("%s%s", k ? ", " : "", json_object_get_string(json_object_array_get_idx(on, k)));
-			printf("\n");
-		}
-	}
+	for (size_t i = 0; i < json_object_array_length(insts); i++)
+		print_instance(json_object_array_get_idx(insts, i));
 	printf("arp sysctls:");
 	for (size_t i = 0; i < json_object_array_length(sys); i++) {
 		struct json_object *o = json_object_array_get_idx(sys, i), *n, *ig, *an;
@@ -321,54 +327,70 @@ static void print_text(struct json_object *root)
 		printf("  %s\n", json_object_get_string(json_object_array_get_idx(drift, i)));
 }
 
-int lr_status(const struct lr_config *cfg, bool json)
+/* The recorded roles (none when the state directory does not exist yet); an exit code. */
+static int load_records(const struct lr_config *cfg, struct lr_state *st)
 {
 	struct lr_statedir *sd = NULL;
-	struct lr_state st = { 0 };
-	struct lr_host host;
-	struct lr_plan plan;
-	struct lr_nl *nl;
-	struct json_object *root;
-	enum lr_role *roles;
 	char err[320];
-	int r, code;
+	int r = lr_statedir_open_ro(cfg->state_dir, &sd);
 
-	r = lr_statedir_open_ro(cfg->state_dir, &sd);
 	if (r < 0 && r != -ENOENT) {
 		char why[160];
 
 		log_err("state directory %s: %s", cfg->state_dir, lr_dir_refusal(cfg->state_dir, r, why, sizeof(why)));
 		return LR_EXIT_STATE;
 	}
-	if (sd && (r = lr_state_load(sd, &st, err, sizeof(err))) < 0) {
+	r = sd ? lr_state_load(sd, st, err, sizeof(err)) : 0;
+	lr_statedir_close(sd);
+	if (r < 0) {
 		log_err("%s", err);
-		lr_statedir_close(sd);
 		return LR_EXIT_STATE;
 	}
-	lr_statedir_close(sd);
-	r = lr_nl_open(&nl);
+	return LR_EXIT_OK;
+}
+
+/* The host as the kernel shows it, and the changes that would make it match the records. */
+static int read_drift(const struct lr_config *cfg, struct lr_state *st, struct lr_host *host, struct lr_plan *plan)
+{
+	enum lr_role *roles;
+	struct lr_nl *nl;
+	int r = lr_nl_open(&nl);
+
 	if (r == 0) {
-		r = lr_host_read(cfg, nl, &st, &host);
+		r = lr_host_read(cfg, nl, st, host);
 		lr_nl_close(nl);
 	}
 	if (r < 0) {
-		lr_state_free(&st);
 		log_err_errno(r, "cannot read the host's addresses");
 		return LR_EXIT_FAILED;
 	}
 	roles = calloc(cfg->n_inst + 1, sizeof(*roles));
-	if (!roles) {
-		lr_host_free(&host);
-		lr_state_free(&st);
-		return LR_EXIT_FAILED;
+	r = roles ? 0 : -ENOMEM;
+	if (r == 0) {
+		lr_roles_from_state(cfg, st, roles);
+		r = lr_plan_compute(cfg, roles, NULL, host, plan);
 	}
-	lr_roles_from_state(cfg, &st, roles);
-	r = lr_plan_compute(cfg, roles, NULL, &host, &plan);
 	free(roles);
 	if (r < 0) {
-		lr_host_free(&host);
-		lr_state_free(&st);
+		lr_host_free(host);
 		return LR_EXIT_FAILED;
+	}
+	return LR_EXIT_OK;
+}
+
+int lr_status(const struct lr_config *cfg, bool json)
+{
+	struct lr_state st = { 0 };
+	struct lr_host host;
+	struct lr_plan plan;
+	struct json_object *root;
+	int code = load_records(cfg, &st);
+
+	if (code == LR_EXIT_OK)
+		code = read_drift(cfg, &st, &host, &plan);
+	if (code != LR_EXIT_OK) {
+		lr_state_free(&st);
+		return code;
 	}
 	root = build(cfg, &st, &host, &plan);
 	json_object_object_add(root, "plugin", plugin_view(cfg));

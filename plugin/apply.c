@@ -351,7 +351,7 @@ static void retry_sweep(struct lr_plugin *p)
 		req.before_unlock = lr_report_begin_hook;
 		req.arg = &ra;
 	}
-	r = lr_switch_sweep(cfg, &req, &sw);
+	r = lr_switch_apply_pending(cfg, &req, &sw);
 	if (r < 0) {
 		if (r != -ETIMEDOUT)
 			log_warn("retrying a failed batch: %s", sw.err);
@@ -396,6 +396,28 @@ uint64_t lr_plugin_retry_due(struct lr_plugin *p, uint64_t now)
 	return p->retry_due_us;
 }
 
+/* The queued lines as switch requests (options on the first); probe[i]: instance i takes the
+ * director role with this batch (conflict probes before and after). */
+static void requests_of_queue(struct lr_plugin *p, struct lr_request *reqs, bool *probe, struct lr_report_arg *ra)
+{
+	size_t idx;
+
+	for (size_t k = 0; k < p->nq; k++) {
+		reqs[k] = (struct lr_request){
+			.source = "plugin", .name = p->q[k].l.name, .kstate = p->q[k].l.kstate,
+			.priority = p->q[k].l.priority, .time_us = p->q[k].time_us,
+		};
+		if (p->cfg->plugin.conflict_detection && takes_director(p, k, &idx))
+			probe[idx] = true;
+	}
+	reqs[0].lock_timeout_s = LR_PLUGIN_LOCK_WAIT_S;
+	reqs[0].an = p->an; /* its sockets stay open: closing a packet socket takes 10-20 ms */
+	if (p->cfg->n_endpoints) {
+		reqs[0].before_unlock = lr_report_begin_hook;
+		reqs[0].arg = ra;
+	}
+}
+
 void lr_plugin_apply(struct lr_plugin *p)
 {
 	const struct lr_config *cfg = p->cfg;
@@ -404,7 +426,7 @@ void lr_plugin_apply(struct lr_plugin *p)
 	struct lr_report rp = { .commit_fd = -1 };
 	struct lr_report_arg ra = { cfg, &rp };
 	bool *probe = NULL;
-	size_t idx, nq, superseded = 0;
+	size_t nq, superseded = 0;
 	uint64_t t0, t1, t2;
 	int r;
 
@@ -419,40 +441,21 @@ void lr_plugin_apply(struct lr_plugin *p)
 		p->nq = 0;
 		return;
 	}
-	for (size_t k = 0; k < p->nq; k++) {
-		reqs[k] = (struct lr_request){
-			.source = "plugin", .name = p->q[k].l.name, .kstate = p->q[k].l.kstate,
-			.priority = p->q[k].l.priority, .time_us = p->q[k].time_us,
-		};
-		if (cfg->plugin.conflict_detection && takes_director(p, k, &idx))
-			probe[idx] = true;
-	}
-	reqs[0].lock_timeout_s = LR_PLUGIN_LOCK_WAIT_S;
-	reqs[0].an = p->an; /* its sockets stay open: closing a packet socket takes 10-20 ms */
-	if (cfg->n_endpoints) {
-		reqs[0].before_unlock = lr_report_begin_hook;
-		reqs[0].arg = &ra;
-	}
+	requests_of_queue(p, reqs, probe, &ra);
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		if (probe[i])
 			lr_plugin_probe(p, i, true);
 	t0 = lr_now_us();
-	r = lr_switch_run_many(cfg, reqs, p->nq, &sw);
+	r = lr_switch_run_logged(cfg, reqs, p->nq, &sw);
 	t1 = lr_now_us();
 	nq = p->nq;
 	p->nq = 0;
-	if (r < 0) {
-		log_err("%s", sw.err);
-		lr_switch_mark_failed(&sw); /* reported as failed, with the reason */
+	if (r < 0)
 		retry_keep(p, &sw, nq);
-	} else {
+	else
 		retry_settled(p, nq);
-	}
-	for (size_t i = 0; i < sw.n_events; i++) {
+	for (size_t i = 0; i < sw.n_events; i++)
 		superseded += sw.events[i].result == LR_RESULT_SUPERSEDED && !sw.events[i].applied_for;
-		if (r == 0 || sw.events[i].result != LR_RESULT_OK)
-			lr_event_log(cfg, &sw.events[i]);
-	}
 	if (superseded)
 		log_info("%zu event(s) overtaken by later lines of the same batch (reported as superseded)",
 			 superseded);
@@ -463,7 +466,7 @@ void lr_plugin_apply(struct lr_plugin *p)
 			lr_plugin_probe(p, i, false);
 	t2 = lr_now_us();
 	lr_plugin_report(p, sw.events, sw.n_events, &rp);
-	log_debug("batch of %zu line(s): switch %llu us, log %llu us, reports %llu us", nq,
+	log_debug("batch of %zu line(s): switch (logged) %llu us, views %llu us, reports %llu us", nq,
 		  (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
 		  (unsigned long long)(lr_now_us() - t2));
 	lr_switch_clear(&sw);
@@ -475,7 +478,7 @@ void lr_plugin_apply(struct lr_plugin *p)
 
 static void announce(struct lr_plugin *p, size_t i)
 {
-	int r = lr_switch_announce(p->cfg, i, p->nl, p->an);
+	int r = lr_repeat_now(p->cfg, i, p->nl, p->an);
 
 	if (r < 0)
 		log_warn_errno(r, "%s: cannot announce its VIPs", p->cfg->inst[i].name);

@@ -172,6 +172,40 @@ static int alloc_views(struct lr_plugin *p)
 }
 
 /* SIGHUP: the new file whole or not at all. */
+/* The delivery counters of the endpoints that stay go on (metrics are counters). */
+static void carry_delivery_counts(struct lr_plugin *p, const struct lr_config *cfg,
+				  uint64_t carried[LR_MAX_ENDPOINTS][2])
+{
+	const struct lr_config *old = p->cfg;
+
+	for (size_t i = 0; i < cfg->n_endpoints; i++)
+		for (size_t k = 0; k < old->n_endpoints; k++)
+			if (!strcmp(cfg->endpoints[i].name, old->endpoints[k].name)) {
+				uint64_t n[2] = { 0, 0 };
+
+				if (p->d)
+					lr_deliver_counts(p->d, k, &n[0], &n[1]);
+				carried[i][0] = p->carried[k][0] + n[0];
+				carried[i][1] = p->carried[k][1] + n[1];
+			}
+}
+
+/* The counters of the instances that stay go on, and their retries. */
+static void carry_views(struct lr_plugin *p, const struct lr_config *old, const struct lr_view *views)
+{
+	for (size_t i = 0; i < p->cfg->n_inst; i++) {
+		size_t k;
+
+		if (!lr_config_find(old, p->cfg->inst[i].name, &k))
+			continue;
+		memcpy(p->views[i].transitions, views[k].transitions, sizeof(views[k].transitions));
+		p->views[i].drifts = views[k].drifts;
+		p->views[i].drift_repairs = views[k].drift_repairs;
+		p->views[i].conflicts = views[k].conflicts;
+		p->views[i].retry = views[k].retry; /* its retry, if its batch failed */
+	}
+}
+
 static void reload_config(struct lr_plugin *p)
 {
 	struct lr_config *cfg, *old = p->cfg;
@@ -199,17 +233,7 @@ static void reload_config(struct lr_plugin *p)
 	lr_plugin_apply(p); /* what was read under the old configuration */
 	/* reports waiting for the commit lock were made under it too: a bounded last try */
 	lr_plugin_deferred_flush(p, 500);
-	/* the delivery counters of the endpoints that stay go on (metrics are counters) */
-	for (size_t i = 0; i < cfg->n_endpoints; i++)
-		for (size_t k = 0; k < old->n_endpoints; k++)
-			if (!strcmp(cfg->endpoints[i].name, old->endpoints[k].name)) {
-				uint64_t n[2] = { 0, 0 };
-
-				if (p->d)
-					lr_deliver_counts(p->d, k, &n[0], &n[1]);
-				carried[i][0] = p->carried[k][0] + n[0];
-				carried[i][1] = p->carried[k][1] + n[1];
-			}
+	carry_delivery_counts(p, cfg, carried);
 	/* a request in flight is dropped: its report is sent again (same webhook-id) */
 	close_reports(p);
 	lr_plugin_watch_close(p);
@@ -227,18 +251,7 @@ static void reload_config(struct lr_plugin *p)
 		lr_statedir_close(sd);
 		lr_config_free(cfg);
 	} else {
-		/* the counters of the instances that stay go on */
-		for (size_t i = 0; i < cfg->n_inst; i++) {
-			size_t k;
-
-			if (!lr_config_find(old, cfg->inst[i].name, &k))
-				continue;
-			memcpy(p->views[i].transitions, views[k].transitions, sizeof(views[k].transitions));
-			p->views[i].drifts = views[k].drifts;
-			p->views[i].drift_repairs = views[k].drift_repairs;
-			p->views[i].conflicts = views[k].conflicts;
-			p->views[i].retry = views[k].retry; /* its retry, if its batch failed */
-		}
+		carry_views(p, old, views);
 		memcpy(p->carried, carried, sizeof(carried));
 		if (sd) { /* the old directory's plugin.json says this plugin left it */
 			lr_statedir_close(old_sd);
@@ -323,6 +336,43 @@ static int timeout_ms(struct lr_plugin *p, uint64_t next)
 	return next <= now ? 0 : (int)((next - now + 999) / 1000u);
 }
 
+/* Delivery: a pass started when reports wait (once the writer has shown them), stepped
+ * while it runs; returns when the loop must look again (0: no need). */
+static uint64_t run_delivery(struct lr_plugin *p, uint64_t now, bool *delivering)
+{
+	uint64_t next = 0, wall_ms = lr_wall_us() / 1000u, due = lr_deliver_next_ms(p->d);
+	/* a new report waits until the metrics and plugin.json that show it are written */
+	bool shown = lr_writer_done(p->writer) >= p->deliver_gen || now >= p->deliver_hold_us;
+
+	if (!shown)
+		next = earliest(next, p->deliver_hold_us);
+	lr_deliver_hold(p->d, !shown);
+	/* after SIGTERM no new request starts: the process that delivers after us (a
+	 * detached delivery, or the reload's successor) would send it a second time */
+	if (!*delivering && !p->term && shown && (p->deliver_kick || p->deliver_now || (due && due <= wall_ms))) {
+		lr_deliver_start(p->d, NULL, 0, p->deliver_now ? LR_DELIVER_NOW : 0);
+		if (p->deliver_now)
+			p->deliver_now_us = now;
+		p->deliver_kick = p->deliver_now = false;
+		*delivering = true;
+	}
+	if (*delivering) {
+		*delivering = lr_deliver_step(p->d);
+		if (!*delivering)
+			p->metrics_dirty = true;
+	}
+	due = lr_deliver_next_ms(p->d);
+	if (*delivering)
+		next = earliest(next, now + (uint64_t)lr_deliver_wait_ms(p->d) * 1000u);
+	else if (due && !p->term)
+		next = earliest(next, now + (due > wall_ms ? due - wall_ms : 0) * 1000u);
+	/* at once only when it can start: during a delivery (a report committed while a
+	 * request is in flight) the loop would spin until it ends */
+	if ((p->deliver_kick || p->deliver_now) && !p->term && !*delivering && shown)
+		next = earliest(next, now);
+	return next;
+}
+
 /* Timers that are due run; returns when the next one is (monotonic us). */
 static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 {
@@ -333,39 +383,8 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 	next = earliest(next, lr_plugin_drift_due(p, now));
 	next = earliest(next, lr_plugin_retry_due(p, now));
 	next = earliest(next, lr_plugin_deferred_due(p, now));
-	if (p->d) {
-		uint64_t wall_ms = lr_wall_us() / 1000u, due = lr_deliver_next_ms(p->d);
-
-		/* after SIGTERM no new request starts: the process that delivers after us (a
-		 * detached delivery, or the reload's successor) would send it a second time */
-		/* a new report waits until the metrics and plugin.json that show it are written */
-		bool shown = lr_writer_done(p->writer) >= p->deliver_gen || now >= p->deliver_hold_us;
-
-		if (!shown)
-			next = earliest(next, p->deliver_hold_us);
-		lr_deliver_hold(p->d, !shown);
-		if (!*delivering && !p->term && shown && (p->deliver_kick || p->deliver_now || (due && due <= wall_ms))) {
-			lr_deliver_start(p->d, NULL, 0, p->deliver_now ? LR_DELIVER_NOW : 0);
-			if (p->deliver_now)
-				p->deliver_now_us = now;
-			p->deliver_kick = p->deliver_now = false;
-			*delivering = true;
-		}
-		if (*delivering) {
-			*delivering = lr_deliver_step(p->d);
-			if (!*delivering)
-				p->metrics_dirty = true;
-		}
-		due = lr_deliver_next_ms(p->d);
-		if (*delivering)
-			next = earliest(next, now + (uint64_t)lr_deliver_wait_ms(p->d) * 1000u);
-		else if (due && !p->term)
-			next = earliest(next, now + (due > wall_ms ? due - wall_ms : 0) * 1000u);
-		/* at once only when it can start: during a delivery (a report committed while a
-		 * request is in flight) the loop would spin until it ends */
-		if ((p->deliver_kick || p->deliver_now) && !p->term && !*delivering && shown)
-			next = earliest(next, now);
-	}
+	if (p->d)
+		next = earliest(next, run_delivery(p, now, delivering));
 	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us)
 		lr_plugin_publish(p);
 	else if (p->cfg->plugin.metrics_file && now >= p->metrics_next_us + LR_PLUGIN_METRICS_PERIOD_US)
@@ -483,13 +502,85 @@ static void cleanup(struct lr_plugin *p)
 	lr_config_free(p->cfg);
 }
 
+/* Everything the loop needs, in the order a failure should be reported; an exit code. */
+static int start(struct lr_plugin *p, const struct args *a)
+{
+	char err[1024];
+	int r;
+
+	if (lr_config_load(a->config, &p->cfg, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return LR_EXIT_CONFIG;
+	}
+	r = lr_statedir_open(p->cfg->state_dir, &p->sd);
+	if (r < 0) {
+		char why[160];
+
+		log_err("state directory %s: %s", p->cfg->state_dir, lr_dir_refusal(p->cfg->state_dir, r, why, sizeof(why)));
+		return LR_EXIT_STATE;
+	}
+	p->q = calloc(LR_PLUGIN_MAX_QUEUE, sizeof(*p->q));
+	p->an = lr_announcer_new();
+	if (!p->q || !p->an || alloc_views(p) < 0) {
+		log_err("out of memory");
+		return LR_EXIT_FAILED;
+	}
+	r = lr_nl_open(&p->nl);
+	if (r < 0) {
+		log_err_errno(r, "cannot open a netlink socket");
+		return r == -EPERM || r == -EACCES ? LR_EXIT_PRIVILEGE : LR_EXIT_FAILED;
+	}
+	if (open_signals(p) < 0) {
+		log_err_errno(-errno, "cannot set up signal handling");
+		return LR_EXIT_FAILED;
+	}
+	if (open_fifo(p) < 0)
+		return LR_EXIT_USAGE;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_err("libcurl cannot be initialised");
+		return LR_EXIT_FAILED;
+	}
+	/* after the signals are blocked: the writer thread inherits the mask */
+	if (lr_writer_new(&p->writer) < 0) {
+		log_err("out of memory");
+		return LR_EXIT_FAILED;
+	}
+	return LR_EXIT_OK;
+}
+
+/* After the loop: the last lines applied, the reports committed, the delivery handed to a
+ * process of its own after a stop, plugin.json's last word. Returns whether it was handed. */
+static bool wind_down(struct lr_plugin *p)
+{
+	bool handed = false;
+	int r;
+
+	lr_plugin_apply(p);
+	/* reports still waiting for the commit lock: half of keepalived's second, then lost */
+	lr_plugin_deferred_flush(p, 500);
+	lr_writer_sync(p->writer); /* no thread across the fork below; what follows is written at once */
+	/* keepalived SIGKILLs our process group within a second of a stop: what is not
+	 * delivered yet goes on in a process of its own, started first (a reload's successor
+	 * delivers itself) */
+	if (p->stopping && p->d && p->cfg->delivery_deadline_ms) {
+		r = lr_deliver_handover(p->d, p->cfg->delivery_deadline_ms, close_inputs, p);
+		if (r < 0) {
+			log_warn_errno(r, "webhooks: cannot start the delivery: left to the next start or flush");
+		} else { /* the child's now: never cleaned up here (kept reachable, not leaked) */
+			handed_over = p->d, p->d = NULL;
+			handed = true;
+		}
+	}
+	lr_plugin_publish_last(p);
+	close_reports(p);
+	return handed;
+}
+
 int main(int argc, char **argv)
 {
 	struct lr_plugin p = { .fifo_fd = -1, .sig_fd = -1, .arp_fd = -1 };
 	struct args a;
-	char err[1024];
-	bool handed = false;
-	int code, r;
+	int code;
 
 	lr_log_open("lvsrole-plugin", true, 0);
 	code = parse_args(argc, argv, &a);
@@ -504,51 +595,9 @@ int main(int argc, char **argv)
 	p.fifo_path = a.fifo;
 	p.by_hand = a.by_hand;
 	p.started_wall_us = p.config_wall_us = lr_wall_us();
-	if (lr_config_load(a.config, &p.cfg, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		code = LR_EXIT_CONFIG;
+	code = start(&p, &a);
+	if (code != LR_EXIT_OK)
 		goto out;
-	}
-	r = lr_statedir_open(p.cfg->state_dir, &p.sd);
-	if (r < 0) {
-		char why[160];
-
-		log_err("state directory %s: %s", p.cfg->state_dir, lr_dir_refusal(p.cfg->state_dir, r, why, sizeof(why)));
-		code = LR_EXIT_STATE;
-		goto out;
-	}
-	p.q = calloc(LR_PLUGIN_MAX_QUEUE, sizeof(*p.q));
-	p.an = lr_announcer_new();
-	if (!p.q || !p.an || alloc_views(&p) < 0) {
-		log_err("out of memory");
-		code = LR_EXIT_FAILED;
-		goto out;
-	}
-	r = lr_nl_open(&p.nl);
-	if (r < 0) {
-		log_err_errno(r, "cannot open a netlink socket");
-		code = r == -EPERM || r == -EACCES ? LR_EXIT_PRIVILEGE : LR_EXIT_FAILED;
-		goto out;
-	}
-	if (open_signals(&p) < 0) {
-		log_err_errno(-errno, "cannot set up signal handling");
-		code = LR_EXIT_FAILED;
-		goto out;
-	}
-	if (open_fifo(&p) < 0) {
-		code = LR_EXIT_USAGE;
-		goto out;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_err("libcurl cannot be initialised");
-		code = LR_EXIT_FAILED;
-		goto out;
-	}
-	if (lr_writer_new(&p.writer) < 0) {
-		log_err("out of memory");
-		code = LR_EXIT_FAILED;
-		goto out;
-	}
 	open_reports(&p);
 	lr_plugin_watch_open(&p);
 	log_info("reading %s (config %s: %zu instance(s) and group(s), drift %s, %zu webhook endpoint(s))",
@@ -560,25 +609,7 @@ int main(int argc, char **argv)
 	lr_log_close();
 	lr_log_open("lvsrole-plugin", a.verbose > 0 || isatty(STDERR_FILENO), a.verbose > 1);
 	code = loop(&p) < 0 ? LR_EXIT_FAILED : LR_EXIT_OK;
-	lr_plugin_apply(&p);
-	/* reports still waiting for the commit lock: half of keepalived's second, then lost */
-	lr_plugin_deferred_flush(&p, 500);
-	lr_writer_sync(p.writer); /* no thread across the fork below; what follows is written at once */
-	/* keepalived SIGKILLs our process group within a second of a stop: what is not
-	 * delivered yet goes on in a process of its own, started first (a reload's successor
-	 * delivers itself) */
-	if (p.stopping && p.d && p.cfg->delivery_deadline_ms) {
-		r = lr_deliver_handover(p.d, p.cfg->delivery_deadline_ms, close_inputs, &p);
-		if (r < 0)
-			log_warn_errno(r, "webhooks: cannot start the delivery: left to the next start or flush");
-		else /* the child's now: never cleaned up here (kept reachable, not leaked) */
-			handed_over = p.d, p.d = NULL;
-		if (r >= 0)
-			handed = true;
-	}
-	lr_plugin_publish_last(&p);
-	close_reports(&p);
-	if (!handed)
+	if (!wind_down(&p))
 		curl_global_cleanup();
 out:
 	cleanup(&p);

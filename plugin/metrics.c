@@ -81,6 +81,8 @@ static void head(struct buf *b, const char *name, const char *type, const char *
 	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The textfile without the spool's depths (the writer counts them). Long on purpose: one flat
+ * list of the metric families, in the order the file shows them; split, it would hide that. */
 static char *render(struct lr_plugin *p)
 {
 	static const enum lr_role roles[] = { LR_ROLE_DIRECTOR, LR_ROLE_REAL_SERVER, LR_ROLE_NONE, LR_ROLE_UNKNOWN };

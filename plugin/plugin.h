@@ -12,6 +12,7 @@
 #include "event.h"
 #include "fifo.h"
 #include "report.h"
+#include "repeat.h"
 #include "switch.h"
 
 /* Lines parsed and not applied yet; when full, the batch is applied before reading on. Each

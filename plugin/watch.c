@@ -114,6 +114,29 @@ static uint64_t drift_signature(const struct lr_config *cfg, const struct lr_swi
 	return h ? h : 1;
 }
 
+/* A drift event: counted, logged (with what a repair would do when drift only reports). */
+static void drift_seen(struct lr_plugin *p, const struct lr_event *ev, bool repair)
+{
+	struct lr_view *v = &p->views[ev->inst];
+
+	v->drifts++;
+	v->drift_repairs += repair && (ev->result == LR_RESULT_OK || ev->result == LR_RESULT_NOOP);
+	if (repair)
+		log_warn("%s: drift: the host no longer matched the %s role: %zu change(s) made, %s in %llu us",
+			 ev->name, lr_role_name(ev->role), lr_plan_changes(&ev->plan),
+			 lr_result_name(ev->result), (unsigned long long)ev->duration_us);
+	else
+		log_warn("%s: drift: the host no longer matches the %s role (%zu change(s) needed; drift = report, not repaired)",
+			 ev->name, lr_role_name(ev->role), lr_plan_changes(&ev->plan));
+	for (size_t j = 0; !repair && j < ev->plan.n; j++) {
+		char d[160];
+
+		log_warn("%s: drift: would %s", ev->name, lr_step_describe(p->cfg, &ev->plan.steps[j], d, sizeof(d)));
+	}
+	snprintf(p->last_event, sizeof(p->last_event), "%s drift (%s): %s", ev->name,
+		 repair ? "repair" : "report", lr_result_name(ev->result));
+}
+
 static void drift_check(struct lr_plugin *p, uint64_t now)
 {
 	const struct lr_config *cfg = p->cfg;
@@ -158,27 +181,8 @@ static void drift_check(struct lr_plugin *p, uint64_t now)
 		lr_switch_clear(&sw);
 		return;
 	}
-	for (size_t i = 0; i < sw.n_events; i++) {
-		const struct lr_event *ev = &sw.events[i];
-		struct lr_view *v = &p->views[ev->inst];
-
-		v->drifts++;
-		v->drift_repairs += repair && (ev->result == LR_RESULT_OK || ev->result == LR_RESULT_NOOP);
-		if (repair)
-			log_warn("%s: drift: the host no longer matched the %s role: %zu change(s) made, %s in %llu us",
-				 ev->name, lr_role_name(ev->role), lr_plan_changes(&ev->plan),
-				 lr_result_name(ev->result), (unsigned long long)ev->duration_us);
-		else
-			log_warn("%s: drift: the host no longer matches the %s role (%zu change(s) needed; drift = report, not repaired)",
-				 ev->name, lr_role_name(ev->role), lr_plan_changes(&ev->plan));
-		for (size_t j = 0; !repair && j < ev->plan.n; j++) {
-			char d[160];
-
-			log_warn("%s: drift: would %s", ev->name, lr_step_describe(cfg, &ev->plan.steps[j], d, sizeof(d)));
-		}
-		snprintf(p->last_event, sizeof(p->last_event), "%s drift (%s): %s", ev->name,
-			 repair ? "repair" : "report", lr_result_name(ev->result));
-	}
+	for (size_t i = 0; i < sw.n_events; i++)
+		drift_seen(p, &sw.events[i], repair);
 	if (repair && !ok) {
 		p->drift_due_us = 0;
 		p->drift_next_us = p->drift_hold_us = now + DRIFT_HOLDOFF_US;

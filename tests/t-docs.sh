@@ -2,8 +2,8 @@
 # The documentation is true to the code:
 # - every configuration key the parser knows (asked from lvsrole-notify itself: an unknown key
 #   at each level makes it list the known ones) is documented in lvsrole.conf(5), in the
-#   section of its object, and in the README's configuration tables; every key those document
-#   is one the parser knows;
+#   section of its object; every key it documents is one the parser knows;
+# - every command of lvsrole-notify's command table is in lvsrole-notify(8)'s COMMANDS;
 # - the exit codes of lib/exitcode.h are the ones the README and lvsrole-notify(8) list, each
 #   meaning starting as the code's comment does; lvsrole-plugin(8) lists none other.
 set -u
@@ -96,21 +96,22 @@ for sec in set(where.values()):
     extra = [t for t in s["terms"] if t.split(".")[-1] not in known]
     check("lvsrole.conf(5) %s documents no key the parser does not know" % sec, not extra, "unknown: %s" % extra)
 
-# ---- the README's configuration tables ----
-readme = open(src + "/README.md").read()
-conf = readme[readme.index("\n## Configuration"):readme.index("\n### Limits")]
-cells = set()
-for row in re.findall(r'^\| (`[^|]*) \|', conf, re.M):
-    for t in re.findall(r'`([^`]+)`', row):
-        cells.add(t)
-every = set(k for ks in keys.values() for k in ks)
-documented = set(p for c in cells for p in c.split("."))
-missing = sorted(k for k in every if k not in documented)
-check("the README's configuration tables document every key", not missing, "missing: %s" % missing)
-extra = sorted(c for c in cells if c.split(".")[-1] not in every)
-check("the README's configuration tables document no key the parser does not know", not extra, "unknown: %s" % extra)
+# ---- lvsrole-notify(8): every command of the command table (notify/cli.c) ----
+cli = open(src + "/notify/cli.c").read()
+table = cli[cli.index("} commands[] = {"):]
+table = table[:table.index("};")]
+words_ = re.findall(r'^\t\{ "([A-Za-z]+)", LR_CMD_', table, re.M)
+check("the command table lists the commands", len(words_) >= 8, "found: %s" % words_)
+page = open(src + "/man/lvsrole-notify.8").read()
+cmds = page[page.index(".SH COMMANDS"):]
+cmds = cmds[:cmds.index("\n.SH", 1)]
+cl = cmds.split("\n")
+terms = set(w for i, l in enumerate(cl) if i and cl[i - 1] == ".TP" for w in re.findall(r"[A-Za-z]+", re.sub(r"\\f.", " ", l)))
+missing = [w for w in words_ if w not in terms]
+check("lvsrole-notify(8) COMMANDS documents every command (%s)" % " ".join(words_), not missing, "missing: %s" % missing)
 
 # ---- exit codes ----
+readme = open(src + "/README.md").read()
 codes = {}
 for m in re.finditer(r'LR_EXIT_(\w+) = (\d+),[ \t]*(?:/\* (.*?) \*/)?', open(src + "/lib/exitcode.h").read()):
     codes[int(m.group(2))] = m.group(3) or ("success" if m.group(1) == "OK" else "")

@@ -132,6 +132,21 @@ lr "$P" "$CP" INSTANCE VI_2 BACKUP 100
 assert_eq "primary VIP, promote_secondaries already 1: the host's address stayed" "10.9.0.12/24 " "$(v4_addrs)"
 assert_eq "primary VIP, promote_secondaries already 1: still 1" 1 "$(nsx "$P" cat /proc/sys/net/ipv4/conf/eth0/promote_secondaries)"
 
+# two VIPs of the subnet: deleting the primary promotes the other VIP, which is then a primary
+# with the host's address as its secondary when its own delete comes
+CP2=$TMP/p2.conf
+conf "$CP2" "$TMP/p2.state" '"instances": { "VI_3": { "nic": "eth0", "vips": ["10.9.0.70/24", "10.9.0.71/24"] } }'
+ip -n "$P" addr flush dev eth0
+setsys "$P" eth0 promote_secondaries 0
+lr "$P" "$CP2" INSTANCE VI_3 MASTER 100
+ip -n "$P" addr add 10.9.0.12/24 dev eth0
+assert_eq "two VIPs, the first primary: the layout" "10.9.0.12/24(secondary) 10.9.0.70/24 10.9.0.71/24(secondary) " "$(v4_addrs)"
+lr "$P" "$CP2" INSTANCE VI_3 BACKUP 100
+assert_eq "two VIPs, BACKUP: exit code" 0 $?
+assert_eq "two VIPs, BACKUP: both VIPs left the NIC, the host's address stayed" "10.9.0.12/24 " "$(v4_addrs)"
+await "two VIPs, BACKUP: the host answers from another namespace" yes answers_ping 10.9.0.12
+assert_eq "two VIPs, BACKUP: promote_secondaries put back" 0 "$(nsx "$P" cat /proc/sys/net/ipv4/conf/eth0/promote_secondaries)"
+
 # --- an IPv6 VIP that duplicate address detection holds back (tentative) or failed
 # (dadfailed) is not in place: status sees the drift, a switch adds it again without DAD ---
 C6=$TMP/h6.conf

@@ -218,10 +218,23 @@ static struct plan_case plan_cases[] = {
 		  RAISE2("all", 0, 0, true),
 		  RAISE2("lo", 0, 0, true),
 		  RAISE2("eth0", 0, 0, true),
-		  DELK(NIC_DEL, "eth0", "10.0.0.50/24", -1, 0),
 		  DEL(NIC_DEL, "eth0", "2001:db8::50/64", -1, 0),
+		  DELK(NIC_DEL, "eth0", "10.0.0.50/24", -1, 0),
 		  ADD(RS_ADD, "lo", "10.0.0.50/32", -1, RAISE),
 		  ADD(RS_ADD, "lo", "2001:db8::50/128", -1, RAISE),
+	  }, 10 },
+	/* the primary last: the secondary it promotes must not be a VIP deleted after it */
+	{ "real server, two VIPs of one subnet: the primary deleted last", CONF_TWO, { RS, RS }, NULL,
+	  { { "eth0", "10.0.0.50/24", false, HAS_SECONDARIES }, { "eth0", "10.0.0.60/24", false, 0 } },
+	  ALL3(FRESH),
+	  {
+		  RAISE2("all", 0, 0, true),
+		  RAISE2("lo", 0, 0, true),
+		  RAISE2("eth0", 0, 0, true),
+		  DEL(NIC_DEL, "eth0", "10.0.0.60/24", -1, 0),
+		  DELK(NIC_DEL, "eth0", "10.0.0.50/24", -1, 0),
+		  ADD(RS_ADD, "lo", "10.0.0.50/32", -1, RAISE),
+		  ADD(RS_ADD, "lo", "10.0.0.60/32", -1, RAISE),
 	  }, 10 },
 	{ "director, a wrong prefix that is a primary with secondaries", CONF_ONE, { DIR }, NULL,
 	  { { "eth0", "10.0.0.50/32", false, HAS_SECONDARIES }, N6 }, ALL3(RELAXED),
@@ -616,7 +629,7 @@ static void check_step(const struct lr_config *cfg, const struct lr_step *s, con
 	assert_int_equal(s->err, 0);
 }
 
-/* What the executor does with a plan that fully succeeds (switch.c). */
+/* What the executor does with a plan that fully succeeds (exec.c). */
 static void apply_plan(const struct lr_config *cfg, const struct lr_plan *p, struct lr_host *host)
 {
 	for (size_t i = 0; i < p->n; i++) {

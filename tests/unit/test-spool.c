@@ -291,8 +291,8 @@ static void test_sweep_and_strays(void **state)
 		assert_non_null(fp);
 		fclose(fp);
 	}
-	assert_int_equal(lr_spool_sweep(f->sp, "ops"), 2);
-	assert_int_equal(lr_spool_sweep(f->sp, NULL), 1);
+	assert_int_equal(lr_spool_remove_leftovers(f->sp, "ops"), 2);
+	assert_int_equal(lr_spool_remove_leftovers(f->sp, NULL), 1);
 	assert_int_equal(access(path, F_OK), 0);
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", f->dir, junk[i]);
@@ -357,7 +357,7 @@ static void test_commit_many(void **state)
 	assert_string_equal(body, "{\"text\":\"x\"}"); /* its own body, not the other format's */
 	free(body);
 	free(v);
-	assert_int_equal(lr_spool_sweep(f->sp, NULL), 0); /* nothing left in tmp/ to sweep */
+	assert_int_equal(lr_spool_remove_leftovers(f->sp, NULL), 0); /* nothing left in tmp/ to sweep */
 }
 
 int main(void)

@@ -1,0 +1,23 @@
+/* What the kernel shows of the configured VIPs and ARP sysctls: the plan's input, read afresh
+ * by every switch, drift check and status. */
+#pragma once
+#include <stdbool.h>
+
+#include "conf.h"
+#include "nl.h"
+#include "plan.h"
+#include "state.h"
+
+/* What the kernel shows for the configured VIPs and sysctls (saved values from st; a sysctl
+ * st has no original for yet gets the value found, in st and in host). */
+int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st,
+		 struct lr_host *host);
+void lr_host_free(struct lr_host *host);
+/* An IPv6 VIP on an instance's NIC while the host has no global IPv6 address of its own:
+ * the kernel makes it the source of the host's own IPv6 connections. NULL: none. */
+const struct lr_kaddr *lr_host_v6_source_vip(const struct lr_config *cfg, const struct lr_host *host);
+#define LR_V6_SOURCE_WARNING                                                                      \
+	"the host has no global IPv6 address of its own, so the kernel uses this VIP as the source " \
+	"of its IPv6 connections (health checks of real servers too): give the NIC an address"
+/* The role of every configured instance as recorded in st. */
+void lr_roles_from_state(const struct lr_config *cfg, struct lr_state *st, enum lr_role *roles);
