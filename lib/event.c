@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "step.h"
 
 static void mac_str(const uint8_t m[6], char *buf, size_t len)
 {
@@ -62,20 +63,9 @@ static struct json_object *opt_int(int v)
 static struct json_object *change(const struct lr_step *s)
 {
 	struct json_object *o = json_object_new_object();
-	char buf[128];
-	struct lr_vip v = { .ip = s->ip, .prefix = s->prefix };
 
 	json_object_object_add(o, "op", json_object_new_string(lr_step_kind_name(s->kind)));
-	if (s->kind == LR_STEP_SYSCTL) {
-		snprintf(buf, sizeof(buf), "net.ipv4.conf.%s.%s", s->ifname, lr_sysctl_key_name(s->key));
-		json_object_object_add(o, "key", json_object_new_string(buf));
-		json_object_object_add(o, "from", opt_int(s->before));
-		json_object_object_add(o, "to", json_object_new_int(s->after));
-	} else {
-		lr_vip_str(&v, buf, sizeof(buf));
-		json_object_object_add(o, "address", json_object_new_string(buf));
-		json_object_object_add(o, "dev", json_object_new_string(s->ifname));
-	}
+	lr_step_ops(s->kind)->to_json(s, o);
 	json_object_object_add(o, "result", json_object_new_string(
 		s->skipped ? "skipped" : s->err ? "failed" : s->done ? "ok" : "planned"));
 	if (s->err || s->skipped)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "sysctl.h"
+#include "step.h"
 
 /* bad: the phases (bits) with a gating step that failed or was skipped */
 static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, unsigned bad, char *why, size_t len)
@@ -30,108 +30,12 @@ static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, unsigned b
 	return true;
 }
 
-/* Deletes an IPv4 primary that has secondaries with promote_secondaries set for the moment
- * of the delete: without it the kernel deletes the host's other addresses of that subnet,
- * and their routes, with it. The setting is put back; a crash in between leaves it at 1,
- * which only changes what deleting a primary does. */
-static int del_keeping_secondaries(struct lr_nl *nl, struct lr_step *s)
-{
-	int was = 1, r = lr_sysctl_conf_read(s->ifname, "promote_secondaries", &was);
-
-	if (r == 0 && was == 0)
-		r = lr_sysctl_conf_write(s->ifname, "promote_secondaries", 1);
-	if (r < 0) {
-		snprintf(s->msg, sizeof(s->msg), "kept: the host's addresses in its subnet would go with it, "
-			 "and %s.promote_secondaries cannot be set: %s", s->ifname, strerror(-r));
-		return r;
-	}
-	r = lr_nl_addr_del(nl, s->ifname, &s->ip, s->prefix, s->msg, sizeof(s->msg));
-	if (was == 0) {
-		int e = lr_sysctl_conf_write(s->ifname, "promote_secondaries", 0);
-
-		if (e < 0)
-			log_warn_errno(e, "%s: cannot put promote_secondaries back to 0", s->ifname);
-	}
-	return r;
-}
-
-/* EACCES for an IPv6 address is the kernel's answer on an interface with IPv6 disabled, not a
- * lack of privilege: said as such (and no "not permitted" exit). */
-static int v6_disabled(struct lr_step *s, int r)
-{
-	int off = 0;
-
-	if (r != -EACCES || s->ip.family != AF_INET6 || s->kind == LR_STEP_ADDR_DEL ||
-	    lr_sysctl_conf6_read(s->ifname, "disable_ipv6", &off) < 0 || !off)
-		return r;
-	snprintf(s->msg, sizeof(s->msg), "IPv6 is disabled on %s (net.ipv6.conf.%s.disable_ipv6 = 1)",
-		 s->ifname, s->ifname);
-	return -EAFNOSUPPORT;
-}
-
-/* An address added meanwhile by someone else, or already gone: what the step wanted is so. */
-static int goal_met(const struct lr_step *s, int r)
-{
-	if ((r == -EEXIST && s->kind == LR_STEP_ADDR_ADD) ||
-	    ((r == -EADDRNOTAVAIL || r == -ENOENT) && s->kind == LR_STEP_ADDR_DEL))
-		return 0;
-	return r;
-}
-
-static int run_step(const struct lr_config *cfg, struct lr_nl *nl, struct lr_announcer *an,
-		    struct lr_step *s)
-{
-	uint8_t mac[6];
-	int r = -EINVAL, ifindex;
-
-	switch (s->kind) {
-	case LR_STEP_SYSCTL:
-		r = lr_sysctl_write(s->ifname, s->key, s->after);
-		if (r < 0)
-			snprintf(s->msg, sizeof(s->msg), "%s%s", strerror(-r),
-				 r == -EACCES || r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
-		return r;
-	case LR_STEP_ADDR_ADD:
-	case LR_STEP_ADDR_UPDATE:
-		r = lr_nl_addr_add(nl, s->ifname, &s->ip, s->prefix, s->kind == LR_STEP_ADDR_UPDATE,
-				   s->msg, sizeof(s->msg));
-		r = goal_met(s, r);
-		if (r == -EACCES)
-			return v6_disabled(s, r);
-		break;
-	case LR_STEP_ADDR_DEL:
-		r = goal_met(s, s->keep_secondaries ? del_keeping_secondaries(nl, s)
-				    : lr_nl_addr_del(nl, s->ifname, &s->ip, s->prefix, s->msg, sizeof(s->msg)));
-		break;
-	case LR_STEP_ANNOUNCE:
-		ifindex = lr_nl_ifindex(nl, s->ifname);
-		r = ifindex < 0 ? ifindex : lr_nl_hwaddr(nl, s->ifname, mac);
-		if (r < 0) {
-			snprintf(s->msg, sizeof(s->msg), "%s", r == -EAFNOSUPPORT
-				 ? "the NIC has no Ethernet address" : strerror(-r));
-			return r;
-		}
-		return lr_announce(an, ifindex, mac, &s->ip, cfg->announce_op, s->msg, sizeof(s->msg));
-	}
-	if (r == -EPERM)
-		snprintf(s->msg + strlen(s->msg), sizeof(s->msg) - strlen(s->msg), " (needs CAP_NET_ADMIN)");
-	return r;
-}
-
 /* A plan of more changes than this is logged as a summary per kind and device (each step
  * at debug level): a line per VIP would cost more than the switch (syslog is a send each). */
 #define LOG_EACH_MAX 16
 
 static void log_summary(const struct lr_event *ev)
 {
-	static const char *const verbs[] = {
-		[LR_STEP_SYSCTL] = "set", [LR_STEP_ADDR_ADD] = "added", [LR_STEP_ADDR_DEL] = "removed",
-		[LR_STEP_ADDR_UPDATE] = "deprecated",
-	};
-	static const char *const preps[] = {
-		[LR_STEP_SYSCTL] = "sysctl(s) of", [LR_STEP_ADDR_ADD] = "address(es) to",
-		[LR_STEP_ADDR_DEL] = "address(es) from", [LR_STEP_ADDR_UPDATE] = "address(es) on",
-	};
 	/* the (kind, device) groups in the order they ran; a plan touches a few devices */
 	struct { const struct lr_step *first; size_t n; } g[16];
 	size_t n_g = 0, len = 0;
@@ -141,7 +45,7 @@ static void log_summary(const struct lr_event *ev)
 		const struct lr_step *s = &ev->plan.steps[i];
 		size_t k = 0;
 
-		if (s->kind == LR_STEP_ANNOUNCE || !s->done || s->err)
+		if (!lr_step_ops(s->kind)->verb || !s->done || s->err)
 			continue;
 		while (k < n_g && (g[k].first->kind != s->kind || strcmp(g[k].first->ifname, s->ifname)))
 			k++;
@@ -155,7 +59,8 @@ static void log_summary(const struct lr_event *ev)
 	}
 	for (size_t k = 0; k < n_g && len < sizeof(line) - 64; k++)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %zu %s %s", len ? ", " : "",
-					verbs[g[k].first->kind], g[k].n, preps[g[k].first->kind], g[k].first->ifname);
+					lr_step_ops(g[k].first->kind)->verb, g[k].n, lr_step_ops(g[k].first->kind)->what,
+					g[k].first->ifname);
 	if (len)
 		log_info("%s: %s", ev->name, line);
 }
@@ -216,8 +121,10 @@ static void step_run(struct exec *e, size_t i)
 {
 	struct lr_step *s = &e->ev->plan.steps[i];
 
+	struct lr_step_env env = { .cfg = e->cfg, .nl = e->nl, .an = e->an };
+
 	if (step_ready(e, s))
-		step_done(e, s, e->an ? run_step(e->cfg, e->nl, e->an, s) : -ENOMEM);
+		step_done(e, s, e->an ? lr_step_ops(s->kind)->run(&env, s) : -ENOMEM);
 }
 
 static void send_batch(struct exec *e)
@@ -235,11 +142,7 @@ static void send_batch(struct exec *e)
 		lr_nl_addr_batch(e->nl, ops, e->n_batch);
 	for (size_t k = 0; k < e->n_batch; k++) {
 		struct lr_step *s = &e->ev->plan.steps[e->batch[k]];
-		int r = goal_met(s, ops[k].err);
-
-		if (r < 0)
-			snprintf(s->msg, sizeof(s->msg), "%s%s", ops[k].msg, r == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
-		step_done(e, s, v6_disabled(s, r));
+		step_done(e, s, lr_step_addr_result(s, ops[k].err, ops[k].msg));
 	}
 	e->n_batch = e->n_ann = 0;
 	for (size_t k = 0; k < n_ann; k++)
@@ -273,10 +176,10 @@ void lr_plan_execute(const struct lr_config *cfg, struct lr_nl *nl, struct lr_an
 			e.bad |= 1u << p->steps[i].phase;
 	for (size_t i = from; i < p->n; i++) {
 		struct lr_step *s = &p->steps[i];
-		bool addr = s->kind == LR_STEP_ADDR_ADD || s->kind == LR_STEP_ADDR_DEL || s->kind == LR_STEP_ADDR_UPDATE;
+		bool batched = lr_step_ops(s->kind)->batched;
 
 		/* a primary with secondaries goes alone, between its promote_secondaries writes */
-		if (addr && !s->keep_secondaries && e.an && !in_batch(&e, s->dep_step) &&
+		if (batched && !s->keep_secondaries && e.an && !in_batch(&e, s->dep_step) &&
 		    !(s->dep_phase && phase_in_batch(&e, s->dep_phase))) {
 			if (step_ready(&e, s)) {
 				e.batch[e.n_batch++] = i;

@@ -78,7 +78,7 @@ int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, cons
 void lr_plan_free(struct lr_plan *plan);
 /* Number of steps that change the host (announcements are not changes). */
 size_t lr_plan_changes(const struct lr_plan *plan);
-/* "add 10.0.0.50/24 to eth0", "set all.arp_ignore 0 -> 1", ... */
+/* "add 10.0.0.50/24 to eth0", "set all.arp_ignore 0 -> 1", ... (each kind's own, step.c) */
 const char *lr_step_describe(const struct lr_config *cfg, const struct lr_step *s, char *buf, size_t len);
 /* "sysctl", "addr_add", "addr_del", "addr_deprecate", "announce" (the reports' "op") */
 const char *lr_step_kind_name(enum lr_step_kind kind);
