@@ -209,8 +209,6 @@ static void keep_secondaries_last(struct lr_plan *p, size_t start)
 
 static int phase_nic(struct ctx *c, bool adding)
 {
-	size_t start = c->plan->n;
-
 	for (size_t i = 0; i < c->cfg->n_inst; i++) {
 		const struct lr_instance *in = &c->cfg->inst[i];
 		enum lr_role role = c->roles[i];
@@ -236,15 +234,11 @@ static int phase_nic(struct ctx *c, bool adding)
 			s->keep_secondaries = l.exact->has_secondaries;
 		}
 	}
-	if (!adding)
-		keep_secondaries_last(c->plan, start);
 	return 0;
 }
 
 static int phase_rs(struct ctx *c, bool adding)
 {
-	size_t start = c->plan->n;
-
 	for (size_t i = 0; i < c->cfg->n_inst; i++) {
 		const struct lr_instance *in = &c->cfg->inst[i];
 		enum lr_role role = c->roles[i];
@@ -300,9 +294,18 @@ static int phase_rs(struct ctx *c, bool adding)
 			}
 		}
 	}
-	if (!adding)
-		keep_secondaries_last(c->plan, start);
 	return 0;
+}
+
+/* A phase of deletes (NIC_DEL, RS_DEL): a primary with secondaries goes last. */
+static int phase_deletes(struct ctx *c, int (*phase)(struct ctx *c, bool adding))
+{
+	size_t start = c->plan->n;
+	int r = phase(c, false);
+
+	if (r == 0)
+		keep_secondaries_last(c->plan, start);
+	return r;
 }
 
 /* Real-server sysctls are needed while any instance serves, or while a VIP of an instance
@@ -421,8 +424,8 @@ int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, cons
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		any_known |= roles[i] != LR_ROLE_UNKNOWN;
 	if ((need_rs && (r = phase_sysctl(&c, true)) < 0) ||
-	    (r = phase_nic(&c, true)) < 0 || (r = phase_nic(&c, false)) < 0 ||
-	    (r = phase_rs(&c, true)) < 0 || (r = phase_rs(&c, false)) < 0 ||
+	    (r = phase_nic(&c, true)) < 0 || (r = phase_deletes(&c, phase_nic)) < 0 ||
+	    (r = phase_rs(&c, true)) < 0 || (r = phase_deletes(&c, phase_rs)) < 0 ||
 	    (!need_rs && any_known && (r = phase_sysctl(&c, false)) < 0))
 		goto out;
 	r = 0;

@@ -206,27 +206,37 @@ static void carry_views(struct lr_plugin *p, const struct lr_config *old, const 
 	}
 }
 
+/* The file SIGHUP asks for, and its state directory if that moved; false (logged) when either
+ * is refused: the configuration in use stays. */
+static bool load_new(struct lr_plugin *p, struct lr_config **cfg, struct lr_statedir **sd)
+{
+	char err[1024];
+	int r = lr_config_load(p->config_path, cfg, err, sizeof(err));
+
+	if (r < 0) {
+		log_err("SIGHUP: %s; keeping the configuration in use", err);
+		return false;
+	}
+	if (strcmp((*cfg)->state_dir, p->cfg->state_dir) && (r = lr_statedir_open((*cfg)->state_dir, sd)) < 0) {
+		char why[160];
+
+		log_err("SIGHUP: state directory %s: %s; keeping the configuration in use", (*cfg)->state_dir,
+			lr_dir_refusal((*cfg)->state_dir, r, why, sizeof(why)));
+		lr_config_free(*cfg);
+		return false;
+	}
+	return true;
+}
+
 static void reload_config(struct lr_plugin *p)
 {
 	struct lr_config *cfg, *old = p->cfg;
 	struct lr_view *views = p->views;
 	struct lr_statedir *sd = NULL, *old_sd = p->sd;
 	uint64_t *stop_us = p->stop_us, carried[LR_MAX_ENDPOINTS][2] = { { 0 } };
-	char err[1024];
-	int r = lr_config_load(p->config_path, &cfg, err, sizeof(err));
 
 	p->metrics_dirty = p->status_dirty = true; /* the outcome, either way */
-	if (r < 0) {
-		log_err("SIGHUP: %s; keeping the configuration in use", err);
-		p->reload_failed = true;
-		return;
-	}
-	if (strcmp(cfg->state_dir, old->state_dir) && (r = lr_statedir_open(cfg->state_dir, &sd)) < 0) {
-		char why[160];
-
-		log_err("SIGHUP: state directory %s: %s; keeping the configuration in use", cfg->state_dir,
-			lr_dir_refusal(cfg->state_dir, r, why, sizeof(why)));
-		lr_config_free(cfg);
+	if (!load_new(p, &cfg, &sd)) {
 		p->reload_failed = true;
 		return;
 	}
@@ -559,6 +569,10 @@ static bool wind_down(struct lr_plugin *p)
 	/* reports still waiting for the commit lock: half of keepalived's second, then lost */
 	lr_plugin_deferred_flush(p, 500);
 	lr_writer_sync(p->writer); /* no thread across the fork below; what follows is written at once */
+	/* everything posted is written now: whoever delivers next (the handover below) lists the
+	 * queue again, the reports of the last lines included */
+	if (p->d)
+		lr_deliver_hold(p->d, false);
 	/* keepalived SIGKILLs our process group within a second of a stop: what is not
 	 * delivered yet goes on in a process of its own, started first (a reload's successor
 	 * delivers itself) */

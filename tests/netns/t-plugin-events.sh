@@ -2,7 +2,7 @@
 # lvsrole-plugin's reports: every FIFO event reaches the receiver signed and in order;
 # drift and VIP conflicts are reported; stop lines are reported after the plugin is gone;
 # two overlapping plugins (a reload) keep the state file and the spool whole; a report is
-# delivered only once the metrics file shows its event.
+# delivered only once the metrics file shows its event, and after a stop too.
 . "$(dirname "$0")/lib.sh"
 . "$LR_SRCDIR/tests/webhook/lib.sh"
 require_plugin
@@ -188,6 +188,12 @@ wait_rx r $((n + 1))
 assert_eq "delivered once the metrics file counted it (the transition, the line, the role)" "1 1 1" \
 	"$(metric "$M" 'lvsrole_transitions_total{instance="VI_2",result="ok"}') $(metric "$M" 'lvsrole_fifo_lines_total{kind="state"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="director"}')"
 assert_eq "then delivered" "VI_2 MASTER" "$(rq r 'R[-1]["B"]["data"]["name"] + " " + R[-1]["B"]["data"]["state"]')"
-plugin_reload "$P" "$F"
-assert_eq "the plugin left" 0 $?
+# ... and at a stop, with the writer still held: the STOP lines' reports are delivered by the
+# process the plugin hands the delivery to as it leaves
+plugin_stop "$P" "$F" 'INSTANCE "VI_1" STOP 0' 'INSTANCE "VI_2" STOP 0' >/dev/null
+assert_eq "the plugin left after the STOP lines" 0 $?
+wait_rx r $((n + 3))
+assert_eq "the STOP reports delivered after it left" "VI_1 STOP VI_2 STOP" \
+	"$(rq r '" ".join(x["B"]["data"]["name"] + " " + x["B"]["data"]["state"] for x in R[-2:])')"
+quiet "$C"
 finish
