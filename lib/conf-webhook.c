@@ -79,7 +79,7 @@ static int p_url(struct ctx *c, struct json_object *v, const char *path, void *o
 
 static int p_format(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	int f, r = cf_parse_enum(c, v, path, lr_format_names, 0, LR_WH__COUNT - 1, &f);
+	int f = 0, r = cf_parse_enum(c, v, path, lr_format_names, 0, LR_WH__COUNT - 1, &f);
 
 	if (r == 0)
 		((struct lr_endpoint *)obj)->format = (enum lr_wh_format)f;
@@ -193,13 +193,12 @@ static int p_filter_instances(struct ctx *c, struct json_object *v, const char *
 static int filter_result(struct ctx *c, const char *path, const char *s, size_t i, void *obj)
 {
 	struct lr_endpoint *ep = obj;
+	int k = lr_name_index(lr_result_names, 0, LR_RESULT__COUNT - 1, s);
 
-	for (int k = 0; k < LR_RESULT__COUNT; k++)
-		if (!strcmp(s, lr_result_name((enum lr_result)k))) {
-			ep->results |= 1u << k;
-			return 0;
-		}
-	return cf_fail(c, path, s, "must be \"ok\", \"partial\", \"failed\", \"noop\", \"superseded\" or \"detected\"");
+	if (k < 0)
+		return cf_fail_names(c, path, s, lr_result_names, 0, LR_RESULT__COUNT - 1);
+	ep->results |= 1u << k;
+	return 0;
 }
 
 static int p_filter_results(struct ctx *c, struct json_object *v, const char *path, void *obj,

@@ -129,11 +129,21 @@ int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo,
 	return r;
 }
 
-int cf_parse_enum(struct ctx *c, struct json_object *v, const char *path, const char *const *names,
-		  int first, int last, int *out)
+int cf_fail_names(struct ctx *c, const char *path, const char *value, const char *const *names, int first,
+		  int last)
 {
 	char must[256] = "must be ";
 	size_t len = strlen(must);
+
+	for (int k = first; k <= last && len < sizeof(must); k++)
+		len += (size_t)snprintf(must + len, sizeof(must) - len, "%s\"%s\"",
+					k == first ? "" : k == last ? " or " : ", ", names[k]);
+	return cf_fail(c, path, value, "%s", must);
+}
+
+int cf_parse_enum(struct ctx *c, struct json_object *v, const char *path, const char *const *names,
+		  int first, int last, int *out)
+{
 	int r = cf_want_type(c, v, path, json_type_string), i;
 
 	if (r < 0)
@@ -143,10 +153,7 @@ int cf_parse_enum(struct ctx *c, struct json_object *v, const char *path, const 
 		*out = i;
 		return 0;
 	}
-	for (int k = first; k <= last && len < sizeof(must); k++)
-		len += (size_t)snprintf(must + len, sizeof(must) - len, "%s\"%s\"",
-					k == first ? "" : k == last ? " or " : ", ", names[k]);
-	return cf_fail(c, path, json_object_get_string(v), "%s", must);
+	return cf_fail_names(c, path, json_object_get_string(v), names, first, last);
 }
 
 static int parse_ifname(struct ctx *c, struct json_object *v, const char *path, char *out)
@@ -305,7 +312,7 @@ static int p_announce_interval(struct ctx *c, struct json_object *v, const char 
 
 static int p_announce_op(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	int op, r = cf_parse_enum(c, v, path, lr_arp_op_names, LR_ARP_REQUEST, LR_ARP_BOTH, &op);
+	int op = 0, r = cf_parse_enum(c, v, path, lr_arp_op_names, LR_ARP_REQUEST, LR_ARP_BOTH, &op);
 
 	if (r == 0)
 		((struct lr_config *)obj)->announce_op = (enum lr_arp_op)op;
@@ -418,7 +425,7 @@ static int p_vips(struct ctx *c, struct json_object *v, const char *path, void *
 
 static int p_role(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	int role, r = cf_parse_enum(c, v, path, lr_role_names, LR_ROLE_DIRECTOR, LR_ROLE_NONE, &role);
+	int role = 0, r = cf_parse_enum(c, v, path, lr_role_names, LR_ROLE_DIRECTOR, LR_ROLE_NONE, &role);
 
 	if (r == 0)
 		((struct lr_instance *)obj)->roles[arg] = (enum lr_role)role;
@@ -507,7 +514,7 @@ static int p_instances(struct ctx *c, struct json_object *v, const char *path, v
 
 static int p_drift(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	int m, r = cf_parse_enum(c, v, path, lr_drift_mode_names, LR_DRIFT_REPAIR, LR_DRIFT_OFF, &m);
+	int m = 0, r = cf_parse_enum(c, v, path, lr_drift_mode_names, LR_DRIFT_REPAIR, LR_DRIFT_OFF, &m);
 
 	if (r == 0)
 		((struct lr_plugin_conf *)obj)->drift = (enum lr_drift_mode)m;
@@ -685,8 +692,9 @@ void lr_config_free(struct lr_config *cfg)
 }
 
 /* The file's JSON, strict: no NUL byte, nothing after the top-level value, no key given twice
- * (json-c keeps the last silently). NULL with the message in err. */
-static struct json_object *parse_json(const char *name, const char *text, size_t len, char *err, size_t errlen)
+ * (json-c keeps the last silently). NULL with the message in err; *oom: for lack of memory. */
+static struct json_object *parse_json(const char *name, const char *text, size_t len, char *err, size_t errlen,
+				      bool *oom)
 {
 	struct json_tokener *tok;
 	struct json_object *root;
@@ -702,6 +710,7 @@ static struct json_object *parse_json(const char *name, const char *text, size_t
 	tok = json_tokener_new_ex(32);
 	if (!tok) {
 		snprintf(err, errlen, "%s: out of memory", name);
+		*oom = true;
 		return NULL;
 	}
 	root = json_tokener_parse_ex(tok, text, (int)len);
@@ -757,12 +766,13 @@ int lr_config_parse(const char *name, const char *text, size_t len, struct lr_co
 		    char *err, size_t errlen)
 {
 	struct ctx c = { .name = name, .text = text, .len = len, .err = err, .errlen = errlen };
-	struct json_object *root = parse_json(name, text, len, err, errlen);
+	bool oom = false;
+	struct json_object *root = parse_json(name, text, len, err, errlen, &oom);
 	struct lr_config *cfg;
 	int r;
 
 	if (!root)
-		return -EINVAL;
+		return oom ? -ENOMEM : -EINVAL;
 	cfg = config_defaults();
 	if (!cfg) {
 		json_object_put(root);

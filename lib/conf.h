@@ -76,7 +76,7 @@ struct lr_config {
 	size_t n_sysctl_ifaces;
 	bool sysctl_ifaces_default;
 	int rs_values[LR_SYSCTL__COUNT];
-	int dir_values[LR_SYSCTL__COUNT]; /* -1: the values found before lvsrole changed them */
+	int dir_values[LR_SYSCTL__COUNT]; /* -1: the values found at lvsrole's first look */
 	unsigned announce_count;
 	unsigned announce_interval_ms;
 	enum lr_arp_op announce_op;

@@ -36,6 +36,9 @@ int cf_parse_int(struct ctx *c, struct json_object *v, const char *path, int lo,
  * error lists the names ("must be "a", "b" or "c""). */
 int cf_parse_enum(struct ctx *c, struct json_object *v, const char *path, const char *const *names,
 		  int first, int last, int *out);
+/* The error for a value that is none of names[first..last]: "must be "a", "b" or "c"". */
+int cf_fail_names(struct ctx *c, const char *path, const char *value, const char *const *names, int first,
+		  int last);
 /* For each element of the array v (whose type the caller has checked): a string, given to
  * fn with its path ("path[i]") and index. Stops at the first error. */
 int cf_each_string(struct ctx *c, struct json_object *v, const char *path,

@@ -389,7 +389,6 @@ static void complete(struct lr_deliverer *d, struct ep *e, CURLcode rc, struct l
 	failed(e, o, why, e->cut && rc == CURLE_OPERATION_TIMEDOUT);
 }
 
-/* Takes the head of the queue and starts it, or finishes the endpoint for this run. */
 /* The endpoint's queue locked for this process (false: another one delivers it, and this one
  * waits for it or leaves it to it; or the lock failed). Then what a crash left, and the caps. */
 static bool take_queue(struct lr_deliverer *d, struct ep *e, unsigned flags)
@@ -870,6 +869,7 @@ int lr_deliver_handover(struct lr_deliverer *d, unsigned deadline_ms, void (*clo
 	signal(SIGPIPE, SIG_IGN);
 	if (close_fds)
 		close_fds(arg);
+	d->hold = false; /* nothing in this process writes metrics a report would wait for */
 	/* requests in flight go on over the inherited connections, then what is queued */
 	lr_deliver_run(d, NULL, lr_now_us() + (uint64_t)deadline_ms * 1000u, 0, &st);
 	lr_deliverer_free(d);

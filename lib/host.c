@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,16 @@ static void read_sysctls(const char *ifname, struct lr_nl *nl, struct lr_state *
 		if (st && h->saved[key] < 0 && e == 0 && (sv || (sv = lr_state_saved(st, ifname, true))))
 			sv->values[key] = h->saved[key] = v;
 	}
+}
+
+const char *lr_host_v6_source_warning(const struct lr_ip *ip, const char *ifname, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s on %s: the host has no global IPv6 address of its own, so the kernel uses this "
+		 "VIP as the source of its IPv6 connections (health checks of real servers too): give the NIC "
+		 "an address", lr_ip_str(ip, a, sizeof(a)), ifname);
+	return buf;
 }
 
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)

@@ -16,8 +16,7 @@ void lr_host_free(struct lr_host *host);
 /* An IPv6 VIP on an instance's NIC while the host has no global IPv6 address of its own:
  * the kernel makes it the source of the host's own IPv6 connections. NULL: none. */
 const struct lr_kaddr *lr_host_v6_source_vip(const struct lr_config *cfg, const struct lr_host *host);
-#define LR_V6_SOURCE_WARNING                                                                      \
-	"the host has no global IPv6 address of its own, so the kernel uses this VIP as the source " \
-	"of its IPv6 connections (health checks of real servers too): give the NIC an address"
+/* What to tell an operator of such a VIP (ip on ifname), in buf. */
+const char *lr_host_v6_source_warning(const struct lr_ip *ip, const char *ifname, char *buf, size_t len);
 /* The role of every configured instance as recorded in st. */
 void lr_roles_from_state(const struct lr_config *cfg, struct lr_state *st, enum lr_role *roles);

@@ -29,7 +29,7 @@ const char *const lr_drift_mode_names[LR_DRIFT__COUNT] = {
 	[LR_DRIFT_REPAIR] = "repair", [LR_DRIFT_REPORT] = "report", [LR_DRIFT_OFF] = "off",
 };
 
-static const char *const result_names[LR_RESULT__COUNT] = {
+const char *const lr_result_names[LR_RESULT__COUNT] = {
 	[LR_RESULT_OK] = "ok", [LR_RESULT_PARTIAL] = "partial", [LR_RESULT_FAILED] = "failed",
 	[LR_RESULT_NOOP] = "noop", [LR_RESULT_SUPERSEDED] = "superseded", [LR_RESULT_DETECTED] = "detected",
 };
@@ -78,7 +78,7 @@ const char *lr_drift_mode_name(enum lr_drift_mode m)
 
 const char *lr_result_name(enum lr_result r)
 {
-	return (unsigned)r < LR_RESULT__COUNT ? result_names[r] : "?";
+	return (unsigned)r < LR_RESULT__COUNT ? lr_result_names[r] : "?";
 }
 
 const char *lr_event_type_name(enum lr_event_type t)

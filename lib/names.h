@@ -52,6 +52,7 @@ extern const char *const lr_kstate_names[LR_KSTATE__COUNT];
 extern const char *const lr_arp_op_names[LR_ARP_BOTH + 1];
 extern const char *const lr_format_names[LR_WH__COUNT];
 extern const char *const lr_drift_mode_names[LR_DRIFT__COUNT];
+extern const char *const lr_result_names[LR_RESULT__COUNT];
 
 /* A name for any value ("?" or "-" out of range). */
 const char *lr_role_name(enum lr_role role);

@@ -52,7 +52,7 @@ struct lr_step {
 	uint8_t prefix;
 	enum lr_sysctl_key key;
 	int before, after; /* sysctl values; before < 0: unreadable */
-	bool first_change; /* sysctl: lvsrole had not changed this key before: save "before" */
+	bool first_change; /* sysctl: no original recorded for this key yet: keep one */
 	int dep_step;      /* index of a step that must have succeeded, or -1 */
 	int dep_phase;     /* phase whose gating steps must all have succeeded, or 0 */
 	bool gate;         /* its failure holds back the steps that depend on its phase */

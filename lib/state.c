@@ -587,6 +587,8 @@ static int txn_begin_ro(struct lr_txn *t, const char *dir)
 		return r;
 	}
 	r = lr_state_load(t->sd, &t->st, t->err, sizeof(t->err));
+	if (r == -ENOMEM)
+		t->failed = LR_TXN_LOAD;
 	return r == -ENOMEM ? r : 0; /* a dry run of a corrupt file plans from no records */
 }
 
@@ -594,7 +596,6 @@ int lr_txn_begin(struct lr_txn *t, const char *dir, struct lr_arrival *arr, size
 		 bool read_only)
 {
 	uint64_t t0;
-	char err[320];
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -615,7 +616,6 @@ int lr_txn_begin(struct lr_txn *t, const char *dir, struct lr_arrival *arr, size
 	t->lock_wait_us = lr_now_us() - t0;
 	if (r < 0) {
 		t->failed = LR_TXN_LOCK;
-		lr_state_load(t->sd, &t->st, err, sizeof(err));
 		return r;
 	}
 	t->locked = true;

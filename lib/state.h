@@ -95,8 +95,7 @@ struct lr_txn {
 };
 /* arr[0..n) get their sequence numbers (n 0: nothing arrives); both waits are up to wait_s
  * (0: ~0.1 s, for an event loop). read_only (a dry run): no arrival, no lock, and a missing
- * directory is an empty state. After a lock timeout, t->st is the state as last saved (it is
- * replaced atomically: readable without the lock). */
+ * directory is an empty state. */
 int lr_txn_begin(struct lr_txn *t, const char *dir, struct lr_arrival *arr, size_t n, unsigned wait_s,
 		 bool read_only);
 int lr_txn_save(struct lr_txn *t);

@@ -13,7 +13,7 @@
 #include "nl.h"
 #include "sysctl.h"
 
-static void vip_str(const struct lr_step *s, char *a, size_t len)
+void lr_step_vip_str(const struct lr_step *s, char *a, size_t len)
 {
 	struct lr_vip v = { .ip = s->ip, .prefix = s->prefix };
 
@@ -24,7 +24,7 @@ static void describe(const struct lr_step *s, char *buf, size_t len)
 {
 	char a[64];
 
-	vip_str(s, a, sizeof(a));
+	lr_step_vip_str(s, a, sizeof(a));
 	if (s->kind == LR_STEP_ADDR_ADD)
 		snprintf(buf, len, "add %s to %s", a, s->ifname);
 	else if (s->kind == LR_STEP_ADDR_DEL)
@@ -33,11 +33,11 @@ static void describe(const struct lr_step *s, char *buf, size_t len)
 		snprintf(buf, len, "deprecate %s on %s (not a source address)", a, s->ifname);
 }
 
-static void to_json(const struct lr_step *s, struct json_object *o)
+void lr_step_vip_json(const struct lr_step *s, struct json_object *o)
 {
 	char a[64];
 
-	vip_str(s, a, sizeof(a));
+	lr_step_vip_str(s, a, sizeof(a));
 	json_object_object_add(o, "address", json_object_new_string(a));
 	json_object_object_add(o, "dev", json_object_new_string(s->ifname));
 }
@@ -117,13 +117,13 @@ static int run(const struct lr_step_env *env, struct lr_step *s)
 
 const struct lr_step_ops lr_step_addr_add_ops = {
 	.op = "addr_add", .verb = "added", .what = "address(es) to", .batched = true,
-	.describe = describe, .to_json = to_json, .run = run,
+	.describe = describe, .to_json = lr_step_vip_json, .run = run,
 };
 const struct lr_step_ops lr_step_addr_del_ops = {
 	.op = "addr_del", .verb = "removed", .what = "address(es) from", .batched = true,
-	.describe = describe, .to_json = to_json, .run = run,
+	.describe = describe, .to_json = lr_step_vip_json, .run = run,
 };
 const struct lr_step_ops lr_step_addr_update_ops = {
 	.op = "addr_deprecate", .verb = "deprecated", .what = "address(es) on", .batched = true,
-	.describe = describe, .to_json = to_json, .run = run,
+	.describe = describe, .to_json = lr_step_vip_json, .run = run,
 };

@@ -3,7 +3,6 @@
 #include "step.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,20 +12,9 @@
 static void describe(const struct lr_step *s, char *buf, size_t len)
 {
 	char a[64];
-	struct lr_vip v = { .ip = s->ip, .prefix = s->prefix };
 
-	lr_vip_str(&v, a, sizeof(a));
+	lr_step_vip_str(s, a, sizeof(a));
 	snprintf(buf, len, "announce %s on %s", a, s->ifname);
-}
-
-static void to_json(const struct lr_step *s, struct json_object *o)
-{
-	char a[64];
-	struct lr_vip v = { .ip = s->ip, .prefix = s->prefix };
-
-	lr_vip_str(&v, a, sizeof(a));
-	json_object_object_add(o, "address", json_object_new_string(a));
-	json_object_object_add(o, "dev", json_object_new_string(s->ifname));
 }
 
 static int run(const struct lr_step_env *env, struct lr_step *s)
@@ -44,5 +32,5 @@ static int run(const struct lr_step_env *env, struct lr_step *s)
 
 /* announcements are not changes: no summary line */
 const struct lr_step_ops lr_step_announce_ops = {
-	.op = "announce", .describe = describe, .to_json = to_json, .run = run,
+	.op = "announce", .describe = describe, .to_json = lr_step_vip_json, .run = run,
 };

@@ -37,6 +37,10 @@ const struct lr_step_ops *lr_step_ops(enum lr_step_kind kind);
  * for a step sent in a batch: an address added meanwhile or already gone is what the step
  * wanted; an IPv6 address refused on an interface with IPv6 disabled says so. */
 int lr_step_addr_result(struct lr_step *s, int err, const char *kmsg);
+/* The step's address as "10.0.0.50/24"; its report fields "address" and "dev" (any kind that
+ * concerns one VIP on one device). */
+void lr_step_vip_str(const struct lr_step *s, char *a, size_t len);
+void lr_step_vip_json(const struct lr_step *s, struct json_object *o);
 
 extern const struct lr_step_ops lr_step_sysctl_ops, lr_step_addr_add_ops, lr_step_addr_del_ops,
 	lr_step_addr_update_ops, lr_step_announce_ops;

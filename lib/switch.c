@@ -109,11 +109,11 @@ static void warn_v6_source(const struct lr_plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct lr_step *s = &plan->steps[i];
-		char a[INET6_ADDRSTRLEN];
+		char w[320];
 
 		if (s->kind == LR_STEP_ADDR_ADD && s->phase == LR_PHASE_NIC_ADD && s->done && !s->err &&
 		    s->ip.family == AF_INET6) {
-			log_warn("%s on %s: %s", lr_ip_str(&s->ip, a, sizeof(a)), s->ifname, LR_V6_SOURCE_WARNING);
+			log_warn("%s", lr_host_v6_source_warning(&s->ip, s->ifname, w, sizeof(w)));
 			return;
 		}
 	}
@@ -344,7 +344,7 @@ static unsigned lock_wait_s(const struct lr_request *req)
 static int txn_failed(struct switch_run *run, int err, unsigned waited_s)
 {
 	const char *path = run->txn.sd ? run->txn.sd->path : run->cfg->state_dir;
-	char who[32] = "another process";
+	char who[32] = "another process", why[320];
 	long pid;
 
 	switch (run->txn.failed) {
@@ -359,13 +359,18 @@ static int txn_failed(struct switch_run *run, int err, unsigned waited_s)
 	}
 	if (err != -ETIMEDOUT)
 		return lr_run_fail(run, LR_FAIL_STATE, err, "%s/lock: cannot take the lock", path);
-	if ((pid = lr_statedir_lock_holder(run->txn.sd)) > 0)
+	/* with no event to report (a drift check, a retry) the caller only tries again later:
+	 * nobody reads who holds it */
+	if (run->out->n_events && (pid = lr_statedir_lock_holder(run->txn.sd)) > 0)
 		snprintf(who, sizeof(who), "pid %ld", pid);
 	if (waited_s)
 		snprintf(run->out->err, sizeof(run->out->err), "%s/lock: held by %s for more than %u s", path, who, waited_s);
 	else
 		snprintf(run->out->err, sizeof(run->out->err), "%s/lock: held by %s", path, who);
 	run->out->fail = LR_FAIL_STATE;
+	/* the events' roles as last saved (replaced atomically: readable without the lock) */
+	if (run->out->n_events == 0 || lr_state_load(run->txn.sd, &run->txn.st, why, sizeof(why)) < 0)
+		return err;
 	for (size_t i = 0; i < run->out->n_events; i++) {
 		struct lr_event *ev = &run->out->events[i];
 		const struct lr_record *rec = lr_state_find(&run->txn.st, ev->name);
@@ -462,7 +467,6 @@ static int apply_late_arrivals(struct switch_run *run)
 	return r;
 }
 
-/* The caller's announcer, or one of our own (handed to out->an by run_end); then netlink. */
 int lr_run_open_kernel(struct switch_run *run, const struct lr_request *req)
 {
 	int r;

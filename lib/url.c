@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-int lr_url_scheme_in(const char *scheme, size_t len, const char *schemes)
+/* Whether scheme (len bytes) is one of the comma-separated list (any case). */
+static int lr_url_scheme_in(const char *scheme, size_t len, const char *schemes)
 {
 	for (const char *t = schemes; *t;) {
 		size_t k = strcspn(t, ",");

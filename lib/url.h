@@ -9,5 +9,3 @@ enum lr_url_fault { LR_URL_OK, LR_URL_SYNTAX, LR_URL_CREDENTIALS, LR_URL_SCHEME 
  * host (a name, or an IPv6 address in brackets), a port 1..65535 if any, no user
  * information, and only printable ASCII. */
 enum lr_url_fault lr_url_check(const char *s, const char *schemes);
-/* Whether scheme (len bytes) is one of the comma-separated list (any case). */
-int lr_url_scheme_in(const char *scheme, size_t len, const char *schemes);

@@ -41,13 +41,10 @@ static struct json_object *warnings(const struct lr_config *cfg, const struct lr
 {
 	struct json_object *w = json_object_new_array();
 	const struct lr_kaddr *a = lr_host_v6_source_vip(cfg, host);
-	char t[INET6_ADDRSTRLEN], msg[320];
+	char msg[320];
 
-	if (a) {
-		snprintf(msg, sizeof(msg), "%s on %s: %s", lr_ip_str(&a->ip, t, sizeof(t)), a->ifname,
-			 LR_V6_SOURCE_WARNING);
-		json_object_array_add(w, json_object_new_string(msg));
-	}
+	if (a)
+		json_object_array_add(w, json_object_new_string(lr_host_v6_source_warning(&a->ip, a->ifname, msg, sizeof(msg))));
 	return w;
 }
 

@@ -259,11 +259,12 @@ void lr_plugin_report(struct lr_plugin *p, const struct lr_event *evs, size_t n,
 	if (p->cfg->n_endpoints == 0)
 		return;
 	/* whoever gets the report finds the event in the metrics and plugin.json already: the
-	 * delivery waits for the writer (LR_PLUGIN_DELIVER_HOLD_US at most) */
-	if (p->metrics_dirty || p->status_dirty) {
-		p->deliver_gen = lr_plugin_publish(p);
+	 * delivery waits for the writer, LR_PLUGIN_DELIVER_HOLD_US at most from the first report
+	 * it waits for (later ones do not push the deadline: a stalled disk must not hold the
+	 * reports of a flapping instance for ever) */
+	if (lr_writer_done(p->writer) >= p->deliver_gen || lr_now_us() >= p->deliver_hold_us)
 		p->deliver_hold_us = lr_now_us() + LR_PLUGIN_DELIVER_HOLD_US;
-	}
+	p->deliver_gen = lr_plugin_publish(p);
 	rp->trim_later = true;
 	/* never wait long: the FIFO is not read meanwhile (the pipe holds 1 MiB) */
 	rp->commit_wait_ms = LR_PLUGIN_COMMIT_WAIT_MS;

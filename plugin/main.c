@@ -171,13 +171,10 @@ static int alloc_views(struct lr_plugin *p)
 	return 0;
 }
 
-/* SIGHUP: the new file whole or not at all. */
 /* The delivery counters of the endpoints that stay go on (metrics are counters). */
-static void carry_delivery_counts(struct lr_plugin *p, const struct lr_config *cfg,
+static void carry_delivery_counts(struct lr_plugin *p, const struct lr_config *old, const struct lr_config *cfg,
 				  uint64_t carried[LR_MAX_ENDPOINTS][2])
 {
-	const struct lr_config *old = p->cfg;
-
 	for (size_t i = 0; i < cfg->n_endpoints; i++)
 		for (size_t k = 0; k < old->n_endpoints; k++)
 			if (!strcmp(cfg->endpoints[i].name, old->endpoints[k].name)) {
@@ -190,13 +187,14 @@ static void carry_delivery_counts(struct lr_plugin *p, const struct lr_config *c
 			}
 }
 
-/* The counters of the instances that stay go on, and their retries. */
-static void carry_views(struct lr_plugin *p, const struct lr_config *old, const struct lr_view *views)
+/* The counters of the instances that stay go on, and their retries (p->views: cfg's). */
+static void carry_views(struct lr_plugin *p, const struct lr_config *old, const struct lr_config *cfg,
+			const struct lr_view *views)
 {
-	for (size_t i = 0; i < p->cfg->n_inst; i++) {
+	for (size_t i = 0; i < cfg->n_inst; i++) {
 		size_t k;
 
-		if (!lr_config_find(old, p->cfg->inst[i].name, &k))
+		if (!lr_config_find(old, cfg->inst[i].name, &k))
 			continue;
 		memcpy(p->views[i].transitions, views[k].transitions, sizeof(views[k].transitions));
 		p->views[i].drifts = views[k].drifts;
@@ -228,6 +226,7 @@ static bool load_new(struct lr_plugin *p, struct lr_config **cfg, struct lr_stat
 	return true;
 }
 
+/* SIGHUP: the new file whole or not at all. */
 static void reload_config(struct lr_plugin *p)
 {
 	struct lr_config *cfg, *old = p->cfg;
@@ -243,7 +242,7 @@ static void reload_config(struct lr_plugin *p)
 	lr_plugin_apply(p); /* what was read under the old configuration */
 	/* reports waiting for the commit lock were made under it too: a bounded last try */
 	lr_plugin_deferred_flush(p, 500);
-	carry_delivery_counts(p, cfg, carried);
+	carry_delivery_counts(p, old, cfg, carried);
 	/* a request in flight is dropped: its report is sent again (same webhook-id) */
 	close_reports(p);
 	lr_plugin_watch_close(p);
@@ -261,7 +260,7 @@ static void reload_config(struct lr_plugin *p)
 		lr_statedir_close(sd);
 		lr_config_free(cfg);
 	} else {
-		carry_views(p, old, views);
+		carry_views(p, old, cfg, views);
 		memcpy(p->carried, carried, sizeof(carried));
 		if (sd) { /* the old directory's plugin.json says this plugin left it */
 			lr_statedir_close(old_sd);
@@ -569,10 +568,6 @@ static bool wind_down(struct lr_plugin *p)
 	/* reports still waiting for the commit lock: half of keepalived's second, then lost */
 	lr_plugin_deferred_flush(p, 500);
 	lr_writer_sync(p->writer); /* no thread across the fork below; what follows is written at once */
-	/* everything posted is written now: whoever delivers next (the handover below) lists the
-	 * queue again, the reports of the last lines included */
-	if (p->d)
-		lr_deliver_hold(p->d, false);
 	/* keepalived SIGKILLs our process group within a second of a stop: what is not
 	 * delivered yet goes on in a process of its own, started first (a reload's successor
 	 * delivers itself) */
@@ -617,11 +612,12 @@ int main(int argc, char **argv)
 	log_info("reading %s (config %s: %zu instance(s) and group(s), drift %s, %zu webhook endpoint(s))",
 		 p.fifo_path, p.cfg->path, p.cfg->n_inst, lr_drift_mode_name(p.cfg->plugin.drift),
 		 p.cfg->n_endpoints);
-	p.status_dirty = true;
-	lr_plugin_publish(&p);
-	/* keepalived starts it with stdout and stderr on /dev/null: syslog is the log */
+	/* keepalived starts it with stdout and stderr on /dev/null: syslog is the log (reopened
+	 * before the writer thread has anything to log) */
 	lr_log_close();
 	lr_log_open("lvsrole-plugin", a.verbose > 0 || isatty(STDERR_FILENO), a.verbose > 1);
+	p.status_dirty = true;
+	lr_plugin_publish(&p);
 	code = loop(&p) < 0 ? LR_EXIT_FAILED : LR_EXIT_OK;
 	if (!wind_down(&p))
 		curl_global_cleanup();

@@ -4,10 +4,8 @@
 #include "plugin.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +294,7 @@ void lr_plugin_publish_last(struct lr_plugin *p)
 		log_warn("metrics: out of memory");
 		return;
 	}
+	job->trim = p->trim_wanted;
 	job_status(p, job, false);
 	lr_writer_post(p->writer, job);
 }

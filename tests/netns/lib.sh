@@ -406,14 +406,15 @@ plugin_stop() {
 # Counting a loop's poll calls (strace -c) tells one that sleeps while it waits (a few calls a
 # second: its timers, curl's) from one that spins (thousands), however busy the machine or slow
 # the process (valgrind). "none" when strace could not attach.
-# traced_by PID TRACER: TRACER is attached to PID
 # all_traced PID: every thread of PID is traced (an strace -f -p has attached to all of them)
 all_traced() {
 	local t
+	[ -d "/proc/$1/task" ] || return 1
 	for t in /proc/"$1"/task/*; do
 		[ "$(awk '/^TracerPid:/ { print $2 }' "$t/status" 2>/dev/null)" != 0 ] || return 1
 	done
 }
+# traced_by PID TRACER: TRACER is attached to PID
 traced_by() { [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)" = "$2" ]; }
 # poll_count FILE: the poll calls strace -c counted in FILE
 poll_count() {

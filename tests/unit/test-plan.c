@@ -1,5 +1,5 @@
 /* Tests for lib/plan.c: from roles and a hand-built host view to the exact ordered steps, their
- * phases and dependencies (doc/switch.md, rules 1 to 11), and that a plan, once applied, converges. */
+ * phases and dependencies (doc/switch.md, rules 1 to 12), and that a plan, once applied, converges. */
 #include "config.h"
 
 #include <stdarg.h>
