@@ -453,6 +453,7 @@ static const struct field instance_fields[] = {
 	{ "nic_vip_owner", p_owner, 0 },
 	{ "vips", p_vips, 0 },
 	{ "roles", p_roles, 0 },
+	{ "ipvs", cf_parse_ipvs, 0 },
 };
 
 static bool name_valid(const char *s)
@@ -680,8 +681,10 @@ void lr_config_free(struct lr_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->n_inst; i++)
+	for (size_t i = 0; i < cfg->n_inst; i++) {
 		free(cfg->inst[i].vips);
+		free(cfg->inst[i].ipvs.ports);
+	}
 	free(cfg->inst);
 	free(cfg->sysctl_ifaces);
 	free(cfg->state_dir);
@@ -906,6 +909,7 @@ char *lr_config_dump(const struct lr_config *cfg)
 		for (int k = 0; k < LR_KSTATE__COUNT; k++)
 			json_object_object_add(r, lr_kstate_name(k), jstr(lr_role_name(in->roles[k])));
 		json_object_object_add(o, "roles", r);
+		json_object_object_add(o, "ipvs", cf_dump_ipvs(&in->ipvs));
 		json_object_object_add(in->scope == LR_SCOPE_GROUP ? groups : insts, in->name, o);
 	}
 	json_object_object_add(root, "instances", insts);

@@ -28,6 +28,21 @@ struct lr_vip {
 	uint8_t prefix; /* prefix used on the NIC */
 };
 
+/* A port of the traffic a guard marks: "tcp/80". */
+struct lr_port {
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
+	uint16_t port;
+};
+#define LR_MAX_PORTS 64
+
+/* An instance's "ipvs" section: its loop guard. */
+struct lr_ipvs_conf {
+	enum lr_guard_mode guard;
+	uint32_t fwmark;       /* fwmark: the mark of keepalived's virtual_server fwmark N */
+	struct lr_port *ports; /* fwmark: the traffic marked; none: all traffic to the VIPs */
+	size_t n_ports;
+};
+
 struct lr_instance {
 	char name[LR_MAX_NAME + 1];
 	enum lr_scope scope;
@@ -37,6 +52,7 @@ struct lr_instance {
 	enum lr_role roles[LR_KSTATE__COUNT];
 	struct lr_vip *vips;
 	size_t n_vips;
+	struct lr_ipvs_conf ipvs;
 };
 
 /* A webhook endpoint ("webhooks.endpoints.NAME"). */
@@ -105,5 +121,7 @@ const struct lr_instance *lr_config_find(const struct lr_config *cfg, const char
 					 size_t *index);
 
 const struct lr_endpoint *lr_config_endpoint(const struct lr_config *cfg, const char *name);
+/* "tcp", "udp" or "sctp" */
+const char *lr_proto_name(uint8_t proto);
 /* "10.0.0.50/24" */
 void lr_vip_str(const struct lr_vip *vip, char *buf, size_t len);

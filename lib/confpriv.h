@@ -57,3 +57,7 @@ int cf_parse_webhooks(struct ctx *c, struct json_object *v, const char *path, vo
 int cf_check_webhooks(struct ctx *c, struct lr_config *cfg);
 void cf_free_webhooks(struct lr_config *cfg);
 struct json_object *cf_dump_webhooks(const struct lr_config *cfg);
+
+/* An instance's "ipvs" section (conf-ipvs.c). */
+int cf_parse_ipvs(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg);
+struct json_object *cf_dump_ipvs(const struct lr_ipvs_conf *g);

@@ -60,12 +60,12 @@ static struct json_object *opt_int(int v)
 }
 
 /* One change: what it was (address on a device, or a sysctl from -> to) and how it went. */
-static struct json_object *change(const struct lr_step *s)
+static struct json_object *change(const struct lr_config *cfg, const struct lr_step *s)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "op", json_object_new_string(lr_step_kind_name(s->kind)));
-	lr_step_ops(s->kind)->to_json(s, o);
+	lr_step_ops(s->kind)->to_json(cfg, s, o);
 	json_object_object_add(o, "result", json_object_new_string(
 		s->skipped ? "skipped" : s->err ? "failed" : s->done ? "ok" : "planned"));
 	if (s->err || s->skipped)
@@ -112,7 +112,7 @@ struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_e
 		const struct lr_step *s = &ev->plan.steps[i];
 		char d[160], e[320];
 
-		json_object_array_add(a, change(s));
+		json_object_array_add(a, change(cfg, s));
 		if (s->err || s->skipped) {
 			snprintf(e, sizeof(e), "%s: %s", lr_step_describe(cfg, s, d, sizeof(d)), s->msg);
 			json_object_array_add(errs, json_object_new_string(e));

@@ -24,6 +24,8 @@ static bool deps_ok(const struct lr_plan *p, const struct lr_step *s, unsigned b
 	if (s->dep_phase && (bad & (1u << s->dep_phase))) {
 		snprintf(why, len, "skipped: %s", s->dep_phase == LR_PHASE_RAISE
 			 ? "real-server ARP sysctls could not be set; the VIP stays off the real-server device"
+			 : s->dep_phase == LR_PHASE_NIC_ADD
+			 ? "a VIP could not be added to the NIC; the host does not balance the instance's traffic"
 			 : "a VIP could not be removed from the real-server device; director sysctls would make it answer ARP");
 		return false;
 	}

@@ -141,6 +141,10 @@ int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state 
 	}
 	for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++)
 		read_sysctls(cfg->sysctl_ifaces[i], nl, st, &host->sys[i]);
+	if (lr_guard_wanted(cfg) && (r = lr_guard_read(cfg, &host->guard)) < 0) {
+		lr_host_free(host);
+		return r;
+	}
 	return 0;
 }
 
@@ -148,6 +152,7 @@ void lr_host_free(struct lr_host *host)
 {
 	free(host->addrs);
 	free(host->sys);
+	lr_guard_read_free(&host->guard);
 	memset(host, 0, sizeof(*host));
 }
 

@@ -29,6 +29,10 @@ const char *const lr_drift_mode_names[LR_DRIFT__COUNT] = {
 	[LR_DRIFT_REPAIR] = "repair", [LR_DRIFT_REPORT] = "report", [LR_DRIFT_OFF] = "off",
 };
 
+const char *const lr_guard_mode_names[LR_GUARD__COUNT] = {
+	[LR_GUARD_NONE] = "none", [LR_GUARD_FWMARK] = "fwmark",
+};
+
 const char *const lr_result_names[LR_RESULT__COUNT] = {
 	[LR_RESULT_OK] = "ok", [LR_RESULT_PARTIAL] = "partial", [LR_RESULT_FAILED] = "failed",
 	[LR_RESULT_NOOP] = "noop", [LR_RESULT_SUPERSEDED] = "superseded", [LR_RESULT_DETECTED] = "detected",

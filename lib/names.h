@@ -26,6 +26,9 @@ enum lr_arp_op { LR_ARP_REQUEST = 1, LR_ARP_REPLY = 2, LR_ARP_BOTH = 3 };
 enum lr_sysctl_key { LR_ARP_IGNORE, LR_ARP_ANNOUNCE, LR_SYSCTL__COUNT };
 enum lr_wh_format { LR_WH_STANDARD, LR_WH_CLOUDEVENTS, LR_WH_SLACK, LR_WH__COUNT };
 enum lr_drift_mode { LR_DRIFT_REPAIR, LR_DRIFT_REPORT, LR_DRIFT_OFF, LR_DRIFT__COUNT };
+/* How an instance keeps keepalived's IPVS from balancing again, in the real-server role, what a
+ * director forwarded to it (doc/ipvs.md). */
+enum lr_guard_mode { LR_GUARD_NONE, LR_GUARD_FWMARK, LR_GUARD__COUNT };
 
 enum lr_result {
 	LR_RESULT_OK,
@@ -52,6 +55,7 @@ extern const char *const lr_kstate_names[LR_KSTATE__COUNT];
 extern const char *const lr_arp_op_names[LR_ARP_BOTH + 1];
 extern const char *const lr_format_names[LR_WH__COUNT];
 extern const char *const lr_drift_mode_names[LR_DRIFT__COUNT];
+extern const char *const lr_guard_mode_names[LR_GUARD__COUNT];
 extern const char *const lr_result_names[LR_RESULT__COUNT];
 
 /* A name for any value ("?" or "-" out of range). */

@@ -393,6 +393,42 @@ static int phase_sysctl(struct ctx *c, bool raise)
 	return 0;
 }
 
+/* Rule 13: the loop guard marks the traffic of a director only. It comes on once the
+ * instance's VIPs are on the NIC (phase MARK: until then the host serves what reaches it
+ * itself), and goes off first when the host stops directing (phase UNMARK: a real server that
+ * still marked would balance again what the director forwards to it). Rules of no guarded
+ * instance go too. */
+static int phase_guard(struct ctx *c, bool on)
+{
+	const struct lr_guard_read *g = &c->host->guard;
+	struct lr_step *s;
+
+	if (!g->seen)
+		return 0;
+	if (!on && g->orphans) {
+		if (!(s = push(c->plan, LR_STEP_GUARD, LR_PHASE_UNMARK)))
+			return -ENOMEM;
+		snprintf(s->ifname, sizeof(s->ifname), "nftables");
+		s->gate = false;
+	}
+	for (size_t i = 0; i < c->cfg->n_inst; i++) {
+		enum lr_role role = c->roles[i];
+
+		if (c->cfg->inst[i].ipvs.guard != LR_GUARD_FWMARK || role == LR_ROLE_UNKNOWN ||
+		    (role == LR_ROLE_DIRECTOR) != on || g->seen[i] == (on ? LR_GUARD_EXACT : LR_GUARD_ABSENT))
+			continue;
+		if (!(s = push(c->plan, LR_STEP_GUARD, on ? LR_PHASE_MARK : LR_PHASE_UNMARK)))
+			return -ENOMEM;
+		snprintf(s->ifname, sizeof(s->ifname), "nftables");
+		s->inst = (int)i;
+		s->guard_on = on;
+		s->gate = false;
+		if (on)
+			s->dep_phase = LR_PHASE_NIC_ADD;
+	}
+	return 0;
+}
+
 int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, const bool *announce,
 		    const struct lr_host *host, struct lr_plan *plan)
 {
@@ -423,8 +459,9 @@ int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, cons
 	need_rs = rs_needed(&c);
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		any_known |= roles[i] != LR_ROLE_UNKNOWN;
-	if ((need_rs && (r = phase_sysctl(&c, true)) < 0) ||
-	    (r = phase_nic(&c, true)) < 0 || (r = phase_deletes(&c, phase_nic)) < 0 ||
+	if ((r = phase_guard(&c, false)) < 0 || (need_rs && (r = phase_sysctl(&c, true)) < 0) ||
+	    (r = phase_nic(&c, true)) < 0 || (r = phase_guard(&c, true)) < 0 ||
+	    (r = phase_deletes(&c, phase_nic)) < 0 ||
 	    (r = phase_rs(&c, true)) < 0 || (r = phase_deletes(&c, phase_rs)) < 0 ||
 	    (!need_rs && any_known && (r = phase_sysctl(&c, false)) < 0))
 		goto out;

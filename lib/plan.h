@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "guard.h"
 #include "nl.h"
 
 /* What the host shows: the VIP addresses found and the ARP sysctls. */
@@ -23,12 +24,16 @@ struct lr_host {
 	/* a preferred global IPv6 address that is no VIP: the host's own IPv6 connections leave
 	 * from it, not from a VIP (deprecated, but scope outranks preference) */
 	bool v6_own_source;
+	/* lvsrole's nftables table, read when lr_guard_wanted (else guard.seen is NULL) */
+	struct lr_guard_read guard;
 };
 
 /* The phases, in the order they run (doc/switch.md, rule 1). */
 enum lr_phase {
-	LR_PHASE_RAISE = 1, /* real-server sysctls, before any VIP reaches the real-server device */
+	LR_PHASE_UNMARK = 1, /* loop guard off, before the host stops directing (rule 13) */
+	LR_PHASE_RAISE,     /* real-server sysctls, before any VIP reaches the real-server device */
 	LR_PHASE_NIC_ADD,   /* director VIPs onto the NIC, each announced at once */
+	LR_PHASE_MARK,      /* loop guard on, once the director's VIPs are on the NIC (rule 13) */
 	LR_PHASE_NIC_DEL,   /* VIPs off the NIC */
 	LR_PHASE_RS_ADD,    /* VIP /32 (/128) onto the real-server device */
 	LR_PHASE_RS_DEL,    /* VIPs off the real-server device */
@@ -41,6 +46,7 @@ enum lr_step_kind {
 	LR_STEP_ADDR_DEL,
 	LR_STEP_ADDR_UPDATE, /* IPv6 VIP present but preferred: made deprecated */
 	LR_STEP_ANNOUNCE,    /* first gratuitous ARP / unsolicited NA */
+	LR_STEP_GUARD,       /* an instance's loop-guard rules on or off (inst -1: orphans off) */
 };
 
 struct lr_step {
@@ -59,6 +65,7 @@ struct lr_step {
 	/* address delete: an IPv4 primary with secondaries, deleted with promote_secondaries
 	 * set on its interface so that the host's other addresses and routes stay */
 	bool keep_secondaries;
+	bool guard_on; /* guard: its rules made present (else absent) */
 	/* result, filled by the executor */
 	bool done, skipped;
 	int err;

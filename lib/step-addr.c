@@ -20,10 +20,11 @@ void lr_step_vip_str(const struct lr_step *s, char *a, size_t len)
 	lr_vip_str(&v, a, len);
 }
 
-static void describe(const struct lr_step *s, char *buf, size_t len)
+static void describe(const struct lr_config *cfg, const struct lr_step *s, char *buf, size_t len)
 {
 	char a[64];
 
+	(void)cfg;
 	lr_step_vip_str(s, a, sizeof(a));
 	if (s->kind == LR_STEP_ADDR_ADD)
 		snprintf(buf, len, "add %s to %s", a, s->ifname);
@@ -33,10 +34,11 @@ static void describe(const struct lr_step *s, char *buf, size_t len)
 		snprintf(buf, len, "deprecate %s on %s (not a source address)", a, s->ifname);
 }
 
-void lr_step_vip_json(const struct lr_step *s, struct json_object *o)
+void lr_step_vip_json(const struct lr_config *cfg, const struct lr_step *s, struct json_object *o)
 {
 	char a[64];
 
+	(void)cfg;
 	lr_step_vip_str(s, a, sizeof(a));
 	json_object_object_add(o, "address", json_object_new_string(a));
 	json_object_object_add(o, "dev", json_object_new_string(s->ifname));

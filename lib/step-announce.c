@@ -9,10 +9,11 @@
 #include "announce.h"
 #include "nl.h"
 
-static void describe(const struct lr_step *s, char *buf, size_t len)
+static void describe(const struct lr_config *cfg, const struct lr_step *s, char *buf, size_t len)
 {
 	char a[64];
 
+	(void)cfg;
 	lr_step_vip_str(s, a, sizeof(a));
 	snprintf(buf, len, "announce %s on %s", a, s->ifname);
 }

@@ -9,18 +9,20 @@
 
 #include "sysctl.h"
 
-static void describe(const struct lr_step *s, char *buf, size_t len)
+static void describe(const struct lr_config *cfg, const struct lr_step *s, char *buf, size_t len)
 {
+	(void)cfg;
 	if (s->before < 0)
 		snprintf(buf, len, "set %s.%s ? -> %d", s->ifname, lr_sysctl_key_name(s->key), s->after);
 	else
 		snprintf(buf, len, "set %s.%s %d -> %d", s->ifname, lr_sysctl_key_name(s->key), s->before, s->after);
 }
 
-static void to_json(const struct lr_step *s, struct json_object *o)
+static void to_json(const struct lr_config *cfg, const struct lr_step *s, struct json_object *o)
 {
 	char key[96];
 
+	(void)cfg;
 	snprintf(key, sizeof(key), "net.ipv4.conf.%s.%s", s->ifname, lr_sysctl_key_name(s->key));
 	json_object_object_add(o, "key", json_object_new_string(key));
 	json_object_object_add(o, "from", s->before < 0 ? NULL : json_object_new_int(s->before));

@@ -8,6 +8,7 @@ static const struct lr_step_ops *const kinds[] = {
 	[LR_STEP_ADDR_DEL] = &lr_step_addr_del_ops,
 	[LR_STEP_ADDR_UPDATE] = &lr_step_addr_update_ops,
 	[LR_STEP_ANNOUNCE] = &lr_step_announce_ops,
+	[LR_STEP_GUARD] = &lr_step_guard_ops,
 };
 
 const struct lr_step_ops *lr_step_ops(enum lr_step_kind kind)
@@ -22,7 +23,6 @@ const char *lr_step_kind_name(enum lr_step_kind kind)
 
 const char *lr_step_describe(const struct lr_config *cfg, const struct lr_step *s, char *buf, size_t len)
 {
-	(void)cfg;
-	kinds[s->kind]->describe(s, buf, len);
+	kinds[s->kind]->describe(cfg, s, buf, len);
 	return buf;
 }

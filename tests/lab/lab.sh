@@ -47,7 +47,8 @@ lab_init() {
 # With LAB_GROUP=NAME as well, VI_1 and VI_2 are the members of the sync group NAME, which
 # lvsrole switches as one unit with all four VIPs (the members are not in lvsrole.conf; the
 # notify hook is the group's); instead of "demote", VI_2 tracks a script without weight that
-# fails (FAULT, and with it the whole group) while the file "fail" exists.
+# fails (FAULT, and with it the whole group) while the file "fail" exists. LAB_IPVS (LAB_IPVS2):
+# the "ipvs" section of VI_1 (VI_2), e.g. '{ "fwmark": 1 }'.
 lab_conf() {
 	local lb=$1 style=$2 owner=$3 prio=$4 prio2=${5:-} d=$TMP/$1 hook="" group=${LAB_GROUP:-}
 	mkdir -p "$d"
@@ -128,9 +129,9 @@ EOG
   }"
 	else
 		[ -n "$prio2" ] && vi2=",
-    \"VI_2\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4B/24\", \"$VIP6B/64\"] }"
+    \"VI_2\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4B/24\", \"$VIP6B/64\"]${LAB_IPVS2:+, \"ipvs\": $LAB_IPVS2} }"
 		units="\"instances\": {
-    \"VI_1\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4/24\", \"$VIP6/64\"] }$vi2
+    \"VI_1\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4/24\", \"$VIP6/64\"]${LAB_IPVS:+, \"ipvs\": $LAB_IPVS} }$vi2
   }"
 	fi
 	cat >"$d/lvsrole.conf" <<EOC
@@ -215,7 +216,7 @@ EON
 # lab_start LB / lab_stop LB (SIGTERM) / lab_kill LB (SIGKILL): its keepalived
 lab_start() {
 	KAOFF[$1]=$(stat -c %s "$TMP/$1/keepalived.log" 2>/dev/null || echo 0)
-	ip netns exec "$TAG$1" keepalived -f "$TMP/$1/keepalived.conf" -P -n -l -D -p "$TMP/$1/ka.pid" \
+	ip netns exec "$TAG$1" keepalived -f "$TMP/$1/keepalived.conf" ${LAB_KA_VRRP_ONLY--P} -n -l -D -p "$TMP/$1/ka.pid" -c "$TMP/$1/check.pid" \
 		-r "$TMP/$1/vrrp.pid" >>"$TMP/$1/keepalived.log" 2>&1 &
 	KA[$1]=$!
 	BGPIDS+=("$!")

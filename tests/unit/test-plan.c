@@ -1,5 +1,5 @@
 /* Tests for lib/plan.c: from roles and a hand-built host view to the exact ordered steps, their
- * phases and dependencies (doc/switch.md, rules 1 to 12), and that a plan, once applied, converges. */
+ * phases and dependencies (doc/switch.md, rules 1 to 13), and that a plan, once applied, converges. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -43,6 +43,10 @@
 	"{\"arp_sysctl\": {\"interfaces\": [\"all\"],"                                        \
 	"\"real_server\": {\"arp_ignore\": 2, \"arp_announce\": 2}}, " INSTANCE_V4 "}"
 /* sysctl interfaces: all, tunl0, eth0 */
+/* the loop guard "fwmark" (sysctl interfaces: all, lo, eth0) */
+#define GUARD ", \"ipvs\": {\"fwmark\": 1, \"ports\": [\"tcp/80\"]}"
+#define CONF_GUARD "{\"instances\": {" INSTANCE_ONE GUARD "}}}"
+#define CONF_GUARD_KEEPALIVED "{\"instances\": {" INSTANCE_ONE ", \"nic_vip_owner\": \"keepalived\"" GUARD "}}}"
 #define CONF_TUNNEL                                                                      \
 	"{\"instances\": {\"VI_1\": {\"nic\": \"eth0\", \"real_server_device\": \"tunl0\","    \
 	"\"vips\": [\"10.0.0.50/24\"]}}}"
@@ -91,8 +95,12 @@ struct want_step {
 	int dep_step, dep_phase;
 	const char *desc; /* when set: lr_step_describe() */
 	bool keep;        /* address delete: with promote_secondaries set */
+	int inst;         /* guard: the instance (-1: the orphans) */
+	bool on;          /* guard: rules made present */
 };
 
+#define UNMARK LR_PHASE_UNMARK
+#define MARK LR_PHASE_MARK
 #define RAISE LR_PHASE_RAISE
 #define NIC_ADD LR_PHASE_NIC_ADD
 #define NIC_DEL LR_PHASE_NIC_DEL
@@ -112,6 +120,9 @@ struct want_step {
 	  .dep_phase = dp, .keep = true }
 #define UPD(ph, ifn, a) ADDR(LR_STEP_ADDR_UPDATE, ph, ifn, a, -1, 0, NULL)
 #define ANN(ifn, a, ds) ADDR(LR_STEP_ANNOUNCE, NIC_ADD, ifn, a, ds, 0, NULL)
+#define GRD(ph, i, o, dp, d)                                                                      \
+	{ .kind = LR_STEP_GUARD, .phase = ph, .ifname = "nftables", .inst = i, .on = o, .dep_step = -1, \
+	  .dep_phase = dp, .desc = d }
 #define SYSD(ph, ifn, k, b, a, f, dp, d)                                                        \
 	{ .kind = LR_STEP_SYSCTL, .phase = ph, .ifname = ifn, .key = k, .before = b, .after = a, \
 	  .first = f, .dep_step = -1, .dep_phase = dp, .desc = d }
@@ -131,6 +142,10 @@ struct plan_case {
 	struct sys_spec sys[MAX_SYS];
 	struct want_step steps[MAX_STEPS];
 	size_t changes;
+	/* what lvsrole's nftables table holds per instance: 'A'bsent, 'E'xact, 'S'tale,
+	 * 'U'nreadable; NULL: not read (no guard); then how many rules of no guarded instance */
+	const char *guard;
+	size_t orphans;
 };
 
 #define DIR LR_ROLE_DIRECTOR
@@ -138,6 +153,9 @@ struct plan_case {
 #define NONE LR_ROLE_NONE
 #define UNKNOWN LR_ROLE_UNKNOWN
 
+/* the cases before rule 13 leave the guard fields out: no table read */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static struct plan_case plan_cases[] = {
 	/* ---- the role changes, in order (doc/switch.md rules 1, 2, 4) ---- */
 	{ "fresh host to real-server", CONF_ONE, { RS }, NULL, { { 0 } }, ALL3(FRESH),
@@ -518,7 +536,57 @@ static struct plan_case plan_cases[] = {
 		  DEL(NIC_DEL, "eth0", "10.0.0.50/24", -1, 0),
 		  ADD(RS_ADD, "tunl0", "10.0.0.50/32", -1, RAISE),
 	  }, 8 },
+	/* ---- the loop guard "fwmark" (rule 13) ---- */
+	{ "guarded: real-server to director", CONF_GUARD, { DIR }, "1", { L4, L6 }, ALL3(RAISED),
+	  {
+		  ADD(NIC_ADD, "eth0", "10.0.0.50/24", -1, 0),
+		  ANN("eth0", "10.0.0.50/24", 0),
+		  ADD(NIC_ADD, "eth0", "2001:db8::50/64", -1, 0),
+		  ANN("eth0", "2001:db8::50/64", 2),
+		  GRD(MARK, 0, true, NIC_ADD, "mark VI_1's traffic with fwmark 1 (table inet lvsrole)"),
+		  DEL(RS_DEL, "lo", "10.0.0.50/32", 0, 0),
+		  DEL(RS_DEL, "lo", "2001:db8::50/128", 2, 0),
+		  RELAX2("all", 0, 0, false),
+		  RELAX2("lo", 0, 0, false),
+		  RELAX2("eth0", 0, 0, false),
+	  }, 11, "A" },
+	{ "guarded: director to real-server", CONF_GUARD, { RS }, NULL, { N4, N6 }, ALL3(RELAXED),
+	  {
+		  GRD(UNMARK, 0, false, 0, "stop marking VI_1's traffic (table inet lvsrole)"),
+		  RAISE2("all", 0, 0, false),
+		  RAISE2("lo", 0, 0, false),
+		  RAISE2("eth0", 0, 0, false),
+		  DEL(NIC_DEL, "eth0", "10.0.0.50/24", -1, 0),
+		  DEL(NIC_DEL, "eth0", "2001:db8::50/64", -1, 0),
+		  ADD(RS_ADD, "lo", "10.0.0.50/32", -1, RAISE),
+		  ADD(RS_ADD, "lo", "2001:db8::50/128", -1, RAISE),
+	  }, 11, "E" },
+	{ "guarded: director to none", CONF_GUARD, { NONE }, NULL, { N4, N6 }, ALL3(RELAXED),
+	  {
+		  GRD(UNMARK, 0, false, 0, NULL),
+		  DEL(NIC_DEL, "eth0", "10.0.0.50/24", -1, 0),
+		  DEL(NIC_DEL, "eth0", "2001:db8::50/64", -1, 0),
+	  }, 3, "E" },
+	{ "guarded director, rules in place", CONF_GUARD, { DIR }, "0", { N4, N6 }, ALL3(RELAXED),
+	  { { 0 } }, 0, "E" },
+	{ "guarded director, rules not the configured ones", CONF_GUARD, { DIR }, "0", { N4, N6 }, ALL3(RELAXED),
+	  { GRD(MARK, 0, true, NIC_ADD, NULL) }, 1, "S" },
+	{ "guarded director, table unreadable", CONF_GUARD, { DIR }, "0", { N4, N6 }, ALL3(RELAXED),
+	  { GRD(MARK, 0, true, NIC_ADD, NULL) }, 1, "U" },
+	{ "guarded real server, table unreadable", CONF_GUARD, { RS }, NULL, { L4, L6 }, ALL3(RAISED),
+	  { GRD(UNMARK, 0, false, 0, NULL) }, 1, "U" },
+	{ "guarded real server, rules of an instance no longer guarded", CONF_GUARD, { RS }, NULL,
+	  { L4, L6 }, ALL3(RAISED),
+	  { GRD(UNMARK, -1, false, 0, "remove the rules of no guarded instance from table inet lvsrole") },
+	  1, "A", 2 },
+	{ "guarded, no recorded role: rules left alone", CONF_GUARD, { UNKNOWN }, NULL, { N4, N6 },
+	  ALL3(RELAXED), { { 0 } }, 0, "E" },
+	{ "guarded, keepalived owns the VIPs: director", CONF_GUARD_KEEPALIVED, { DIR }, "1", { N4, N6 },
+	  ALL3(RELAXED), { GRD(MARK, 0, true, NIC_ADD, NULL) }, 1, "A" },
+	{ "guarded, keepalived owns the VIPs: real server", CONF_GUARD_KEEPALIVED, { RS }, NULL, { L4, L6 },
+	  ALL3(RAISED), { GRD(UNMARK, 0, false, 0, NULL) }, 1, "S" },
 };
+#pragma GCC diagnostic pop
 
 /* ---- helpers ---- */
 
@@ -563,6 +631,15 @@ static void build_host(const struct plan_case *c, const struct lr_config *cfg, s
 		a->dadfailed = c->addrs[i].flags & DADFAILED;
 		a->has_secondaries = c->addrs[i].flags & HAS_SECONDARIES;
 	}
+	if (c->guard) {
+		static const char seen[] = "AESU";
+
+		host->guard.seen = calloc(cfg->n_inst, sizeof(*host->guard.seen));
+		assert_non_null(host->guard.seen);
+		for (size_t i = 0; i < cfg->n_inst && c->guard[i]; i++)
+			host->guard.seen[i] = (enum lr_guard_seen)(strchr(seen, c->guard[i]) - seen);
+		host->guard.orphans = c->orphans;
+	}
 	while (n_sys < MAX_SYS && c->sys[n_sys].set)
 		n_sys++;
 	/* the table must describe every sysctl interface of the configuration */
@@ -604,6 +681,11 @@ static void check_step(const struct lr_config *cfg, const struct lr_step *s, con
 				 lr_sysctl_key_name(w->key), w->before, w->after, w->first);
 		assert_int_equal(s->inst, -1);
 		assert_int_equal(s->vip, -1);
+	} else if (w->kind == LR_STEP_GUARD) {
+		if (s->inst != w->inst || s->guard_on != w->on)
+			fail_msg("step %zu: %s; want instance %d %s", i, lr_step_describe(cfg, s, d, sizeof(d)),
+				 w->inst, w->on ? "on" : "off");
+		assert_false(s->gate); /* the VIPs move whatever the rules do */
 	} else {
 		struct lr_ip ip;
 		uint8_t prefix;
@@ -668,6 +750,12 @@ static void apply_plan(const struct lr_config *cfg, const struct lr_plan *p, str
 			break;
 		case LR_STEP_ANNOUNCE:
 			break;
+		case LR_STEP_GUARD:
+			if (s->inst < 0)
+				host->guard.orphans = 0;
+			else
+				host->guard.seen[s->inst] = s->guard_on ? LR_GUARD_EXACT : LR_GUARD_ABSENT;
+			break;
 		}
 	}
 }
@@ -717,6 +805,7 @@ static void test_plan_case(void **state)
 	assert_int_equal(plan.n, 0);
 	free(host.addrs);
 	free(host.sys);
+	free(host.guard.seen);
 	lr_config_free(cfg);
 }
 
@@ -755,6 +844,7 @@ static void test_kind_names(void **state)
 	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_DEL), "addr_del");
 	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_UPDATE), "addr_deprecate");
 	assert_string_equal(lr_step_kind_name(LR_STEP_ANNOUNCE), "announce");
+	assert_string_equal(lr_step_kind_name(LR_STEP_GUARD), "fwmark");
 }
 
 /* Many VIPs: the step arrays grow, and every index stays right. */

@@ -1,0 +1,134 @@
+# The LVS lab on real IPVS (tests/README.md): the LVS-DR lab of tests/lab/lab.sh, booted in a
+# VM with Debian's kernel (tests/ipvs/vm.sh), where keepalived's checker loads each
+# balancer's `virtual_server` into the kernel's IPVS table instead of the emulated forwarding.
+# shellcheck shell=bash
+. "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+. "$LR_SRCDIR/tests/ipvs/vm.sh"
+
+# ipvs_vm PART...: on this host, boots the VM once and runs this test file in it once per
+# PART (LR_IPVS_PART; each with its own namespaces), then exits with the worst status; in the
+# VM, returns (the file goes on with its PART). LR_IPVS_PARTS="A B" runs only those.
+ipvs_vm() {
+	local p rc=0 r
+	[ -n "${LR_IPVS_PARTS:-}" ] && set -- $LR_IPVS_PARTS
+	if [ -n "${LR_IN_VM:-}" ] && [ -n "${LR_IPVS_PART:-}" ]; then
+		return 0
+	fi
+	if [ -z "${LR_IN_VM:-}" ]; then
+		[ "$(id -u)" = 0 ] || { echo "SKIP: the VM's lab needs root (network namespaces in it)"; exit 77; }
+		vm_need
+		need keepalived ipvsadm tcpdump curl arping nft
+		vm_run "$0" "$@"
+		exit $?
+	fi
+	for p in "$@"; do
+		echo "# ---- part $p"
+		LR_IPVS_PART=$p bash "$0"
+		r=$?
+		[ "$r" = 77 ] && [ "$rc" = 0 ] && rc=77
+		[ "$r" != 0 ] && [ "$r" != 77 ] && rc=$r
+	done
+	exit "$rc"
+}
+
+LAB_KA_VRRP_ONLY="" # keepalived runs its checker too: it loads the virtual servers
+LAB_PORT=8080
+
+# ipvs_conf LB KIND...: appends to LB's keepalived.conf one virtual_server per KIND: "vip"
+# (VIP4:8080), "vip6" ([VIP6]:8080), "vipb" (VIP4B:8080) or "fwmark:N", each balancing by
+# round robin (LVS-DR, or lb_kind $LAB_LB_KIND) over every balancer, health-checked by TCP
+ipvs_conf() {
+	local lb=$1 k head rs n
+	shift
+	for k in "$@"; do
+		case $k in
+		vip) head="$VIP4 $LAB_PORT" ;;
+		vip6) head="$VIP6 $LAB_PORT" ;;
+		vipb) head="$VIPB4 $LAB_PORT" ;;
+		fwmark:*) head="fwmark ${k#fwmark:}" ;;
+		esac
+		rs=""
+		for n in $(seq ${#LBS[@]}); do
+			rs="$rs
+    real_server 10.9.0.1$n $LAB_PORT {
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }"
+		done
+		cat >>"$TMP/$lb/keepalived.conf" <<EOV
+virtual_server $head {
+    delay_loop 1
+    lb_algo rr
+    lb_kind ${LAB_LB_KIND:-DR}
+    protocol TCP$rs
+}
+EOV
+	done
+}
+
+# ipvs_services LB: LB's IPVS table, one line per real server: "SERVICE -> REAL" (ipvsadm -Ln)
+ipvs_services() {
+	nsx "$TAG$1" ipvsadm -Ln 2>/dev/null | awk '$1 == "TCP" || $1 == "FWM" || $1 == "UDP" { s = $1 " " $2 } $1 == "->" && $2 != "RemoteAddress:Port" { print s " -> " $2 }'
+}
+# ipvs_loaded LB N: LB's checker has loaded N real servers in all into its IPVS table
+ipvs_loaded() { [ "$(ipvs_services "$1" | wc -l)" = "$2" ]; }
+# ipvs_conn_ports LB: the client's source port of each connection LB's IPVS holds (ipvsadm
+# -Lnc: whatever it scheduled in the last two minutes)
+ipvs_conn_ports() {
+	nsx "$TAG$1" ipvsadm -Lnc 2>/dev/null | awk '$4 ~ /^10\.9\.0\.99:/ { n = split($4, x, ":"); print x[n] }' | sort -n
+}
+# in_both A B: the lines of A that B has too (each a sorted list of numbers)
+in_both() { comm -12 <(printf '%s\n' "$1" | sort) <(printf '%s\n' "$2" | sort) | grep -c .; }
+
+# conns N [VIP [TIMEOUT]]: N connections from the client to VIP:LAB_PORT, one after the
+# other, each printed as "SOURCE-PORT ANSWERED-BY" ("SOURCE-PORT fail": not answered within
+# TIMEOUT seconds, 10)
+conns() {
+	nsx "${TAG}cl" python3 - "${2:-$VIP4}" "$LAB_PORT" "$1" "${3:-10}" <<'EOP'
+import socket, sys
+vip, port, n, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+for i in range(n):
+    s = socket.socket(socket.AF_INET6 if ":" in vip else socket.AF_INET)
+    s.settimeout(timeout)
+    s.bind(("", 0))
+    sport = s.getsockname()[1]
+    try:
+        s.connect((vip, port))
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        who = data.rsplit(b"answered by ", 1)[-1].split()[0].decode() if b"answered by" in data else "?"
+    except OSError:
+        who = "fail"
+    s.close()
+    print(sport, who, flush=True)
+EOP
+}
+
+# syn_start / syn_stop: capture the TCP SYNs to VIP4:LAB_PORT on the bridge (not the health
+# checks, which go to the balancers' own addresses); syn_between A B: how many went
+# from balancer A's MAC to balancer B's (a SYN forwarded by a director to a real server)
+syn_start() {
+	ip netns exec "$SW" tcpdump -i br0 -n -e -tt -U --immediate-mode -w "$TMP/syn.pcap" \
+		"dst host $VIP4 and tcp dst port $LAB_PORT and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn" 2>"$TMP/syn.err" &
+	SYNPID=$!
+	BGPIDS+=("$SYNPID")
+	disown
+	wait_for grep -q 'listening on' "$TMP/syn.err" || not_ok "the SYN capture started"
+}
+syn_stop() { kill -INT "$SYNPID" 2>/dev/null; plugin_wait "$SYNPID"; }
+# syn_seen A B N: the capture holds N SYNs from A's MAC to B's (the client: "cl")
+syn_seen() { [ "$(syn_between "$1" "$2")" -ge "$3" ]; }
+syn_between() {
+	tcpdump -r "$TMP/syn.pcap" -n -e 2>/dev/null | awk -v a="$(mac_of "$1")" -v b="$(mac_of "$2")" '$2 == a && $4 == b "," { n++ } END { print n + 0 }'
+}
+mac_of() { if [ "$1" = cl ]; then nsx "${TAG}cl" cat /sys/class/net/eth0/address; else echo "${MAC[$1]}"; fi; }
+# syn_ports A B: the client's source port of each SYN from A's MAC to B's, one per line
+syn_ports() {
+	tcpdump -r "$TMP/syn.pcap" -n -e 2>/dev/null | awk -v a="$(mac_of "$1")" -v b="$(mac_of "$2")" '$2 == a && $4 == b "," { n = split($10, x, "."); print x[n] }'
+}
