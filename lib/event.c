@@ -37,6 +37,24 @@ static struct json_object *conflict_data(const struct lr_event *ev)
 	return o;
 }
 
+/* An IPVS loop risk: which services of the instance's VIPs its guard leaves open. */
+static struct json_object *loop_risk_data(const struct lr_config *cfg, const struct lr_event *ev)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "host", json_object_new_string(ev->host));
+	json_object_object_add(o, "source", json_object_new_string(ev->source));
+	json_object_object_add(o, "scope", json_object_new_string(lr_scope_name(ev->scope)));
+	json_object_object_add(o, "name", json_object_new_string(ev->name));
+	json_object_object_add(o, "role", json_object_new_string(lr_role_name(ev->role)));
+	json_object_object_add(o, "loop_guard",
+			       json_object_new_string(lr_guard_mode_names[cfg->inst[ev->inst].ipvs.guard]));
+	json_object_object_add(o, "services", json_object_new_string(ev->risk_services));
+	json_object_object_add(o, "message", json_object_new_string(ev->risk));
+	json_object_object_add(o, "result", json_object_new_string(lr_result_name(ev->result)));
+	return o;
+}
+
 enum lr_result lr_event_outcome(const struct lr_plan *plan)
 {
 	size_t ok = 0, bad = 0;
@@ -79,9 +97,9 @@ struct json_object *lr_event_data(const struct lr_config *cfg, const struct lr_e
 	const struct lr_instance *in = &cfg->inst[ev->inst];
 	char buf[64];
 
-	if (ev->type == LR_EVENT_CONFLICT) {
+	if (ev->type == LR_EVENT_CONFLICT || ev->type == LR_EVENT_LOOP_RISK) {
 		json_object_put(o);
-		return conflict_data(ev);
+		return ev->type == LR_EVENT_CONFLICT ? conflict_data(ev) : loop_risk_data(cfg, ev);
 	}
 	json_object_object_add(o, "host", json_object_new_string(ev->host));
 	json_object_object_add(o, "source", json_object_new_string(ev->source));

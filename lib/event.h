@@ -36,6 +36,9 @@ struct lr_event {
 	char dev[LR_IFNAMSIZ];
 	uint8_t own_mac[6], foreign_mac[6];
 	const char *seen_as;
+	/* IPVS loop risk: the services ("TCP 10.0.0.50:80, ...") and what to do */
+	char risk_services[256];
+	char risk[512];
 };
 
 /* Result from the executed plan: noop, ok, partial or failed. */

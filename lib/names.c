@@ -40,6 +40,7 @@ const char *const lr_result_names[LR_RESULT__COUNT] = {
 
 static const char *const event_type_names[] = {
 	[LR_EVENT_TRANSITION] = "transition", [LR_EVENT_DRIFT] = "drift", [LR_EVENT_CONFLICT] = "conflict",
+	[LR_EVENT_LOOP_RISK] = "ipvs_loop_risk",
 };
 
 int lr_name_index(const char *const *names, int first, int last, const char *s)
@@ -87,7 +88,7 @@ const char *lr_result_name(enum lr_result r)
 
 const char *lr_event_type_name(enum lr_event_type t)
 {
-	return (unsigned)t <= LR_EVENT_CONFLICT ? event_type_names[t] : "?";
+	return (unsigned)t <= LR_EVENT_LOOP_RISK ? event_type_names[t] : "?";
 }
 
 int lr_role_parse(const char *s, enum lr_role *out)

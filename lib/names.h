@@ -44,6 +44,7 @@ enum lr_event_type {
 	LR_EVENT_TRANSITION, /* keepalived's state change or an operator's command */
 	LR_EVENT_DRIFT,      /* the host stopped matching the recorded roles */
 	LR_EVENT_CONFLICT,   /* another MAC answers or announces a VIP we direct */
+	LR_EVENT_LOOP_RISK,  /* an IPVS service of a VIP that the loop guard does not cover */
 };
 
 /* The index of s in names[first..last] (entries may be NULL), or -1. */

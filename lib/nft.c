@@ -67,16 +67,22 @@ static int error_of(const char *text, char *msg, size_t msglen)
 	return strstr(s, "No such file or directory") ? -ENOENT : strstr(s, "Operation not permitted") ? -EPERM : -EIO;
 }
 
+int lr_nft_load(char *msg, size_t msglen)
+{
+	pthread_once(&once, load);
+	if (lib.run)
+		return 0;
+	snprintf(msg, msglen, "%s", load_error);
+	return -ENOSYS;
+}
+
 int lr_nft_run(const char *cmds, char **out, char *msg, size_t msglen)
 {
 	struct nft_ctx *ctx;
 	int r = 0;
 
-	pthread_once(&once, load);
-	if (!lib.run) {
-		snprintf(msg, msglen, "%s", load_error);
+	if (lr_nft_load(msg, msglen) < 0)
 		return -ENOSYS;
-	}
 	ctx = lib.ctx_new(NFT_CTX_DEFAULT);
 	if (!ctx)
 		return -ENOMEM;

@@ -21,7 +21,7 @@ struct lr_nl {
 };
 
 /* libnl's error space to errno, for exit codes and callers' decisions. */
-static int nle_errno(int nle)
+int lr_nl_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
 	case NLE_PERM: return -EPERM;
@@ -61,7 +61,7 @@ int lr_nl_open(struct lr_nl **out)
 	if (r == 0)
 		r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &nl->links);
 	if (r < 0) {
-		r = nle_errno(r);
+		r = lr_nl_errno(r);
 		lr_nl_close(nl);
 		return r;
 	}
@@ -83,7 +83,7 @@ int lr_nl_refresh_links(struct lr_nl *nl)
 {
 	int r = nl_cache_refill(nl->sk, nl->links);
 
-	return r < 0 ? nle_errno(r) : 0;
+	return r < 0 ? lr_nl_errno(r) : 0;
 }
 
 int lr_nl_ifindex(struct lr_nl *nl, const char *name)
@@ -162,7 +162,7 @@ int lr_nl_addrs(struct lr_nl *nl, struct lr_kaddr **out, size_t *n)
 	int r = rtnl_addr_alloc_cache(nl->sk, &cache);
 
 	if (r < 0)
-		return nle_errno(r);
+		return lr_nl_errno(r);
 	v = calloc((size_t)nl_cache_nitems(cache) + 1, sizeof(*v));
 	if (!v) {
 		nl_cache_free(cache);
@@ -232,7 +232,7 @@ static struct rtnl_addr *build(struct lr_nl *nl, const char *ifname, const struc
 
 static int report(int nle, char *err, size_t errlen)
 {
-	int r = nle_errno(nle);
+	int r = lr_nl_errno(nle);
 
 	snprintf(err, errlen, "%s", r == -ENODEV ? strerror(ENODEV) : nl_geterror(nle));
 	return r;
@@ -295,7 +295,7 @@ static int build_op(struct lr_nl *nl, const struct lr_nl_op *op, uint32_t seq, c
 		    : rtnl_addr_build_add_request(a, op->replace ? NLM_F_REPLACE : 0, &m);
 	rtnl_addr_put(a);
 	if (r < 0)
-		return nle_errno(r);
+		return lr_nl_errno(r);
 	h = nlmsg_hdr(m);
 	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	h->nlmsg_seq = seq;
@@ -397,7 +397,7 @@ int lr_nl_monitor_open(struct lr_nl_monitor **out)
 	if (r == 0)
 		r = nl_socket_set_buffer_size(m->sk, 1 << 20, 0);
 	if (r < 0) {
-		r = nle_errno(r);
+		r = lr_nl_errno(r);
 		goto fail;
 	}
 	*out = m;

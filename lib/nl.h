@@ -25,6 +25,8 @@ struct lr_kaddr {
 	bool has_secondaries;
 };
 
+/* libnl's error code (NLE_*, either sign) as a negative errno. */
+int lr_nl_errno(int nle);
 int lr_nl_open(struct lr_nl **out);
 void lr_nl_close(struct lr_nl *nl);
 /* Re-reads the link table (after a change of interfaces). */

@@ -47,6 +47,8 @@ static char *slack_text(const struct lr_config *cfg, const struct lr_event *ev)
 		    ev->foreign_mac[1], ev->foreign_mac[2], ev->foreign_mac[3], ev->foreign_mac[4],
 		    ev->foreign_mac[5], ev->seen_as ? ev->seen_as : "arp", ev->own_mac[0], ev->own_mac[1],
 		    ev->own_mac[2], ev->own_mac[3], ev->own_mac[4], ev->own_mac[5], lr_role_name(ev->role));
+	} else if (ev->type == LR_EVENT_LOOP_RISK) {
+		ADD("%s: IPVS LOOP RISK: %s", ev->host, ev->risk);
 	} else if (ev->type == LR_EVENT_DRIFT) {
 		fmt_ms(ev->duration_us, t, sizeof(t));
 		ADD("%s: %s drifted from its %s role: %zu change(s) %s", ev->host, ev->name,

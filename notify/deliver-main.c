@@ -16,7 +16,9 @@
 #include "conf.h"
 #include "deliver.h"
 #include "helper.h"
+#include "ipvs.h"
 #include "log.h"
+#include "nft.h"
 #include "policy.h"
 #include "report.h"
 #include "spool.h"
@@ -44,6 +46,26 @@ static int deliver(const struct lr_config *cfg, struct lr_spool *sp, const char 
 	return r;
 }
 
+/* The IPVS services of this namespace that the configured loop guards leave open: warnings
+ * (the configuration is valid; the services are keepalived's). */
+static void warn_loop_risks(const struct lr_config *cfg)
+{
+	struct lr_ipvs ipvs;
+	struct lr_ipvs_risk *r = NULL;
+	size_t n = 0;
+	char msg[512];
+
+	if (lr_ipvs_read(&ipvs, msg, sizeof(msg)) < 0) {
+		log_info("%s: the loop risk is not checked", msg);
+		return;
+	}
+	if (lr_ipvs_risks(cfg, &ipvs, &r, &n) == 0)
+		for (size_t k = 0; k < n; k++)
+			log_warn("%s", lr_ipvs_risk_text(cfg, &ipvs, &r[k], msg, sizeof(msg)));
+	free(r);
+	lr_ipvs_free(&ipvs);
+}
+
 static int cmd_check(const struct lr_config *cfg)
 {
 	char *dump, err[400];
@@ -55,8 +77,16 @@ static int cmd_check(const struct lr_config *cfg)
 			log_err("%s: webhooks.endpoints.%s: %s", cfg->path, cfg->endpoints[i].name, err);
 			code = LR_EXIT_CONFIG;
 		}
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		if (cfg->inst[i].ipvs.guard == LR_GUARD_FWMARK && lr_nft_load(err, sizeof(err)) < 0) {
+			log_err("%s: %s.%s.ipvs.loop_guard: \"fwmark\" needs nftables' library: %s", cfg->path,
+				cfg->inst[i].scope == LR_SCOPE_GROUP ? "groups" : "instances", cfg->inst[i].name, err);
+			code = LR_EXIT_CONFIG;
+			break;
+		}
 	if (code != LR_EXIT_OK)
 		return code;
+	warn_loop_risks(cfg);
 	dump = lr_config_dump(cfg);
 	if (!dump)
 		return LR_EXIT_FAILED;

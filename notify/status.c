@@ -18,6 +18,7 @@
 #include "spool.h"
 #include "state.h"
 #include "host.h"
+#include "ipvs.h"
 #include "switch.h"
 
 static struct json_object *vip_places(const struct lr_host *host, const struct lr_vip *v)
@@ -48,11 +49,61 @@ static struct json_object *warnings(const struct lr_config *cfg, const struct lr
 	return w;
 }
 
+/* An instance's loop guard and what lvsrole's table holds of it. */
+static struct json_object *guard_view(const struct lr_instance *in, const struct lr_host *host, size_t i)
+{
+	static const char *const seen[] = { [LR_GUARD_ABSENT] = "absent", [LR_GUARD_EXACT] = "present",
+					    [LR_GUARD_STALE] = "stale", [LR_GUARD_UNREADABLE] = "unreadable" };
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mode", json_object_new_string(lr_guard_mode_names[in->ipvs.guard]));
+	if (in->ipvs.guard == LR_GUARD_FWMARK) {
+		json_object_object_add(o, "fwmark", json_object_new_int64(in->ipvs.fwmark));
+		json_object_object_add(o, "rules", host->guard.seen ? json_object_new_string(seen[host->guard.seen[i]]) : NULL);
+	}
+	return o;
+}
+
+/* IPVS in this namespace: its services, its sync daemons, and (as warnings) the services the
+ * loop guards leave open. */
+static struct json_object *ipvs_view(const struct lr_config *cfg, struct json_object *warn)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	struct lr_ipvs ipvs;
+	struct lr_ipvs_risk *r = NULL;
+	size_t n = 0;
+	char msg[512];
+
+	if (lr_ipvs_read(&ipvs, msg, sizeof(msg)) < 0) {
+		json_object_array_add(warn, json_object_new_string(msg));
+		json_object_put(a);
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		return o;
+	}
+	json_object_object_add(o, "loaded", json_object_new_boolean(ipvs.loaded));
+	for (size_t k = 0; k < ipvs.n_svc; k++)
+		json_object_array_add(a, json_object_new_string(lr_ipvs_service_str(&ipvs.svc[k], msg, sizeof(msg))));
+	json_object_object_add(o, "services", a);
+	json_object_object_add(o, "sync_daemon", json_object_new_string(
+		ipvs.sync_state == 3 ? "master+backup" : ipvs.sync_state == 1 ? "master" : ipvs.sync_state == 2 ? "backup" : "none"));
+	a = json_object_new_array();
+	if (lr_ipvs_risks(cfg, &ipvs, &r, &n) == 0)
+		for (size_t k = 0; k < n; k++) {
+			lr_ipvs_risk_text(cfg, &ipvs, &r[k], msg, sizeof(msg));
+			json_object_array_add(a, json_object_new_string(msg));
+			json_object_array_add(warn, json_object_new_string(msg));
+		}
+	json_object_object_add(o, "loop_risks", a);
+	free(r);
+	lr_ipvs_free(&ipvs);
+	return o;
+}
+
 static struct json_object *build(const struct lr_config *cfg, struct lr_state *st,
 				 const struct lr_host *host, const struct lr_plan *plan)
 {
 	struct json_object *root = json_object_new_object(), *insts = json_object_new_array();
-	struct json_object *sys = json_object_new_array(), *drift = json_object_new_array();
+	struct json_object *sys = json_object_new_array(), *drift = json_object_new_array(), *warn;
 
 	for (size_t i = 0; i < cfg->n_inst; i++) {
 		const struct lr_instance *in = &cfg->inst[i];
@@ -81,6 +132,7 @@ static struct json_object *build(const struct lr_config *cfg, struct lr_state *s
 			json_object_array_add(vips, v);
 		}
 		json_object_object_add(o, "vips", vips);
+		json_object_object_add(o, "loop_guard", guard_view(in, host, i));
 		json_object_array_add(insts, o);
 	}
 	for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++) {
@@ -104,6 +156,8 @@ static struct json_object *build(const struct lr_config *cfg, struct lr_state *s
 	json_object_object_add(root, "instances", insts);
 	json_object_object_add(root, "sysctls", sys);
 	json_object_object_add(root, "warnings", warnings(cfg, host));
+	json_object_object_get_ex(root, "warnings", &warn);
+	json_object_object_add(root, "ipvs", ipvs_view(cfg, warn));
 	json_object_object_add(root, "drift", drift);
 	json_object_object_add(root, "converged", json_object_new_boolean(plan->n == 0));
 	return root;
@@ -258,7 +312,7 @@ static void print_plugin(struct json_object *root)
 /* "instance VI_1: role director (...)", then where each of its VIPs is. */
 static void print_instance(struct json_object *o)
 {
-	struct json_object *v, *vips;
+	struct json_object *v, *vips, *g, *r;
 
 #define S(key) (json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "-")
 	printf("%s %s: role %s", S("scope"), S("name"), S("role"));
@@ -266,6 +320,10 @@ static void print_instance(struct json_object *o)
 		printf(" (state %s, priority %s, event #%s at %s, %s)", S("state"), S("priority"),
 		       S("seq"), S("time"), S("result"));
 	printf("\n");
+	if (json_object_object_get_ex(o, "loop_guard", &v) && json_object_object_get_ex(v, "fwmark", &g)) {
+		json_object_object_get_ex(v, "rules", &r);
+		printf("  loop guard fwmark %s: rules %s\n", json_object_get_string(g), r ? json_object_get_string(r) : "-");
+	}
 #undef S
 	json_object_object_get_ex(o, "vips", &vips);
 	for (size_t j = 0; j < json_object_array_length(vips); j++) {
@@ -280,6 +338,22 @@ static void print_instance(struct json_object *o)
 			printf("%s%s", k ? ", " : "", json_object_get_string(json_object_array_get_idx(on, k)));
 		printf("\n");
 	}
+}
+
+/* "ipvs: 2 service(s): FWM 1, TCP 10.0.0.50:80; sync daemon: backup" (when loaded) */
+static void print_ipvs(struct json_object *root)
+{
+	struct json_object *o, *loaded, *svc, *sd;
+
+	if (!json_object_object_get_ex(root, "ipvs", &o) || !json_object_object_get_ex(o, "loaded", &loaded) ||
+	    !json_object_get_boolean(loaded))
+		return;
+	json_object_object_get_ex(o, "services", &svc);
+	json_object_object_get_ex(o, "sync_daemon", &sd);
+	printf("ipvs: %zu service(s)", json_object_array_length(svc));
+	for (size_t i = 0; i < json_object_array_length(svc); i++)
+		printf("%s%s", i ? ", " : ": ", json_object_get_string(json_object_array_get_idx(svc, i)));
+	printf("; sync daemon: %s\n", json_object_get_string(sd));
 }
 
 static void print_text(struct json_object *root)
@@ -302,6 +376,7 @@ static void print_text(struct json_object *root)
 		       an ? json_object_get_string(an) : "?");
 	}
 	printf(" (arp_ignore/arp_announce)\n");
+	print_ipvs(root);
 	json_object_object_get_ex(root, "warnings", &warn);
 	for (size_t i = 0; i < json_object_array_length(warn); i++)
 		printf("warning: %s\n", json_object_get_string(json_object_array_get_idx(warn, i)));

@@ -390,6 +390,7 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 	next = earliest(next, lr_plugin_announce_due(p, now));
 	next = earliest(next, lr_plugin_conflict_due(p, now));
 	next = earliest(next, lr_plugin_drift_due(p, now));
+	next = earliest(next, lr_plugin_loop_due(p, now));
 	next = earliest(next, lr_plugin_retry_due(p, now));
 	next = earliest(next, lr_plugin_deferred_due(p, now));
 	if (p->d)

@@ -118,6 +118,10 @@ static char *render(struct lr_plugin *p)
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		put(&b, "lvsrole_conflicts_total{instance=\"%s\"} %" PRIu64 "\n", label(cfg->inst[i].name, l, sizeof(l)),
 		    p->views[i].conflicts);
+	head(&b, "lvsrole_ipvs_loop_risk", "gauge", "IPVS services of the instance's VIPs that its loop guard does not cover (the two-box loop in the real-server role).");
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		put(&b, "lvsrole_ipvs_loop_risk{instance=\"%s\"} %u\n", label(cfg->inst[i].name, l, sizeof(l)),
+		    p->views[i].loop_risks);
 	head(&b, "lvsrole_fifo_lines_total", "counter", "Lines read from keepalived's notify FIFO, by kind.");
 	for (int k = 0; k < LR_LINE__COUNT; k++)
 		put(&b, "lvsrole_fifo_lines_total{kind=\"%s\"} %" PRIu64 "\n", kinds[k], p->lines_total[k]);

@@ -66,6 +66,9 @@ struct lr_view {
 	uint64_t quiet_until_us;
 	uint8_t reported_mac[6];
 	struct lr_retry retry;
+	/* IPVS services of its VIPs its loop guard does not cover (loop.c) */
+	unsigned loop_risks;
+	char loop_risk_services[256];
 };
 
 
@@ -101,6 +104,8 @@ struct lr_plugin {
 	struct lr_nl_monitor *mon;
 	int arp_fd;
 	uint64_t drift_due_us, drift_next_us, drift_hold_us;
+	uint64_t loop_next_us;
+	bool ipvs_unreadable; /* said once */
 	uint64_t drift_sig, drift_sig_until_us;
 	/* reports */
 	struct lr_spool *sp;
@@ -168,6 +173,11 @@ void lr_plugin_probe(struct lr_plugin *p, size_t inst, bool before);
 void lr_plugin_arp(struct lr_plugin *p);
 /* Confirmation probes that are due; returns the next time one is (0: none). */
 uint64_t lr_plugin_conflict_due(struct lr_plugin *p, uint64_t now);
+
+/* loop.c */
+/* Looks for IPVS loop risks when due (every 2 s, at once after a start or a reload); reports
+ * a risk when it appears or changes. Returns the next time it is due. */
+uint64_t lr_plugin_loop_due(struct lr_plugin *p, uint64_t now);
 
 /* metrics.c */
 /* At most four writes a second when nothing waits on them, and one every 15 s at least. */

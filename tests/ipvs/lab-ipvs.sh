@@ -81,6 +81,21 @@ ipvs_conn_ports() {
 # in_both A B: the lines of A that B has too (each a sorted list of numbers)
 in_both() { comm -12 <(printf '%s\n' "$1" | sort) <(printf '%s\n' "$2" | sort) | grep -c .; }
 
+# loop_risk_of LB: what LB's `status --json` says of the IPVS loop risk: the services it names
+# ("TCP 10.9.0.50:8080 ..."), or "none"
+loop_risk_of() {
+	nsx "$TAG$1" "$NOTIFY" -c "$TMP/$1/lvsrole.conf" status --json 2>/dev/null | python3 -c '
+import json, re, sys
+r = json.load(sys.stdin)["ipvs"].get("loop_risks", [])
+print(" ".join(sorted(set(re.search(r"IPVS service (.*?) is", x).group(1) for x in r))) or "none")'
+}
+# loop_risk_reports LB: the services of the lvsrole.ipvs_loop_risk reports LB sent
+loop_risk_reports() {
+	rq r '" ".join(x["B"]["data"]["services"] for x in R if x["path"] == "/'"$1"'" and x["B"]["type"] == "lvsrole.ipvs_loop_risk")'
+}
+# loop_risk_metric LB: lvsrole_ipvs_loop_risk of VI_1 in LB's metrics file
+loop_risk_metric() { metric "$TMP/$1/lvsrole.prom" 'lvsrole_ipvs_loop_risk{instance="VI_1"}'; }
+
 # conns N [VIP [TIMEOUT]]: N connections from the client to VIP:LAB_PORT, one after the
 # other, each printed as "SOURCE-PORT ANSWERED-BY" ("SOURCE-PORT fail": not answered within
 # TIMEOUT seconds, 10)

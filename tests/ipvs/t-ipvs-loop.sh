@@ -11,6 +11,9 @@ ipvs_vm control fwmark
 require_netns
 require_plugin
 
+# both CMD SEP: CMD lb1, SEP, CMD lb2
+both() { echo "$($1 lb1)$2$($1 lb2)"; }
+
 control() {
 	local out s12 s21 n2
 	lab_init 2
@@ -25,6 +28,15 @@ control() {
 	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
 	assert_eq "both checkers loaded $VIP4:$LAB_PORT with both real servers" "2 2" \
 		"$(ipvs_services lb1 | wc -l) $(ipvs_services lb2 | wc -l)"
+	# the risk, as lvsrole tells it: status, check, the plugin's report and metric
+	assert_eq "status names the loop risk on both" "TCP 10.9.0.50:8080 / TCP 10.9.0.50:8080" \
+		"$(loop_risk_of lb1) / $(loop_risk_of lb2)"
+	nsx "${TAG}lb2" "$NOTIFY" -c "$TMP/lb2/lvsrole.conf" check >/dev/null 2>"$TMP/check.err"
+	assert_match "check warns of it" "VI_1: the IPVS service TCP 10.9.0.50:8080 is a VIP of VI_1, which has no loop guard" \
+		"$(cat "$TMP/check.err")"
+	await "each plugin reported it once (lvsrole.ipvs_loop_risk)" "TCP 10.9.0.50:8080 / TCP 10.9.0.50:8080" \
+		both loop_risk_reports " / "
+	await "each plugin's metric lvsrole_ipvs_loop_risk is 1" "1 1" both loop_risk_metric " "
 	syn_start
 	out=$(conns 10 "$VIP4" 3)
 	n2=$(grep -c ' lb2$' <<<"$out")
@@ -90,6 +102,8 @@ fwmark() {
 	assert_eq "both checkers loaded fwmark 1 with both real servers" "FWM 1 -> 10.9.0.11:0 FWM 1 -> 10.9.0.12:0 / 2" \
 		"$(ipvs_services lb1 | paste -sd ' ') / $(ipvs_services lb2 | wc -l)"
 	loop_free "lb1 directs" lb1 lb2
+	assert_eq "no loop risk: status of both, each plugin's metric" "none none 0 0" \
+		"$(loop_risk_of lb1) $(loop_risk_of lb2) $(loop_risk_metric lb1) $(loop_risk_metric lb2)"
 	lab_stop lb1
 	await "lb1's keepalived stopped: roles" "real-server director" roles
 	loop_free "lb2 directs" lb2 lb1
