@@ -147,3 +147,77 @@ mac_of() { if [ "$1" = cl ]; then nsx "${TAG}cl" cat /sys/class/net/eth0/address
 syn_ports() {
 	tcpdump -r "$TMP/syn.pcap" -n -e 2>/dev/null | awk -v a="$(mac_of "$1")" -v b="$(mac_of "$2")" '$2 == a && $4 == b "," { n = split($10, x, "."); print x[n] }'
 }
+
+# marks LB: the instances whose rules lvsrole's table in LB holds (their comments' first word)
+marks() { nsx "$TAG$1" nft list table inet lvsrole 2>/dev/null | grep -o 'comment "[^ ]*' | cut -d'"' -f2 | sort -u | paste -sd ' '; }
+# marks_of A B: "A:marks B:marks"
+marks_of() { echo "$1:$(marks "$1") $2:$(marks "$2")"; }
+
+# loop_free NAME DIRECTOR REAL-SERVER: the director marks and balances over both, itself
+# included; the real server marks nothing, balances nothing and sends no SYN to the director;
+# each connection the real server answered crossed the wire once (its SYN, director to real
+# server), and none that the director answered
+loop_free() {
+	local name=$1 d=$2 rs=$3 out fwd ports before who
+	await "$name: only $d marks VI_1's traffic (lvsrole's nftables table)" "$d:VI_1 $rs:" marks_of "$d" "$rs"
+	before=$(ipvs_conn_ports "$rs")
+	syn_start
+	out=$(conns 20)
+	ports=$(awk '{ print $1 }' <<<"$out")
+	who=$(awk '{ print $2 }' <<<"$out" | sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 }')
+	# each answer came after its SYNs: once the capture holds the client's 20 and a forward
+	# for each connection the real server answered, it holds every SYN of the window
+	wait_for syn_seen cl "$d" 20
+	wait_for syn_seen "$d" "$rs" "$(grep -c " $rs$" <<<"$out")"
+	syn_stop
+	fwd=$(syn_ports "$d" "$rs" | sort -n | paste -sd ' ')
+	echo "# $name: 20 connections answered as [$who]; SYNs $d->$rs: $(syn_between "$d" "$rs"), $rs->$d: $(syn_between "$rs" "$d")"
+	assert_match "$name: every connection answered, by both balancers" "^lb1:[0-9]+ lb2:[0-9]+$" "$who"
+	assert_eq "$name: no SYN from the real server $rs to the director $d" 0 "$(syn_between "$rs" "$d")"
+	assert_eq "$name: the SYNs $d forwarded to $rs are those of the connections $rs answered, once each" \
+		"$(awk -v rs="$rs" '$2 == rs { print $1 }' <<<"$out" | sort -n | paste -sd ' ')" "$fwd"
+	# a port the real server's table held before (an older connection) is not counted: that
+	# can hide a fault, never make one
+	assert_eq "$name: the director's IPVS scheduled the 20 connections, the real server's none" "20 0" \
+		"$(in_both "$ports" "$(ipvs_conn_ports "$d")") $(in_both "$ports" "$(comm -13 <(echo "$before") <(ipvs_conn_ports "$rs"))")"
+}
+
+# ipvs_pair STYLE OWNER: two balancers (lb1 priority 150, lb2 100) with keepalived's
+# `virtual_server fwmark 1` over both and lvsrole's loop guard "fwmark" on VI_1 (port 8080);
+# both started, lb1 directing with both real servers loaded
+ipvs_pair() {
+	lab_init 2
+	LAB_IPVS='{ "loop_guard": "fwmark", "fwmark": 1, "ports": ["tcp/8080"] }'
+	lab_conf lb1 "$1" "$2" 150
+	lab_conf lb2 "$1" "$2" 100
+	ipvs_conf lb1 fwmark:1
+	ipvs_conf lb2 fwmark:1
+	lab_www
+	lab_start lb1
+	lab_start lb2
+	await "startup: roles" "director real-server" roles
+	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
+	assert_eq "both checkers loaded fwmark 1 with both real servers" "FWM 1 -> 10.9.0.11:0 FWM 1 -> 10.9.0.12:0 / 2" \
+		"$(ipvs_services lb1 | paste -sd ' ') / $(ipvs_services lb2 | wc -l)"
+}
+
+# gap_of NAME ROLES CMD...: the client probes (a new connection every 20 ms) while CMD breaks
+# the pair, until the kernels show ROLES and the client is served again; prints the longest
+# time between two answers, and checks it under 10 s
+gap_of() {
+	local name=$1 want=$2 t t2 gap
+	shift 2
+	probe_start
+	wait_for probe_seen 0 ok || not_ok "$name: the probing client is served before"
+	t=$(date +%s.%N)
+	"$@"
+	await "$name: roles" "$want" roles
+	t2=$(date +%s.%N)
+	wait_for probe_seen "$t2" ok
+	probe_stop
+	gap=$(probe_gap "$t")
+	echo "# $name: the client's longest gap between answers: ${gap} ms"
+	echo "$name ${gap}" >>"$TMP/gaps"
+	assert_eq "$name: the client is served again, its longest gap under 10 s (${gap} ms)" yes \
+		"$(probe_seen "$t2" ok && [ "$gap" -lt 10000 ] && echo yes)"
+}
