@@ -97,6 +97,28 @@ const char *lr_host_v6_source_warning(const struct lr_ip *ip, const char *ifname
 	return buf;
 }
 
+/* net.ipv4.vs.backup_only, when an instance has the guard "backup_only" or its original was
+ * recorded (the guard left the configuration: the original goes back); the value found at
+ * the first look is the original. */
+static void read_backup_only(const struct lr_config *cfg, struct lr_state *st, struct lr_host *host)
+{
+	bool wanted = st && st->backup_only_known;
+	int v = 0, r;
+
+	for (size_t i = 0; i < cfg->n_inst; i++)
+		wanted |= cfg->inst[i].ipvs.guard == LR_GUARD_BACKUP_ONLY;
+	if (!wanted)
+		return;
+	r = lr_sysctl_backup_only_read(&v);
+	host->backup_only_read = true;
+	host->backup_only = r < 0 ? r : v;
+	if (st && !st->backup_only_known && r == 0) {
+		st->backup_only_known = true;
+		st->backup_only_saved = v;
+	}
+	host->backup_only_saved = st && st->backup_only_known ? st->backup_only_saved : -1;
+}
+
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)
 {
 	struct lr_kaddr *all;
@@ -141,6 +163,7 @@ int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state 
 	}
 	for (size_t i = 0; i < cfg->n_sysctl_ifaces; i++)
 		read_sysctls(cfg->sysctl_ifaces[i], nl, st, &host->sys[i]);
+	read_backup_only(cfg, st, host);
 	if (lr_guard_wanted(cfg) && (r = lr_guard_read(cfg, &host->guard)) < 0) {
 		lr_host_free(host);
 		return r;

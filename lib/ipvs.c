@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nl.h"
+#include "sysctl.h"
 
 /* At most this many services are read: a table larger than any director's is cut there. */
 #define MAX_SERVICES 65536
@@ -107,6 +108,9 @@ int lr_ipvs_read(struct lr_ipvs *out, char *msg, size_t len)
 	/* the family's name would make the kernel load IPVS: look only where it is loaded */
 	if (access("/proc/net/ip_vs", F_OK) != 0)
 		return 0;
+	r = lr_sysctl_backup_only_read(&out->backup_only);
+	if (r < 0)
+		out->backup_only = r;
 	out->loaded = true;
 	sk = nl_socket_alloc();
 	if (!sk)
@@ -125,6 +129,24 @@ int lr_ipvs_read(struct lr_ipvs *out, char *msg, size_t len)
 	if (r < 0)
 		lr_ipvs_free(out);
 	return r < 0 ? r : 0;
+}
+
+int lr_ipvs_load(char *msg, size_t len)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = genl_connect(sk);
+	if (r == 0)
+		r = genl_ctrl_resolve(sk, IPVS_GENL_NAME);
+	nl_socket_free(sk);
+	if (r >= 0 && access(LR_BACKUP_ONLY_PATH, F_OK) == 0)
+		return 0;
+	r = r < 0 ? lr_nl_errno(r) : -ENOENT;
+	snprintf(msg, len, "IPVS is not loaded, and loading it failed: %s", strerror(-r));
+	return r;
 }
 
 void lr_ipvs_free(struct lr_ipvs *ipvs)
@@ -147,10 +169,24 @@ const char *lr_ipvs_service_str(const struct lr_ipvs_service *s, char *buf, size
 	return buf;
 }
 
-/* Any virtual service of a VIP is a risk, whatever the guard: IPVS looks up a fwmark service
- * first, then the address and port, so a mark cannot keep a VIP:port service from balancing. */
-int lr_ipvs_risks(const struct lr_config *cfg, const struct lr_ipvs *ipvs, struct lr_ipvs_risk **out,
-		  size_t *n)
+/* Why service svc of a VIP of instance i loops, or -1 when its guard holds. A mark cannot
+ * keep a VIP:port service from balancing (IPVS looks up a fwmark service first, then the
+ * address and port); backup_only holds only with its setting and the backup sync daemon. */
+static int risk_of(const struct lr_config *cfg, const enum lr_role *roles, const struct lr_ipvs *ipvs, size_t i)
+{
+	if (cfg->inst[i].ipvs.guard != LR_GUARD_BACKUP_ONLY)
+		return LR_RISK_UNGUARDED;
+	if (ipvs->backup_only != 1)
+		return LR_RISK_NOT_SET;
+	if (!ipvs->sync_state)
+		return LR_RISK_NO_SYNC;
+	if (roles && roles[i] == LR_ROLE_REAL_SERVER && !(ipvs->sync_state & IP_VS_STATE_BACKUP))
+		return LR_RISK_NO_BACKUP;
+	return -1;
+}
+
+int lr_ipvs_risks(const struct lr_config *cfg, const enum lr_role *roles, const struct lr_ipvs *ipvs,
+		  struct lr_ipvs_risk **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -158,8 +194,10 @@ int lr_ipvs_risks(const struct lr_config *cfg, const struct lr_ipvs *ipvs, struc
 		for (size_t i = 0; ipvs->svc[k].proto && i < cfg->n_inst; i++)
 			for (size_t j = 0; j < cfg->inst[i].n_vips; j++) {
 				struct lr_ipvs_risk *a;
+				int why;
 
-				if (!lr_ip_equal(&cfg->inst[i].vips[j].ip, &ipvs->svc[k].ip))
+				if (!lr_ip_equal(&cfg->inst[i].vips[j].ip, &ipvs->svc[k].ip) ||
+				    (why = risk_of(cfg, roles, ipvs, i)) < 0)
 					continue;
 				if (!(a = realloc(*out, (*n + 1) * sizeof(*a)))) {
 					free(*out);
@@ -168,7 +206,7 @@ int lr_ipvs_risks(const struct lr_config *cfg, const struct lr_ipvs *ipvs, struc
 					return -ENOMEM;
 				}
 				*out = a;
-				a[(*n)++] = (struct lr_ipvs_risk){ .inst = i, .svc = k };
+				a[(*n)++] = (struct lr_ipvs_risk){ .inst = i, .svc = k, .why = (enum lr_ipvs_risk_why)why };
 			}
 	return 0;
 }
@@ -180,13 +218,31 @@ const char *lr_ipvs_risk_text(const struct lr_config *cfg, const struct lr_ipvs 
 	char s[80];
 
 	lr_ipvs_service_str(&ipvs->svc[r->svc], s, sizeof(s));
-	if (in->ipvs.guard == LR_GUARD_FWMARK)
-		snprintf(buf, len, "%s: the IPVS service %s is a VIP of %s: a mark cannot keep it from balancing, so in the "
-			 "real-server role it balances again what the director forwards (the two-box loop): serve it "
-			 "through keepalived's \"virtual_server fwmark %u\" instead", in->name, s, in->name, in->ipvs.fwmark);
-	else
-		snprintf(buf, len, "%s: the IPVS service %s is a VIP of %s, which has no loop guard: in the real-server "
-			 "role it balances again what the director forwards (the two-box loop): see \"ipvs\" in lvsrole.conf(5)",
-			 in->name, s, in->name);
+	switch (r->why) {
+	case LR_RISK_UNGUARDED:
+		if (in->ipvs.guard == LR_GUARD_FWMARK)
+			snprintf(buf, len, "%s: the IPVS service %s is a VIP of %s: a mark cannot keep it from balancing, so in "
+				 "the real-server role it balances again what the director forwards (the two-box loop): serve "
+				 "it through keepalived's \"virtual_server fwmark %u\" instead", in->name, s, in->name,
+				 in->ipvs.fwmark);
+		else
+			snprintf(buf, len, "%s: the IPVS service %s is a VIP of %s, which has no loop guard: in the "
+				 "real-server role it balances again what the director forwards (the two-box loop): see "
+				 "\"ipvs\" in lvsrole.conf(5)", in->name, s, in->name);
+		break;
+	case LR_RISK_NOT_SET:
+		snprintf(buf, len, "%s: the IPVS service %s is a VIP of %s, whose loop guard \"backup_only\" is not in place: "
+			 "net.ipv4.vs.backup_only is not 1", in->name, s, in->name);
+		break;
+	case LR_RISK_NO_SYNC:
+		snprintf(buf, len, "%s: the IPVS service %s is a VIP of %s: no IPVS sync daemon runs, and backup_only "
+			 "holds only while the backup sync daemon does (keepalived: \"lvs_sync_daemon IFACE %s\")",
+			 in->name, s, in->name, in->name);
+		break;
+	case LR_RISK_NO_BACKUP:
+		snprintf(buf, len, "%s: the IPVS service %s is a VIP of %s: in the real-server role the backup sync daemon "
+			 "must run for backup_only to hold, and it does not", in->name, s, in->name);
+		break;
+	}
 	return buf;
 }

@@ -30,7 +30,7 @@ const char *const lr_drift_mode_names[LR_DRIFT__COUNT] = {
 };
 
 const char *const lr_guard_mode_names[LR_GUARD__COUNT] = {
-	[LR_GUARD_NONE] = "none", [LR_GUARD_FWMARK] = "fwmark",
+	[LR_GUARD_NONE] = "none", [LR_GUARD_FWMARK] = "fwmark", [LR_GUARD_BACKUP_ONLY] = "backup_only",
 };
 
 const char *const lr_result_names[LR_RESULT__COUNT] = {

@@ -28,7 +28,7 @@ enum lr_wh_format { LR_WH_STANDARD, LR_WH_CLOUDEVENTS, LR_WH_SLACK, LR_WH__COUNT
 enum lr_drift_mode { LR_DRIFT_REPAIR, LR_DRIFT_REPORT, LR_DRIFT_OFF, LR_DRIFT__COUNT };
 /* How an instance keeps keepalived's IPVS from balancing again, in the real-server role, what a
  * director forwarded to it (doc/ipvs.md). */
-enum lr_guard_mode { LR_GUARD_NONE, LR_GUARD_FWMARK, LR_GUARD__COUNT };
+enum lr_guard_mode { LR_GUARD_NONE, LR_GUARD_FWMARK, LR_GUARD_BACKUP_ONLY, LR_GUARD__COUNT };
 
 enum lr_result {
 	LR_RESULT_OK,

@@ -429,6 +429,44 @@ static int phase_guard(struct ctx *c, bool on)
 	return 0;
 }
 
+/* Rule 13, the loop guard "backup_only": net.ipv4.vs.backup_only is 1 while an instance with
+ * that guard has a role (IPVS then balances nothing while keepalived's backup sync daemon
+ * runs, i.e. in the real-server role), and its original again once every such instance is
+ * none (or the guard left the configuration). First, with the other guard's removals. */
+static int phase_backup_only(struct ctx *c)
+{
+	const struct lr_host *h = c->host;
+	bool guarded = false, active = false, known = false;
+	struct lr_step *s;
+	int want;
+
+	if (!h->backup_only_read)
+		return 0;
+	for (size_t i = 0; i < c->cfg->n_inst; i++) {
+		if (c->cfg->inst[i].ipvs.guard != LR_GUARD_BACKUP_ONLY)
+			continue;
+		guarded = true;
+		active |= c->roles[i] == LR_ROLE_DIRECTOR || c->roles[i] == LR_ROLE_REAL_SERVER;
+		known |= c->roles[i] != LR_ROLE_UNKNOWN;
+	}
+	if (active)
+		want = 1;
+	else if ((known || !guarded) && h->backup_only_saved >= 0)
+		want = h->backup_only_saved;
+	else
+		return 0;
+	/* without IPVS there is nothing to restore; to set, the step loads it */
+	if (h->backup_only == want || (h->backup_only == -ENOENT && !active))
+		return 0;
+	if (!(s = push(c->plan, LR_STEP_BACKUP_ONLY, LR_PHASE_UNMARK)))
+		return -ENOMEM;
+	snprintf(s->ifname, sizeof(s->ifname), "vs");
+	s->before = h->backup_only;
+	s->after = want;
+	s->gate = false;
+	return 0;
+}
+
 int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, const bool *announce,
 		    const struct lr_host *host, struct lr_plan *plan)
 {
@@ -459,7 +497,7 @@ int lr_plan_compute(const struct lr_config *cfg, const enum lr_role *roles, cons
 	need_rs = rs_needed(&c);
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		any_known |= roles[i] != LR_ROLE_UNKNOWN;
-	if ((r = phase_guard(&c, false)) < 0 || (need_rs && (r = phase_sysctl(&c, true)) < 0) ||
+	if ((r = phase_guard(&c, false)) < 0 || (r = phase_backup_only(&c)) < 0 || (need_rs && (r = phase_sysctl(&c, true)) < 0) ||
 	    (r = phase_nic(&c, true)) < 0 || (r = phase_guard(&c, true)) < 0 ||
 	    (r = phase_deletes(&c, phase_nic)) < 0 ||
 	    (r = phase_rs(&c, true)) < 0 || (r = phase_deletes(&c, phase_rs)) < 0 ||

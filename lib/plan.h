@@ -26,11 +26,16 @@ struct lr_host {
 	bool v6_own_source;
 	/* lvsrole's nftables table, read when lr_guard_wanted (else guard.seen is NULL) */
 	struct lr_guard_read guard;
+	/* net.ipv4.vs.backup_only, read when an instance has the loop guard "backup_only" or
+	 * lvsrole recorded its original: the value (-ENOENT: IPVS not loaded) and the original
+	 * (-1: none) */
+	bool backup_only_read;
+	int backup_only, backup_only_saved;
 };
 
 /* The phases, in the order they run (doc/switch.md, rule 1). */
 enum lr_phase {
-	LR_PHASE_UNMARK = 1, /* loop guard off, before the host stops directing (rule 13) */
+	LR_PHASE_UNMARK = 1, /* loop guard off, before the host stops directing; backup_only (rule 13) */
 	LR_PHASE_RAISE,     /* real-server sysctls, before any VIP reaches the real-server device */
 	LR_PHASE_NIC_ADD,   /* director VIPs onto the NIC, each announced at once */
 	LR_PHASE_MARK,      /* loop guard on, once the director's VIPs are on the NIC (rule 13) */
@@ -47,6 +52,7 @@ enum lr_step_kind {
 	LR_STEP_ADDR_UPDATE, /* IPv6 VIP present but preferred: made deprecated */
 	LR_STEP_ANNOUNCE,    /* first gratuitous ARP / unsolicited NA */
 	LR_STEP_GUARD,       /* an instance's loop-guard rules on or off (inst -1: orphans off) */
+	LR_STEP_BACKUP_ONLY, /* net.ipv4.vs.backup_only (loop guard "backup_only") */
 };
 
 struct lr_step {

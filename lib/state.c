@@ -404,7 +404,7 @@ static const char *boot_id(void)
 
 static int parse_state(struct json_object *root, struct lr_state *st)
 {
-	struct json_object *insts, *saved;
+	struct json_object *insts, *saved, *v0;
 
 	if (json_object_object_get_ex(root, "instances", &insts) &&
 	    json_object_is_type(insts, json_type_object)) {
@@ -426,6 +426,12 @@ static int parse_state(struct json_object *root, struct lr_state *st)
 			r->time_us = get_u64(o, "time_us");
 			snprintf(r->result, sizeof(r->result), "%s", get_str(o, "result"));
 		}
+	}
+	if (json_object_object_get_ex(root, "ipvs_backup_only_saved", &v0)) {
+		if (!json_object_is_type(v0, json_type_int) || json_object_get_int(v0) < 0 || json_object_get_int(v0) > 255)
+			return -EBADMSG;
+		st->backup_only_known = true;
+		st->backup_only_saved = json_object_get_int(v0);
 	}
 	if (json_object_object_get_ex(root, "sysctl_saved", &saved) &&
 	    json_object_is_type(saved, json_type_object)) {
@@ -513,6 +519,8 @@ int lr_state_save(struct lr_statedir *sd, const struct lr_state *st)
 	}
 	json_object_object_add(root, "instances", insts);
 	json_object_object_add(root, "sysctl_saved", saved);
+	if (st->backup_only_known)
+		json_object_object_add(root, "ipvs_backup_only_saved", json_object_new_int(st->backup_only_saved));
 	r = save_json(sd, STATE_FILE, root);
 	json_object_put(root);
 	return r;

@@ -30,6 +30,9 @@ struct lr_state {
 	size_t n_rec;
 	struct lr_saved_sysctl *saved;
 	size_t n_saved;
+	/* net.ipv4.vs.backup_only as found at the first look (loop guard "backup_only") */
+	bool backup_only_known;
+	int backup_only_saved;
 };
 
 struct lr_statedir {

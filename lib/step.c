@@ -9,6 +9,7 @@ static const struct lr_step_ops *const kinds[] = {
 	[LR_STEP_ADDR_UPDATE] = &lr_step_addr_update_ops,
 	[LR_STEP_ANNOUNCE] = &lr_step_announce_ops,
 	[LR_STEP_GUARD] = &lr_step_guard_ops,
+	[LR_STEP_BACKUP_ONLY] = &lr_step_backup_only_ops,
 };
 
 const struct lr_step_ops *lr_step_ops(enum lr_step_kind kind)

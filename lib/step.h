@@ -1,6 +1,6 @@
 /* The kinds of step a plan is made of: for each, what it does to the host and how it is told
  * (its log line, its report). One module per kind (step-addr.c, step-sysctl.c,
- * step-announce.c, step-guard.c); a new kind is one more such module and one
+ * step-announce.c, step-guard.c, step-backup-only.c); a new kind is one more such module and one
  * plan phase that pushes its steps (plan.c; doc/hacking.md, "Adding a kind of step"). */
 #pragma once
 #include <stdbool.h>
@@ -43,4 +43,4 @@ void lr_step_vip_str(const struct lr_step *s, char *a, size_t len);
 void lr_step_vip_json(const struct lr_config *cfg, const struct lr_step *s, struct json_object *o);
 
 extern const struct lr_step_ops lr_step_sysctl_ops, lr_step_addr_add_ops, lr_step_addr_del_ops,
-	lr_step_addr_update_ops, lr_step_announce_ops, lr_step_guard_ops;
+	lr_step_addr_update_ops, lr_step_announce_ops, lr_step_guard_ops, lr_step_backup_only_ops;

@@ -1,5 +1,5 @@
-/* Settings of net.ipv4.conf.<iface> (the ARP sysctls, promote_secondaries), read and written
- * through /proc/sys. */
+/* Settings of net.ipv4.conf.<iface> (the ARP sysctls, promote_secondaries) and IPVS's
+ * backup_only, read and written through /proc/sys. */
 #include "config.h"
 #include "sysctl.h"
 
@@ -73,23 +73,37 @@ int lr_sysctl_conf6_read(const char *ifname, const char *name, int *value)
 	return r < 0 ? r : read_int(path, value);
 }
 
-int lr_sysctl_conf_write(const char *ifname, const char *name, int value)
+static int write_int(const char *path, int value)
 {
-	char path[96], buf[16];
-	int fd, len, r = sysctl_path(ifname, name, path, sizeof(path));
+	char buf[16];
+	int fd, len, r;
+	ssize_t k;
 
-	if (r < 0)
-		return r;
 	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	len = snprintf(buf, sizeof(buf), "%d\n", value);
-	{
-		ssize_t k = write(fd, buf, (size_t)len);
-
-		r = k == len ? 0 : k < 0 ? -errno : -EIO;
-	}
+	k = write(fd, buf, (size_t)len);
+	r = k == len ? 0 : k < 0 ? -errno : -EIO;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	return r;
+}
+
+int lr_sysctl_conf_write(const char *ifname, const char *name, int value)
+{
+	char path[96];
+	int r = sysctl_path(ifname, name, path, sizeof(path));
+
+	return r < 0 ? r : write_int(path, value);
+}
+
+int lr_sysctl_backup_only_read(int *value)
+{
+	return read_int(LR_BACKUP_ONLY_PATH, value);
+}
+
+int lr_sysctl_backup_only_write(int value)
+{
+	return write_int(LR_BACKUP_ONLY_PATH, value);
 }

@@ -59,7 +59,7 @@ static void warn_loop_risks(const struct lr_config *cfg)
 		log_info("%s: the loop risk is not checked", msg);
 		return;
 	}
-	if (lr_ipvs_risks(cfg, &ipvs, &r, &n) == 0)
+	if (lr_ipvs_risks(cfg, NULL, &ipvs, &r, &n) == 0)
 		for (size_t k = 0; k < n; k++)
 			log_warn("%s", lr_ipvs_risk_text(cfg, &ipvs, &r[k], msg, sizeof(msg)));
 	free(r);

@@ -66,28 +66,34 @@ static struct json_object *guard_view(const struct lr_instance *in, const struct
 
 /* IPVS in this namespace: its services, its sync daemons, and (as warnings) the services the
  * loop guards leave open. */
-static struct json_object *ipvs_view(const struct lr_config *cfg, struct json_object *warn)
+static struct json_object *ipvs_view(const struct lr_config *cfg, struct lr_state *st, struct json_object *warn)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	enum lr_role *roles = calloc(cfg->n_inst + 1, sizeof(*roles));
 	struct lr_ipvs ipvs;
 	struct lr_ipvs_risk *r = NULL;
 	size_t n = 0;
 	char msg[512];
 
-	if (lr_ipvs_read(&ipvs, msg, sizeof(msg)) < 0) {
+	if (!roles || lr_ipvs_read(&ipvs, msg, sizeof(msg)) < 0) {
+		if (!roles)
+			snprintf(msg, sizeof(msg), "IPVS: %s", strerror(ENOMEM));
 		json_object_array_add(warn, json_object_new_string(msg));
 		json_object_put(a);
 		json_object_object_add(o, "error", json_object_new_string(msg));
+		free(roles);
 		return o;
 	}
+	lr_roles_from_state(cfg, st, roles);
 	json_object_object_add(o, "loaded", json_object_new_boolean(ipvs.loaded));
 	for (size_t k = 0; k < ipvs.n_svc; k++)
 		json_object_array_add(a, json_object_new_string(lr_ipvs_service_str(&ipvs.svc[k], msg, sizeof(msg))));
 	json_object_object_add(o, "services", a);
 	json_object_object_add(o, "sync_daemon", json_object_new_string(
 		ipvs.sync_state == 3 ? "master+backup" : ipvs.sync_state == 1 ? "master" : ipvs.sync_state == 2 ? "backup" : "none"));
+	json_object_object_add(o, "backup_only", ipvs.backup_only < 0 ? NULL : json_object_new_int(ipvs.backup_only));
 	a = json_object_new_array();
-	if (lr_ipvs_risks(cfg, &ipvs, &r, &n) == 0)
+	if (lr_ipvs_risks(cfg, roles, &ipvs, &r, &n) == 0)
 		for (size_t k = 0; k < n; k++) {
 			lr_ipvs_risk_text(cfg, &ipvs, &r[k], msg, sizeof(msg));
 			json_object_array_add(a, json_object_new_string(msg));
@@ -95,6 +101,7 @@ static struct json_object *ipvs_view(const struct lr_config *cfg, struct json_ob
 		}
 	json_object_object_add(o, "loop_risks", a);
 	free(r);
+	free(roles);
 	lr_ipvs_free(&ipvs);
 	return o;
 }
@@ -157,7 +164,7 @@ static struct json_object *build(const struct lr_config *cfg, struct lr_state *s
 	json_object_object_add(root, "sysctls", sys);
 	json_object_object_add(root, "warnings", warnings(cfg, host));
 	json_object_object_get_ex(root, "warnings", &warn);
-	json_object_object_add(root, "ipvs", ipvs_view(cfg, warn));
+	json_object_object_add(root, "ipvs", ipvs_view(cfg, st, warn));
 	json_object_object_add(root, "drift", drift);
 	json_object_object_add(root, "converged", json_object_new_boolean(plan->n == 0));
 	return root;

@@ -67,6 +67,7 @@ static void loop_check(struct lr_plugin *p)
 	const struct lr_config *cfg = p->cfg;
 	struct lr_ipvs ipvs;
 	struct lr_ipvs_risk *r = NULL;
+	enum lr_role *roles;
 	size_t n = 0;
 	char msg[200];
 
@@ -77,10 +78,15 @@ static void loop_check(struct lr_plugin *p)
 		return;
 	}
 	p->ipvs_unreadable = false;
-	if (lr_ipvs_risks(cfg, &ipvs, &r, &n) < 0) {
+	roles = calloc(cfg->n_inst + 1, sizeof(*roles));
+	for (size_t i = 0; roles && i < cfg->n_inst; i++)
+		roles[i] = p->views[i].role;
+	if (!roles || lr_ipvs_risks(cfg, roles, &ipvs, &r, &n) < 0) {
+		free(roles);
 		lr_ipvs_free(&ipvs);
 		return;
 	}
+	free(roles);
 	for (size_t i = 0; i < cfg->n_inst; i++) {
 		struct lr_view *v = &p->views[i];
 		char svcs[sizeof(v->loop_risk_services)], text[512];

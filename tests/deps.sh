@@ -10,10 +10,13 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
 	build-essential autoconf automake libtool pkg-config
-	libnl-3-dev libnl-route-3-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
+	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
+	libnftables-dev libnftables1
 	keepalived iproute2 iputils-arping iputils-ping tcpdump nftables python3 procps util-linux openssl
 	curl groff-base ca-certificates
 	clang libclang-rt-14-dev libcap2-bin passwd valgrind strace
+	# the IPVS tier: Debian's kernel (IPVS as modules) under QEMU, and ipvsadm to look
+	qemu-system-x86 linux-image-amd64 busybox-static ipvsadm
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -73,10 +73,16 @@ ipvs_services() {
 }
 # ipvs_loaded LB N: LB's checker has loaded N real servers in all into its IPVS table
 ipvs_loaded() { [ "$(ipvs_services "$1" | wc -l)" = "$2" ]; }
-# ipvs_conn_ports LB: the client's source port of each connection LB's IPVS holds (ipvsadm
-# -Lnc: whatever it scheduled in the last two minutes)
+# ipvs_conn_ports LB: the client's source port of each connection LB's IPVS scheduled itself
+# in the last two minutes (/proc/net/ip_vs_conn_sync: origin LOCAL; a backup sync daemon
+# holds copies of the master's, origin SYNC)
 ipvs_conn_ports() {
-	nsx "$TAG$1" ipvsadm -Lnc 2>/dev/null | awk '$4 ~ /^10\.9\.0\.99:/ { n = split($4, x, ":"); print x[n] }' | sort -n
+	nsx "$TAG$1" cat /proc/net/ip_vs_conn_sync 2>/dev/null | python3 -c '
+import sys
+for l in sys.stdin.read().splitlines()[1:]:
+    x = l.split()
+    if len(x) > 8 and x[1] == "0A090063" and x[8] == "LOCAL":
+        print(int(x[2], 16))' | sort -n
 }
 # in_both A B: the lines of A that B has too (each a sorted list of numbers)
 in_both() { comm -12 <(printf '%s\n' "$1" | sort) <(printf '%s\n' "$2" | sort) | grep -c .; }
@@ -89,6 +95,18 @@ import json, re, sys
 r = json.load(sys.stdin)["ipvs"].get("loop_risks", [])
 print(" ".join(sorted(set(re.search(r"IPVS service (.*?) is", x).group(1) for x in r))) or "none")'
 }
+# ipvs_of LB KEY: KEY of the "ipvs" object of LB's `status --json` (sync_daemon, backup_only)
+ipvs_of() {
+	nsx "$TAG$1" "$NOTIFY" -c "$TMP/$1/lvsrole.conf" status --json 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["ipvs"].get(sys.argv[1]))' "$2"
+}
+# sync_view D RS: "D's backup_only RS's backup_only D's sync daemons ok", ok when RS runs
+# the backup sync daemon or has no IPVS service (its keepalived stopped)
+sync_view() {
+	local rs=ok
+	[ "$(ipvs_of "$2" sync_daemon)" = backup ] || [ -z "$(ipvs_services "$2")" ] || rs="$(ipvs_of "$2" sync_daemon)"
+	echo "$(ipvs_of "$1" backup_only) $(ipvs_of "$2" backup_only) $(ipvs_of "$1" sync_daemon) $rs"
+}
 # loop_risk_reports LB: the services of the lvsrole.ipvs_loop_risk reports LB sent
 loop_risk_reports() {
 	rq r '" ".join(x["B"]["data"]["services"] for x in R if x["path"] == "/'"$1"'" and x["B"]["type"] == "lvsrole.ipvs_loop_risk")'
@@ -97,17 +115,20 @@ loop_risk_reports() {
 loop_risk_metric() { metric "$TMP/$1/lvsrole.prom" 'lvsrole_ipvs_loop_risk{instance="VI_1"}'; }
 
 # conns N [VIP [TIMEOUT]]: N connections from the client to VIP:LAB_PORT, one after the
-# other, each printed as "SOURCE-PORT ANSWERED-BY" ("SOURCE-PORT fail": not answered within
-# TIMEOUT seconds, 10)
+# other, each as a line "SOURCE-PORT ANSWERED-BY" ("SOURCE-PORT fail": not answered within
+# TIMEOUT seconds, 10) in $TMP/conns.txt. Each from a source port no earlier call used (from
+# 20000 up, below the kernel's own range): no IPVS connection entry of an earlier one is reused.
+CONN_PORT=20000
 conns() {
-	nsx "${TAG}cl" python3 - "${2:-$VIP4}" "$LAB_PORT" "$1" "${3:-10}" <<'EOP'
+	CONN_PORT=$((CONN_PORT + $1))
+	nsx "${TAG}cl" python3 - "${2:-$VIP4}" "$LAB_PORT" "$1" "${3:-10}" "$((CONN_PORT - $1))" >"$TMP/conns.txt" <<'EOP'
 import socket, sys
-vip, port, n, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+vip, port, n, timeout, base = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 for i in range(n):
     s = socket.socket(socket.AF_INET6 if ":" in vip else socket.AF_INET)
     s.settimeout(timeout)
-    s.bind(("", 0))
-    sport = s.getsockname()[1]
+    s.bind(("", base + i))
+    sport = base + i
     try:
         s.connect((vip, port))
         s.sendall(b"GET / HTTP/1.0\r\n\r\n")
@@ -153,16 +174,23 @@ marks() { nsx "$TAG$1" nft list table inet lvsrole 2>/dev/null | grep -o 'commen
 # marks_of A B: "A:marks B:marks"
 marks_of() { echo "$1:$(marks "$1") $2:$(marks "$2")"; }
 
-# loop_free NAME DIRECTOR REAL-SERVER: the director marks and balances over both, itself
-# included; the real server marks nothing, balances nothing and sends no SYN to the director;
+# loop_free NAME DIRECTOR REAL-SERVER: the director marks (LOOP_GUARD=backup_only: backup_only
+# is 1 on both, and the director runs the master sync daemon, the real server the backup one)
+# and balances over both, itself included; the real server marks nothing, balances nothing and sends no SYN to the director;
 # each connection the real server answered crossed the wire once (its SYN, director to real
 # server), and none that the director answered
 loop_free() {
 	local name=$1 d=$2 rs=$3 out fwd ports before who
-	await "$name: only $d marks VI_1's traffic (lvsrole's nftables table)" "$d:VI_1 $rs:" marks_of "$d" "$rs"
+	if [ "${LOOP_GUARD:-fwmark}" = fwmark ]; then
+		await "$name: only $d marks VI_1's traffic (lvsrole's nftables table)" "$d:VI_1 $rs:" marks_of "$d" "$rs"
+	else
+		await "$name: backup_only 1 on both; the director's sync daemon master, the real server's backup (or no service)" \
+			"1 1 master ok" sync_view "$d" "$rs"
+	fi
 	before=$(ipvs_conn_ports "$rs")
 	syn_start
-	out=$(conns 20)
+	conns 20
+	out=$(cat "$TMP/conns.txt")
 	ports=$(awk '{ print $1 }' <<<"$out")
 	who=$(awk '{ print $2 }' <<<"$out" | sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 }')
 	# each answer came after its SYNs: once the capture holds the client's 20 and a forward

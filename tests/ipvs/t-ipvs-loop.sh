@@ -5,8 +5,10 @@
 # connection to the real server, whose IPVS balances it again. Part "fwmark": the same pair
 # with `virtual_server fwmark 1` and lvsrole's loop guard "fwmark": whichever box is the real
 # server, with its checker's service loaded, it serves what the director forwards itself.
+# Part "backup_only": keepalived's stock virtual_server VIP:port with its sync daemons
+# (lvs_sync_daemon) and lvsrole's loop guard "backup_only".
 . "$(dirname "$0")/lab-ipvs.sh"
-ipvs_vm control fwmark
+ipvs_vm control fwmark backup_only
 
 require_netns
 require_plugin
@@ -38,7 +40,8 @@ control() {
 		both loop_risk_reports " / "
 	await "each plugin's metric lvsrole_ipvs_loop_risk is 1" "1 1" both loop_risk_metric " "
 	syn_start
-	out=$(conns 10 "$VIP4" 3)
+	conns 10 "$VIP4" 3
+	out=$(cat "$TMP/conns.txt")
 	n2=$(grep -c ' lb2$' <<<"$out")
 	# what the test claims, waited for (the capture may lag behind the client)
 	looped() { syn_seen lb2 lb1 1 && syn_seen lb1 lb2 $((n2 + 1)); }
@@ -67,6 +70,38 @@ fwmark() {
 	loop_free "lb1 directs again" lb1 lb2
 	pair_stop
 	assert_eq "no balancer holds lvsrole's table once both stopped" " " "$(marks lb1) $(marks lb2)"
+}
+
+backup_only() {
+	local d=$TMP/lb1
+	LOOP_GUARD=backup_only
+	lab_init 2
+	LAB_IPVS='{ "loop_guard": "backup_only" }'
+	LAB_KA_GLOBAL="lvs_sync_daemon eth0 VI_1"
+	lab_conf lb1 plugin lvsrole 150
+	lab_conf lb2 plugin lvsrole 100
+	ipvs_conf lb1 vip
+	ipvs_conf lb2 vip
+	lab_www
+	lab_start lb1
+	lab_start lb2
+	await "startup: roles" "director real-server" roles
+	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
+	loop_free "lb1 directs" lb1 lb2
+	assert_eq "no loop risk: status of both, each plugin's metric" "none none 0 0" \
+		"$(loop_risk_of lb1) $(loop_risk_of lb2) $(loop_risk_metric lb1) $(loop_risk_metric lb2)"
+	lab_stop lb1
+	await "lb1's keepalived stopped: roles" "real-server director" roles
+	loop_free "lb2 directs" lb2 lb1
+	lab_start lb1
+	await "lb1 back (preempts): roles" "director real-server" roles
+	wait_for ipvs_loaded lb1 2
+	loop_free "lb1 directs again" lb1 lb2
+	pair_stop
+	# role none (DELETED): the original value again
+	nsx "${TAG}lb1" "$NOTIFY" -c "$d/lvsrole.conf" INSTANCE VI_1 DELETED 0 2>>"$d/notify.log"
+	assert_eq "role none: lb1's backup_only back to its original 0, lb2's still 1 (real server)" "0 1" \
+		"$(nsx "${TAG}lb1" cat /proc/sys/net/ipv4/vs/backup_only) $(nsx "${TAG}lb2" cat /proc/sys/net/ipv4/vs/backup_only)"
 }
 
 "$LR_IPVS_PART"

@@ -48,7 +48,8 @@ lab_init() {
 # lvsrole switches as one unit with all four VIPs (the members are not in lvsrole.conf; the
 # notify hook is the group's); instead of "demote", VI_2 tracks a script without weight that
 # fails (FAULT, and with it the whole group) while the file "fail" exists. LAB_IPVS (LAB_IPVS2):
-# the "ipvs" section of VI_1 (VI_2), e.g. '{ "fwmark": 1 }'.
+# the "ipvs" section of VI_1 (VI_2), e.g. '{ "fwmark": 1 }'; LAB_KA_GLOBAL: a line for
+# keepalived's global_defs.
 lab_conf() {
 	local lb=$1 style=$2 owner=$3 prio=$4 prio2=${5:-} d=$TMP/$1 hook="" group=${LAB_GROUP:-}
 	mkdir -p "$d"
@@ -84,7 +85,8 @@ EOI
 global_defs {
     router_id $lb
     script_user root
-    vrrp_garp_master_repeat 2
+    vrrp_garp_master_repeat 2${LAB_KA_GLOBAL:+
+    $LAB_KA_GLOBAL}
 EOG
 		[ "$style" = plugin ] && cat <<EOG
     vrrp_notify_fifo $d/notify.fifo
