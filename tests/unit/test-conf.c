@@ -49,7 +49,10 @@
 #define URL "\"url\": \"https://hooks.example.com/lvsrole\",\n"
 #define SECRET "\"secret_file\": \"/etc/lvsrole/x.secret\""
 #define EPX "webhooks.endpoints.x"
-#define KNOWN_INST "unknown key (known: nic, real_server_device, nic_vip_owner, vips, roles)"
+#define KNOWN_INST "unknown key (known: nic, real_server_device, nic_vip_owner, vips, roles, ipvs)"
+/* An "ipvs" section on line 6. */
+#define IPVS(body) INST(NICL VIPL "\"ipvs\": " body "\n")
+#define PORT_RULE "must be PROTOCOL/PORT: tcp, udp or sctp, and a port 1..65535"
 #define KNOWN_SYSCTL "unknown key (known: interfaces, real_server, director)"
 #define KNOWN_VALUES "unknown key (known: arp_ignore, arp_announce)"
 #define KNOWN_ANNOUNCE "unknown key (known: count, interval_ms, op)"
@@ -475,6 +478,35 @@ static struct conf_case conf_cases[] = {
 	  "{\n\"state_dir\": \"/run/x/*\",\n"
 	  "\"instances\": {\"VI_1\": {\"nic\": \"eth0\",\n\"vips\": [\"10.0.0.50\"]}}}",
 	  0, 4, P0, "missing prefix length" },
+	/* ---- the "ipvs" section (loop guards) ---- */
+	{ "ipvs: fwmark guard with its mark and ports", IPVS("{\"fwmark\": 7, \"ports\": [\"tcp/80\", \"udp/53\", \"sctp/3868\"]}"), 0, 0, NULL, NULL },
+	{ "ipvs: backup_only", IPVS("{\"loop_guard\": \"backup_only\"}"), 0, 0, NULL, NULL },
+	{ "ipvs: none", IPVS("{\"loop_guard\": \"none\"}"), 0, 0, NULL, NULL },
+	{ "ipvs: fwmark guard without its mark", IPVS("{}"), 0, 6, "instances.VI_1.ipvs",
+	  "missing \"fwmark\": the loop guard \"fwmark\" marks" },
+	{ "ipvs: unknown guard", IPVS("{\"loop_guard\": \"nat\"}"), 0, 6, "instances.VI_1.ipvs.loop_guard",
+	  "must be \"none\", \"fwmark\" or \"backup_only\": \"nat\"" },
+	{ "ipvs: mark 0", IPVS("{\"fwmark\": 0}"), 0, 6, "instances.VI_1.ipvs.fwmark", "out of range 1..4294967295" },
+	{ "ipvs: mark over 32 bits", IPVS("{\"fwmark\": 4294967296}"), 0, 6, "instances.VI_1.ipvs.fwmark",
+	  "out of range 1..4294967295" },
+	{ "ipvs: mark a string", IPVS("{\"fwmark\": \"1\"}"), 0, 6, "instances.VI_1.ipvs.fwmark", "expected" },
+	{ "ipvs: port 0", IPVS("{\"fwmark\": 1, \"ports\": [\"tcp/0\"]}"), 0, 6, "instances.VI_1.ipvs.ports[0]", PORT_RULE },
+	{ "ipvs: port 65536", IPVS("{\"fwmark\": 1, \"ports\": [\"tcp/80\", \"tcp/65536\"]}"), 0, 6,
+	  "instances.VI_1.ipvs.ports[1]", PORT_RULE },
+	{ "ipvs: port with a leading zero", IPVS("{\"fwmark\": 1, \"ports\": [\"tcp/080\"]}"), 0, 6,
+	  "instances.VI_1.ipvs.ports[0]", PORT_RULE },
+	{ "ipvs: unknown protocol", IPVS("{\"fwmark\": 1, \"ports\": [\"icmp/1\"]}"), 0, 6,
+	  "instances.VI_1.ipvs.ports[0]", PORT_RULE },
+	{ "ipvs: no protocol", IPVS("{\"fwmark\": 1, \"ports\": [\"80\"]}"), 0, 6, "instances.VI_1.ipvs.ports[0]", PORT_RULE },
+	{ "ipvs: port twice", IPVS("{\"fwmark\": 1, \"ports\": [\"udp/53\", \"udp/53\"]}"), 0, 6,
+	  "instances.VI_1.ipvs.ports[1]", "listed twice" },
+	{ "ipvs: no ports", IPVS("{\"fwmark\": 1, \"ports\": []}"), 0, 6, "instances.VI_1.ipvs.ports", "must list 1 to 64" },
+	{ "ipvs: a mark for backup_only", IPVS("{\"loop_guard\": \"backup_only\", \"fwmark\": 1}"), 0, 6,
+	  "instances.VI_1.ipvs.fwmark", "only for the loop guard \"fwmark\"" },
+	{ "ipvs: ports without a guard", IPVS("{\"loop_guard\": \"none\", \"ports\": [\"tcp/80\"]}"), 0, 6,
+	  "instances.VI_1.ipvs.ports", "only for the loop guard \"fwmark\"" },
+	{ "ipvs: unknown key", IPVS("{\"fwmark\": 1, \"mark\": 2}"), 0, 6, "instances.VI_1.ipvs.mark",
+	  "unknown key (known: loop_guard, fwmark, ports)" },
 };
 
 static void test_conf_case(void **state)
@@ -579,7 +611,8 @@ static const char full_conf[] =
 	"  \"announce\": {\"count\": 3, \"interval_ms\": 200, \"op\": \"both\"},\n"
 	"  \"instances\": {\n"
 	"    \"VI_1\": {\"nic\": \"bond0\", \"vips\": [\"192.0.2.10/24\", \"2001:DB8::10/64\"],\n"
-	"               \"roles\": {\"FAULT\": \"none\", \"STOP\": \"director\"}},\n"
+	"               \"roles\": {\"FAULT\": \"none\", \"STOP\": \"director\"},\n"
+	"               \"ipvs\": {\"fwmark\": 80, \"ports\": [\"tcp/80\", \"udp/80\"]}},\n"
 	"    \"VI_2\": {\"nic\": \"bond0\", \"real_server_device\": \"tunl0\",\n"
 	"               \"nic_vip_owner\": \"keepalived\", \"vips\": [\"192.0.2.20/32\"],\n"
 	"               \"roles\": {\"MASTER\": \"real-server\", \"BACKUP\": \"none\", \"DELETED\": \"director\"}}\n"
@@ -764,6 +797,9 @@ static void test_dump_round_trip(void **state)
 	assert_string_equal(jget_str(root, K("instances", "VI_2", "roles", "DELETED")), "director");
 	assert_string_equal(jget_str(root, K("instances", "VI_1", "roles", "FAULT")), "none");
 	assert_string_equal(jget_str(root, K("groups", "web", "nic")), "eth1");
+	assert_string_equal(jget_str(root, K("instances", "VI_1", "ipvs", "loop_guard")), "fwmark");
+	assert_int_equal(jget_int(root, K("instances", "VI_1", "ipvs", "fwmark")), 80);
+	assert_string_equal(jget_str(root, K("instances", "VI_2", "ipvs", "loop_guard")), "none");
 	json_object_put(root);
 
 	again = parse_ok(d1);

@@ -46,6 +46,7 @@
 /* the loop guard "fwmark" (sysctl interfaces: all, lo, eth0) */
 #define GUARD ", \"ipvs\": {\"fwmark\": 1, \"ports\": [\"tcp/80\"]}"
 #define CONF_GUARD "{\"instances\": {" INSTANCE_ONE GUARD "}}}"
+#define CONF_BACKUP_ONLY "{\"instances\": {" INSTANCE_ONE ", \"ipvs\": {\"loop_guard\": \"backup_only\"}}}}"
 #define CONF_GUARD_KEEPALIVED "{\"instances\": {" INSTANCE_ONE ", \"nic_vip_owner\": \"keepalived\"" GUARD "}}}"
 #define CONF_TUNNEL                                                                      \
 	"{\"instances\": {\"VI_1\": {\"nic\": \"eth0\", \"real_server_device\": \"tunl0\","    \
@@ -123,6 +124,8 @@ struct want_step {
 #define GRD(ph, i, o, dp, d)                                                                      \
 	{ .kind = LR_STEP_GUARD, .phase = ph, .ifname = "nftables", .inst = i, .on = o, .dep_step = -1, \
 	  .dep_phase = dp, .desc = d }
+#define BO(b, a, d) \
+	{ .kind = LR_STEP_BACKUP_ONLY, .phase = UNMARK, .ifname = "vs", .before = b, .after = a, .dep_step = -1, .desc = d }
 #define SYSD(ph, ifn, k, b, a, f, dp, d)                                                        \
 	{ .kind = LR_STEP_SYSCTL, .phase = ph, .ifname = ifn, .key = k, .before = b, .after = a, \
 	  .first = f, .dep_step = -1, .dep_phase = dp, .desc = d }
@@ -146,6 +149,8 @@ struct plan_case {
 	 * 'U'nreadable; NULL: not read (no guard); then how many rules of no guarded instance */
 	const char *guard;
 	size_t orphans;
+	/* net.ipv4.vs.backup_only: read, its value and its original */
+	struct { bool read; int cur, saved; } bo;
 };
 
 #define DIR LR_ROLE_DIRECTOR
@@ -585,6 +590,21 @@ static struct plan_case plan_cases[] = {
 	  ALL3(RELAXED), { GRD(MARK, 0, true, NIC_ADD, NULL) }, 1, "A" },
 	{ "guarded, keepalived owns the VIPs: real server", CONF_GUARD_KEEPALIVED, { RS }, NULL, { L4, L6 },
 	  ALL3(RAISED), { GRD(UNMARK, 0, false, 0, NULL) }, 1, "S" },
+	/* ---- the loop guard "backup_only" (rule 13) ---- */
+	{ "backup_only: fresh host to real-server", CONF_BACKUP_ONLY, { RS }, NULL, { L4, L6 }, ALL3(RAISED),
+	  { BO(0, 1, "set net.ipv4.vs.backup_only 0 -> 1") }, 1, NULL, 0, { true, 0, 0 } },
+	{ "backup_only: director, set already", CONF_BACKUP_ONLY, { DIR }, "0", { N4, N6 }, ALL3(RELAXED),
+	  { { 0 } }, 0, NULL, 0, { true, 1, 0 } },
+	{ "backup_only: none, the original again", CONF_BACKUP_ONLY, { NONE }, NULL, { { 0 } }, ALL3(RELAXED),
+	  { BO(1, 0, NULL) }, 1, NULL, 0, { true, 1, 0 } },
+	{ "backup_only: no recorded role, left alone", CONF_BACKUP_ONLY, { UNKNOWN }, NULL, { { 0 } }, ALL3(RELAXED),
+	  { { 0 } }, 0, NULL, 0, { true, 0, 0 } },
+	{ "backup_only: IPVS not loaded, real server", CONF_BACKUP_ONLY, { RS }, NULL, { L4, L6 }, ALL3(RAISED),
+	  { BO(-ENOENT, 1, "set net.ipv4.vs.backup_only ? -> 1") }, 1, NULL, 0, { true, -ENOENT, -1 } },
+	{ "backup_only: IPVS not loaded, none", CONF_BACKUP_ONLY, { NONE }, NULL, { { 0 } }, ALL3(RELAXED),
+	  { { 0 } }, 0, NULL, 0, { true, -ENOENT, 0 } },
+	{ "backup_only: the guard left the configuration", CONF_ONE, { RS }, NULL, { L4, L6 }, ALL3(RAISED),
+	  { BO(1, 0, NULL) }, 1, NULL, 0, { true, 1, 0 } },
 };
 #pragma GCC diagnostic pop
 
@@ -631,6 +651,9 @@ static void build_host(const struct plan_case *c, const struct lr_config *cfg, s
 		a->dadfailed = c->addrs[i].flags & DADFAILED;
 		a->has_secondaries = c->addrs[i].flags & HAS_SECONDARIES;
 	}
+	host->backup_only_read = c->bo.read;
+	host->backup_only = c->bo.cur;
+	host->backup_only_saved = c->bo.saved;
 	if (c->guard) {
 		static const char seen[] = "AESU";
 
@@ -681,6 +704,10 @@ static void check_step(const struct lr_config *cfg, const struct lr_step *s, con
 				 lr_sysctl_key_name(w->key), w->before, w->after, w->first);
 		assert_int_equal(s->inst, -1);
 		assert_int_equal(s->vip, -1);
+	} else if (w->kind == LR_STEP_BACKUP_ONLY) {
+		if (s->before != w->before || s->after != w->after)
+			fail_msg("step %zu: %s; want %d -> %d", i, lr_step_describe(cfg, s, d, sizeof(d)), w->before, w->after);
+		assert_false(s->gate);
 	} else if (w->kind == LR_STEP_GUARD) {
 		if (s->inst != w->inst || s->guard_on != w->on)
 			fail_msg("step %zu: %s; want instance %d %s", i, lr_step_describe(cfg, s, d, sizeof(d)),
@@ -749,6 +776,9 @@ static void apply_plan(const struct lr_config *cfg, const struct lr_plan *p, str
 			host->addrs[k].deprecated = true;
 			break;
 		case LR_STEP_ANNOUNCE:
+			break;
+		case LR_STEP_BACKUP_ONLY:
+			host->backup_only = s->after;
 			break;
 		case LR_STEP_GUARD:
 			if (s->inst < 0)
@@ -845,6 +875,7 @@ static void test_kind_names(void **state)
 	assert_string_equal(lr_step_kind_name(LR_STEP_ADDR_UPDATE), "addr_deprecate");
 	assert_string_equal(lr_step_kind_name(LR_STEP_ANNOUNCE), "announce");
 	assert_string_equal(lr_step_kind_name(LR_STEP_GUARD), "fwmark");
+	assert_string_equal(lr_step_kind_name(LR_STEP_BACKUP_ONLY), "backup_only");
 }
 
 /* Many VIPs: the step arrays grow, and every index stays right. */
