@@ -44,7 +44,7 @@ ipvs_conf() {
 		case $k in
 		vip) head="$VIP4 $LAB_PORT" ;;
 		vip6) head="$VIP6 $LAB_PORT" ;;
-		vipb) head="$VIPB4 $LAB_PORT" ;;
+		vipb) head="$VIP4B $LAB_PORT" ;;
 		fwmark:*) head="fwmark ${k#fwmark:}" ;;
 		esac
 		rs=""
@@ -146,12 +146,12 @@ for i in range(n):
 EOP
 }
 
-# syn_start / syn_stop: capture the TCP SYNs to VIP4:LAB_PORT on the bridge (not the health
+# syn_start [VIP] / syn_stop: capture the TCP SYNs to VIP (VIP4):LAB_PORT on the bridge (not the health
 # checks, which go to the balancers' own addresses); syn_between A B: how many went
 # from balancer A's MAC to balancer B's (a SYN forwarded by a director to a real server)
-syn_start() {
+syn_start() { # [VIP]
 	ip netns exec "$SW" tcpdump -i br0 -n -e -tt -U --immediate-mode -w "$TMP/syn.pcap" \
-		"dst host $VIP4 and tcp dst port $LAB_PORT and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn" 2>"$TMP/syn.err" &
+		"dst host ${1:-$VIP4} and tcp dst port $LAB_PORT and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn" 2>"$TMP/syn.err" &
 	SYNPID=$!
 	BGPIDS+=("$SYNPID")
 	disown
@@ -171,25 +171,32 @@ syn_ports() {
 
 # marks LB: the instances whose rules lvsrole's table in LB holds (their comments' first word)
 marks() { nsx "$TAG$1" nft list table inet lvsrole 2>/dev/null | grep -o 'comment "[^ ]*' | cut -d'"' -f2 | sort -u | paste -sd ' '; }
-# marks_of A B: "A:marks B:marks"
-marks_of() { echo "$1:$(marks "$1") $2:$(marks "$2")"; }
+# marks_for INSTANCE A B: whether A and B mark INSTANCE's traffic: "A:yes B:no"
+marks_for() {
+	local a=no b=no
+	grep -qw "$1" <<<"$(marks "$2")" && a=yes
+	grep -qw "$1" <<<"$(marks "$3")" && b=yes
+	echo "$2:$a $3:$b"
+}
 
-# loop_free NAME DIRECTOR REAL-SERVER: the director marks (LOOP_GUARD=backup_only: backup_only
-# is 1 on both, and the director runs the master sync daemon, the real server the backup one)
-# and balances over both, itself included; the real server marks nothing, balances nothing and sends no SYN to the director;
-# each connection the real server answered crossed the wire once (its SYN, director to real
-# server), and none that the director answered
+# loop_free NAME DIRECTOR REAL-SERVER [VIP INSTANCE]: for INSTANCE (VI_1, VIP VIP4), the
+# director marks (LOOP_GUARD=backup_only: backup_only is 1 on both, and the director runs the
+# master sync daemon, the real server the backup one) and balances over both, itself
+# included; the real server marks nothing of it, balances nothing and sends no SYN to the
+# director; each connection the real server answered crossed the wire once (its SYN,
+# director to real server), and none that the director answered
 loop_free() {
-	local name=$1 d=$2 rs=$3 out fwd ports before who
+	local name=$1 d=$2 rs=$3 vip=${4:-$VIP4} inst=${5:-VI_1} out fwd ports before who
 	if [ "${LOOP_GUARD:-fwmark}" = fwmark ]; then
-		await "$name: only $d marks VI_1's traffic (lvsrole's nftables table)" "$d:VI_1 $rs:" marks_of "$d" "$rs"
+		await "$name: only $d marks $inst's traffic (lvsrole's nftables table)" "$d:yes $rs:no" \
+			marks_for "$inst" "$d" "$rs"
 	else
 		await "$name: backup_only 1 on both; the director's sync daemon master, the real server's backup (or no service)" \
 			"1 1 master ok" sync_view "$d" "$rs"
 	fi
 	before=$(ipvs_conn_ports "$rs")
-	syn_start
-	conns 20
+	syn_start "$vip"
+	conns 20 "$vip"
 	out=$(cat "$TMP/conns.txt")
 	ports=$(awk '{ print $1 }' <<<"$out")
 	who=$(awk '{ print $2 }' <<<"$out" | sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 }')
@@ -199,8 +206,8 @@ loop_free() {
 	wait_for syn_seen "$d" "$rs" "$(grep -c " $rs$" <<<"$out")"
 	syn_stop
 	fwd=$(syn_ports "$d" "$rs" | sort -n | paste -sd ' ')
-	echo "# $name: 20 connections answered as [$who]; SYNs $d->$rs: $(syn_between "$d" "$rs"), $rs->$d: $(syn_between "$rs" "$d")"
-	assert_match "$name: every connection answered, by both balancers" "^lb1:[0-9]+ lb2:[0-9]+$" "$who"
+	echo "# $name: 20 connections to $vip answered as [$who]; SYNs $d->$rs: $(syn_between "$d" "$rs"), $rs->$d: $(syn_between "$rs" "$d")"
+	assert_match "$name: every connection to $vip answered, by both balancers" "^lb1:[0-9]+ lb2:[0-9]+$" "$who"
 	assert_eq "$name: no SYN from the real server $rs to the director $d" 0 "$(syn_between "$rs" "$d")"
 	assert_eq "$name: the SYNs $d forwarded to $rs are those of the connections $rs answered, once each" \
 		"$(awk -v rs="$rs" '$2 == rs { print $1 }' <<<"$out" | sort -n | paste -sd ' ')" "$fwd"

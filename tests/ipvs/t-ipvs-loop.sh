@@ -6,9 +6,11 @@
 # with `virtual_server fwmark 1` and lvsrole's loop guard "fwmark": whichever box is the real
 # server, with its checker's service loaded, it serves what the director forwards itself.
 # Part "backup_only": keepalived's stock virtual_server VIP:port with its sync daemons
-# (lvs_sync_daemon) and lvsrole's loop guard "backup_only".
+# (lvs_sync_daemon) and lvsrole's loop guard "backup_only". Part "active": active-active,
+# VI_1 directed by lb1 and VI_2 by lb2 (fwmark 1 and 2), each loop-free, also while one box
+# directs both.
 . "$(dirname "$0")/lab-ipvs.sh"
-ipvs_vm control fwmark backup_only
+ipvs_vm control fwmark backup_only active
 
 require_netns
 require_plugin
@@ -102,6 +104,34 @@ backup_only() {
 	nsx "${TAG}lb1" "$NOTIFY" -c "$d/lvsrole.conf" INSTANCE VI_1 DELETED 0 2>>"$d/notify.log"
 	assert_eq "role none: lb1's backup_only back to its original 0, lb2's still 1 (real server)" "0 1" \
 		"$(nsx "${TAG}lb1" cat /proc/sys/net/ipv4/vs/backup_only) $(nsx "${TAG}lb2" cat /proc/sys/net/ipv4/vs/backup_only)"
+}
+
+both_roles() { echo "$(roles) / $(roles "$VIP4B" "$VIP6B")"; }
+
+active() {
+	lab_init 2
+	LAB_IPVS='{ "fwmark": 1, "ports": ["tcp/8080"] }'
+	LAB_IPVS2='{ "fwmark": 2, "ports": ["tcp/8080"] }'
+	lab_conf lb1 plugin lvsrole 150 100
+	lab_conf lb2 plugin lvsrole 100 150
+	ipvs_conf lb1 fwmark:1 fwmark:2
+	ipvs_conf lb2 fwmark:1 fwmark:2
+	lab_www
+	lab_start lb1
+	lab_start lb2
+	await "startup: roles of VI_1 / VI_2" "director real-server / real-server director" both_roles
+	wait_for ipvs_loaded lb1 4 && wait_for ipvs_loaded lb2 4
+	loop_free "VI_1 (lb1 directs)" lb1 lb2 "$VIP4" VI_1
+	loop_free "VI_2 (lb2 directs)" lb2 lb1 "$VIP4B" VI_2
+	lab_kill lb2
+	await "lb2's keepalived killed: roles of VI_1 / VI_2" "director real-server / director real-server" both_roles
+	loop_free "VI_2 (lb1 directs both)" lb1 lb2 "$VIP4B" VI_2
+	lab_start lb2
+	await "lb2 back: roles of VI_1 / VI_2" "director real-server / real-server director" both_roles
+	wait_for ipvs_loaded lb2 4
+	loop_free "VI_1 again" lb1 lb2 "$VIP4" VI_1
+	loop_free "VI_2 again" lb2 lb1 "$VIP4B" VI_2
+	pair_stop
 }
 
 "$LR_IPVS_PART"
