@@ -119,6 +119,28 @@ static void read_backup_only(const struct lr_config *cfg, struct lr_state *st, s
 	host->backup_only_saved = st && st->backup_only_known ? st->backup_only_saved : -1;
 }
 
+const char *lr_host_rs_dev_warning(struct lr_nl *nl, const char *dev, char *buf, size_t len)
+{
+	int all = 0, own = 0, up;
+
+	if (!strcmp(dev, "lo"))
+		return NULL;
+	up = lr_nl_refresh_links(nl) < 0 ? -EIO : lr_nl_link_running(nl, dev);
+	if (up <= 0) {
+		snprintf(buf, len, "%s: the real-server device %s: packets tunnelled to this host are lost%s", dev,
+			 up == -ENODEV ? "does not exist (LVS-TUN: load ipip)" : up < 0 ? "cannot be read" : "is down",
+			 up == -ENODEV ? "" : " (bring it up)");
+		return buf;
+	}
+	if (lr_sysctl_conf_read("all", "rp_filter", &all) < 0 || lr_sysctl_conf_read(dev, "rp_filter", &own) < 0 ||
+	    (all > own ? all : own) != 1)
+		return NULL;
+	snprintf(buf, len, "%s: rp_filter is strict (1; all=%d, %s=%d): the kernel drops the packets tunnelled to this "
+		 "host, whose clients are routed by another interface: set net.ipv4.conf.all.rp_filter and "
+		 "net.ipv4.conf.%s.rp_filter to 2 (loose) or 0", dev, all, dev, own, dev);
+	return buf;
+}
+
 int lr_host_read(const struct lr_config *cfg, struct lr_nl *nl, struct lr_state *st, struct lr_host *host)
 {
 	struct lr_kaddr *all;

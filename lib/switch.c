@@ -119,6 +119,21 @@ static void warn_v6_source(const struct lr_plan *plan)
 	}
 }
 
+/* A VIP put on a real-server device other than lo (tunl0) that cannot receive: said once. */
+static void warn_rs_dev(struct lr_nl *nl, const struct lr_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct lr_step *s = &plan->steps[i];
+		char w[320];
+
+		if (s->kind == LR_STEP_ADDR_ADD && s->phase == LR_PHASE_RS_ADD && s->done && !s->err) {
+			if (lr_host_rs_dev_warning(nl, s->ifname, w, sizeof(w)))
+				log_warn("%s", w);
+			return;
+		}
+	}
+}
+
 /* ev's plan, from the host as the kernel shows it now and the roles with want's; *own_source:
  * the host has an IPv6 source address of its own. */
 static int plan_event(struct switch_run *run, struct lr_event *ev, const struct lr_arrival *want,
@@ -193,6 +208,7 @@ static int apply_event(struct switch_run *run, struct lr_event *ev)
 	lr_plan_execute(run->cfg, run->nl, run->an, ev, 0);
 	if (!own_source)
 		warn_v6_source(&ev->plan);
+	warn_rs_dev(run->nl, &ev->plan);
 	r = replan_after_deletes(run, ev);
 	if (r < 0)
 		return lr_run_fail(run, LR_FAIL_KERNEL, r, "cannot re-read the host's addresses");

@@ -42,10 +42,24 @@ static struct json_object *warnings(const struct lr_config *cfg, const struct lr
 {
 	struct json_object *w = json_object_new_array();
 	const struct lr_kaddr *a = lr_host_v6_source_vip(cfg, host);
+	struct lr_nl *nl = NULL;
 	char msg[320];
 
 	if (a)
 		json_object_array_add(w, json_object_new_string(lr_host_v6_source_warning(&a->ip, a->ifname, msg, sizeof(msg))));
+	/* each real-server device once */
+	if (lr_nl_open(&nl) < 0)
+		nl = NULL;
+	for (size_t i = 0; nl && i < cfg->n_inst; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < i; k++)
+			seen |= !strcmp(cfg->inst[k].rs_dev, cfg->inst[i].rs_dev);
+		if (!seen && lr_host_rs_dev_warning(nl, cfg->inst[i].rs_dev, msg, sizeof(msg)))
+			json_object_array_add(w, json_object_new_string(msg));
+	}
+	if (nl)
+		lr_nl_close(nl);
 	return w;
 }
 

@@ -150,8 +150,12 @@ EOP
 # checks, which go to the balancers' own addresses); syn_between A B: how many went
 # from balancer A's MAC to balancer B's (a SYN forwarded by a director to a real server)
 syn_start() { # [VIP]
+	local vip=${1:-$VIP4} hex
+	hex=$(printf '0x%02x%02x%02x%02x' ${vip//./ })
+	# and, tunnelled (LVS-TUN, IPIP): the inner packet's address, port and flags
 	ip netns exec "$SW" tcpdump -i br0 -n -e -tt -U --immediate-mode -w "$TMP/syn.pcap" \
-		"dst host ${1:-$VIP4} and tcp dst port $LAB_PORT and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn" 2>"$TMP/syn.err" &
+		"(dst host $vip and tcp dst port $LAB_PORT and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn) or
+		 (ip proto 4 and ip[36:4] == $hex and ip[42:2] == $LAB_PORT and ip[53] & 0x12 == 0x02)" 2>"$TMP/syn.err" &
 	SYNPID=$!
 	BGPIDS+=("$SYNPID")
 	disown
@@ -166,7 +170,8 @@ syn_between() {
 mac_of() { if [ "$1" = cl ]; then nsx "${TAG}cl" cat /sys/class/net/eth0/address; else echo "${MAC[$1]}"; fi; }
 # syn_ports A B: the client's source port of each SYN from A's MAC to B's, one per line
 syn_ports() {
-	tcpdump -r "$TMP/syn.pcap" -n -e 2>/dev/null | awk -v a="$(mac_of "$1")" -v b="$(mac_of "$2")" '$2 == a && $4 == b "," { n = split($10, x, "."); print x[n] }'
+	tcpdump -r "$TMP/syn.pcap" -n -e 2>/dev/null | awk -v a="$(mac_of "$1")" -v b="$(mac_of "$2")" '$2 == a && $4 == b ","' |
+		sed -n 's/.* 10\.9\.0\.99\.\([0-9]*\) > .*/\1/p'
 }
 
 # marks LB: the instances whose rules lvsrole's table in LB holds (their comments' first word)

@@ -8,9 +8,11 @@
 # Part "backup_only": keepalived's stock virtual_server VIP:port with its sync daemons
 # (lvs_sync_daemon) and lvsrole's loop guard "backup_only". Part "active": active-active,
 # VI_1 directed by lb1 and VI_2 by lb2 (fwmark 1 and 2), each loop-free, also while one box
-# directs both.
+# directs both. Part "tun": LVS-TUN (lb_kind TUN, the real server's VIP on tunl0) with the
+# loop guard "fwmark", and what TUN needs that DR does not: tunl0 up, and reverse-path
+# filtering that lets the unwrapped packets in (lvsrole warns; the operator sets it).
 . "$(dirname "$0")/lab-ipvs.sh"
-ipvs_vm control fwmark backup_only active
+ipvs_vm control fwmark backup_only active tun
 
 require_netns
 require_plugin
@@ -131,6 +133,53 @@ active() {
 	wait_for ipvs_loaded lb2 4
 	loop_free "VI_1 again" lb1 lb2 "$VIP4" VI_1
 	loop_free "VI_2 again" lb2 lb1 "$VIP4B" VI_2
+	pair_stop
+}
+
+# rp LB VALUE: rp_filter on all and tunl0 of LB
+rp() { nsx "${TAG}$1" sysctl -qw net.ipv4.conf.all.rp_filter="$2" net.ipv4.conf.tunl0.rp_filter="$2"; }
+# warned LB TEXT: LB's status names TEXT among its warnings
+warned() { nsx "$TAG$1" "$NOTIFY" -c "$TMP/$1/lvsrole.conf" status --json 2>/dev/null | grep -q "$2"; }
+
+tun() {
+	local lb out
+	LAB_RS_DEV=tunl0 LAB_V4_ONLY=1 LAB_LB_KIND=TUN
+	lab_init 2
+	LAB_IPVS='{ "fwmark": 1, "ports": ["tcp/8080"] }'
+	lab_conf lb1 plugin lvsrole 150
+	lab_conf lb2 plugin lvsrole 100
+	ipvs_conf lb1 fwmark:1
+	ipvs_conf lb2 fwmark:1
+	for lb in lb1 lb2; do
+		nsx "${TAG}$lb" ip link set tunl0 up
+		rp "$lb" 2
+	done
+	rp lb2 1 # strict, first: what TUN needs that DR does not
+	lab_www
+	lab_start lb1
+	lab_start lb2
+	await "startup: roles (the real server's VIP on tunl0)" "director real-server" roles
+	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
+	wait_for warned lb2 "rp_filter is strict"
+	assert_match "strict rp_filter: the real server's status warns" \
+		"tunl0: rp_filter is strict \(1; all=1, tunl0=1\)" "$(nsx "${TAG}lb2" "$NOTIFY" -c "$TMP/lb2/lvsrole.conf" status 2>&1)"
+	conns 10 "$VIP4" 2
+	out=$(awk '{ print $2 }' "$TMP/conns.txt" | sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 }')
+	assert_eq "strict rp_filter: what lb1 tunnels to lb2 is lost, what it keeps is answered" "fail:5 lb1:5" "$out"
+	rp lb2 2
+	assert_eq "loose rp_filter: no warning left" no "$(warned lb2 "rp_filter" && echo yes || echo no)"
+	loop_free "TUN, lb1 directs" lb1 lb2
+	lab_stop lb1
+	await "lb1's keepalived stopped: roles" "real-server director" roles
+	loop_free "TUN, lb2 directs" lb2 lb1
+	lab_start lb1
+	await "lb1 back (preempts): roles" "director real-server" roles
+	wait_for ipvs_loaded lb1 2
+	loop_free "TUN, lb1 directs again" lb1 lb2
+	nsx "${TAG}lb2" ip link set tunl0 down
+	assert_match "tunl0 down: the real server's status warns" "tunl0: the real-server device is down: packets tunnelled to this host are lost" \
+		"$(nsx "${TAG}lb2" "$NOTIFY" -c "$TMP/lb2/lvsrole.conf" status 2>&1)"
+	nsx "${TAG}lb2" ip link set tunl0 up
 	pair_stop
 }
 

@@ -49,7 +49,8 @@ lab_init() {
 # notify hook is the group's); instead of "demote", VI_2 tracks a script without weight that
 # fails (FAULT, and with it the whole group) while the file "fail" exists. LAB_IPVS (LAB_IPVS2):
 # the "ipvs" section of VI_1 (VI_2), e.g. '{ "fwmark": 1 }'; LAB_KA_GLOBAL: a line for
-# keepalived's global_defs.
+# keepalived's global_defs; LAB_RS_DEV: VI_1's real-server device (lo); LAB_V4_ONLY=1: VI_1
+# has only its IPv4 VIP.
 lab_conf() {
 	local lb=$1 style=$2 owner=$3 prio=$4 prio2=${5:-} d=$TMP/$1 hook="" group=${LAB_GROUP:-}
 	mkdir -p "$d"
@@ -124,7 +125,8 @@ EOG
 			[ -n "$prio2" ] && inst VI_2 $((VRID + 1)) "$prio2" "$VIP4B" "$VIP6B" demote
 		fi
 	} >"$d/keepalived.conf"
-	local units vi2=""
+	local units vi2="" v6vip=", \"$VIP6/64\""
+	[ -n "${LAB_V4_ONLY:-}" ] && v6vip=""
 	if [ -n "$group" ]; then
 		units="\"groups\": {
     \"$group\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4/24\", \"$VIP6/64\", \"$VIP4B/24\", \"$VIP6B/64\"] }
@@ -133,7 +135,7 @@ EOG
 		[ -n "$prio2" ] && vi2=",
     \"VI_2\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4B/24\", \"$VIP6B/64\"]${LAB_IPVS2:+, \"ipvs\": $LAB_IPVS2} }"
 		units="\"instances\": {
-    \"VI_1\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4/24\", \"$VIP6/64\"]${LAB_IPVS:+, \"ipvs\": $LAB_IPVS} }$vi2
+    \"VI_1\": { \"nic\": \"eth0\", \"nic_vip_owner\": \"$owner\", \"vips\": [\"$VIP4/24\"$v6vip]${LAB_IPVS:+, \"ipvs\": $LAB_IPVS}${LAB_RS_DEV:+, \"real_server_device\": \"$LAB_RS_DEV\"} }$vi2
   }"
 	fi
 	cat >"$d/lvsrole.conf" <<EOC
@@ -238,14 +240,19 @@ lab_kill() { kill -KILL "${KA[$1]}"; plugin_wait "${KA[$1]}"; }
 
 # ---- what the client and the kernels see ----
 # role LB [V4 V6]: director (both VIPs on eth0, not on lo), real-server (both on lo as
-# /32 and /128, not on eth0, arp sysctls 1/2) or other
+# /32 and /128, not on eth0, arp sysctls 1/2) or other; with LAB_RS_DEV and LAB_V4_ONLY
+# (lab_conf), that device for lo and the IPv4 VIP only
 role() {
-	local ns=$TAG$1 v4=${2:-$VIP4} v6=${3:-$VIP6} e l
+	local ns=$TAG$1 v4=${2:-$VIP4} v6=${3:-$VIP6} e l e6=yes l6=yes
 	e=$(ip -n "$ns" -o addr show dev eth0)
-	l=$(ip -n "$ns" -o addr show dev lo)
-	if grep -q "inet $v4/24" <<<"$e" && grep -q "inet6 $v6/64" <<<"$e" && ! grep -q " $v4/\| $v6/" <<<"$l"; then
+	l=$(ip -n "$ns" -o addr show dev "${LAB_RS_DEV:-lo}")
+	if [ -z "${LAB_V4_ONLY:-}" ]; then
+		grep -q "inet6 $v6/64" <<<"$e" || e6=no
+		grep -q "inet6 $v6/128" <<<"$l" || l6=no
+	fi
+	if grep -q "inet $v4/24" <<<"$e" && [ $e6 = yes ] && ! grep -q " $v4/\| $v6/" <<<"$l"; then
 		echo director
-	elif grep -q "inet $v4/32" <<<"$l" && grep -q "inet6 $v6/128" <<<"$l" && ! grep -q " $v4/\| $v6/" <<<"$e" &&
+	elif grep -q "inet $v4/32" <<<"$l" && [ $l6 = yes ] && ! grep -q " $v4/\| $v6/" <<<"$e" &&
 		[ "$(sysctls "$ns" all)" = "all=1/2" ]; then
 		echo real-server
 	else
