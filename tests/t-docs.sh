@@ -32,6 +32,7 @@ E='"e": { "url": "https://example.com/", "secret_file": "/etc/lvsrole/s"'
 	echo "arp_sysctl.director	$(probe arpd "{ \"arp_sysctl\": { \"director\": { \"zz_probe\": 1 } }, \"instances\": { $I } }")"
 	echo "announce	$(probe ann "{ \"announce\": { \"zz_probe\": 1 }, \"instances\": { $I } }")"
 	echo "instance	$(probe inst "{ \"instances\": { \"VI_1\": { \"zz_probe\": 1 } } }")"
+	echo "ipvs	$(probe ipvs "{ \"instances\": { \"VI_1\": { \"nic\": \"eth0\", \"vips\": [\"192.0.2.1/24\"], \"ipvs\": { \"zz_probe\": 1 } } } }")"
 	echo "roles	$(probe roles "{ \"instances\": { \"VI_1\": { \"roles\": { \"zz_probe\": 1 } } } }")"
 	echo "group	$(probe grp "{ \"instances\": { $I }, \"groups\": { \"G\": { \"zz_probe\": 1 } } }")"
 	echo "webhooks	$(probe wh "{ \"instances\": { $I }, \"webhooks\": { \"zz_probe\": 1 } }")"
@@ -78,7 +79,7 @@ for i, l in enumerate(man):
             sections[cur]["terms"].add(t)
 where = {"top": "TOP LEVEL", "arp_sysctl": "ARP SYSCTLS", "arp_sysctl.real_server": "ARP SYSCTLS",
          "arp_sysctl.director": "ARP SYSCTLS", "announce": "ANNOUNCEMENTS", "instance": "INSTANCES",
-         "roles": "INSTANCES", "group": "INSTANCES", "webhooks": "WEBHOOKS", "endpoint": "Endpoint",
+         "roles": "INSTANCES", "ipvs": "INSTANCES", "group": "INSTANCES", "webhooks": "WEBHOOKS", "endpoint": "Endpoint",
          "filter": "Endpoint", "plugin": "PLUGIN"}
 for obj, sec in where.items():
     s = sections.get(sec)

@@ -35,5 +35,39 @@ elif [ "${CI:-}" = true ]; then
 else
 	skip=$((skip + 1)); echo "skip - keepalived not installed"
 fi
+# each loop guard's pair: lvsrole-ipvs-X.conf and keepalived-ipvs-X.conf agree (the same
+# instances; the fwmark guard's mark is a fwmark virtual server and no VIP:port one exists;
+# backup_only has keepalived's sync daemon for the instance)
+out=$(python3 - "$SRC/conf-examples" <<'EOP'
+import glob, json, os, re, sys
+d = sys.argv[1]
+def jsonc(text):  # the examples' comments out, strings untouched
+    return json.loads(re.sub(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text, flags=re.S))
+for f in sorted(glob.glob(d + "/lvsrole-ipvs-*.conf")):
+    name = os.path.basename(f)
+    ka = f.replace("lvsrole-ipvs-", "keepalived-ipvs-")
+    if not os.path.exists(ka):
+        print("not ok - %s: no %s beside it" % (name, os.path.basename(ka)))
+        continue
+    k = re.sub(r"#[^\n]*", "", open(ka).read())
+    c = jsonc(open(f).read())
+    bad = []
+    for inst, o in {**c.get("instances", {}), **c.get("groups", {})}.items():
+        if not re.search(r"vrrp_(instance|sync_group) %s\b" % re.escape(inst), k):
+            bad.append("%s is no vrrp_instance there" % inst)
+        g = o.get("ipvs", {})
+        guard = g.get("loop_guard", "fwmark") if g else "none"
+        vips = [v.split("/")[0] for v in o["vips"]]
+        if guard == "fwmark":
+            if not re.search(r"virtual_server\s+fwmark\s+%d\b" % g["fwmark"], k):
+                bad.append("no virtual_server fwmark %d for %s" % (g["fwmark"], inst))
+            bad += ["virtual_server %s PORT beside the guard fwmark" % v for v in vips if re.search(r"virtual_server\s+%s\s" % re.escape(v), k)]
+        elif guard == "backup_only" and not re.search(r"lvs_sync_daemon\s+\S+\s+%s\b" % re.escape(inst), k):
+            bad.append("no lvs_sync_daemon for %s" % inst)
+    print(("ok - %s and %s agree" if not bad else "not ok - %s and %s: " + "; ".join(bad)) % (name, os.path.basename(ka)))
+EOP
+)
+echo "$out"
+pass=$((pass + $(grep -c '^ok' <<<"$out"))) fail=$((fail + $(grep -c '^not ok' <<<"$out")))
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]

@@ -62,8 +62,9 @@ vm_initrd() {
 }
 
 # vm_run SCRIPT [ARGS...]: boots the VM, runs `bash SCRIPT ARGS` inside with LR_IN_VM=1 (and
-# this test's environment: CI, LR_*), prints its output and returns its exit status. The VM
-# powers off when the script ends; it is killed after LR_VM_S seconds (900) or with the test.
+# this test's environment: CI, LR_*), prints its output as it comes and returns its exit
+# status. The VM powers off when the script ends; it is killed after LR_VM_S seconds (900) or
+# with the test.
 vm_run() {
 	local kver dir=$TMP/vm shares=() opts=() i=0 p rc qemu
 	kver=$(vm_kernel)
@@ -77,7 +78,7 @@ vm_run() {
 	{
 		printf 'export LR_IN_VM=1 LR_SRCDIR=%q LR_BUILDDIR=%q CI=%q PATH=%q\n' \
 			"$LR_SRCDIR" "$LR_BUILDDIR" "${CI:-}" "/usr/sbin:/usr/bin:/sbin:/bin"
-		for v in LR_WAIT_S LR_VERBOSE LR_IPVS_PARTS; do
+		for v in LR_WAIT_S LR_VERBOSE LR_IPVS_PARTS LR_NODEST; do
 			[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 		done
 		printf 'cd %q\n' "$PWD"
@@ -94,8 +95,11 @@ vm_run() {
 		"${opts[@]}" -nic none </dev/null >"$dir/console.txt" 2>&1 &
 	qemu=$!
 	BGPIDS+=("$qemu")
+	: >"$dir/out/log"
+	tail -n +1 -f --pid="$qemu" "$dir/out/log" &
+	BGPIDS+=("$!")
 	wait "$qemu"
-	if [ -f "$dir/out/log" ]; then cat "$dir/out/log"; fi
+	wait "$!"
 	rc=$(cat "$dir/out/rc" 2>/dev/null)
 	if [ -z "$rc" ]; then
 		echo "not ok - the VM ran the test to its end (kernel $kver; its console follows)"

@@ -344,8 +344,8 @@ probe_first() { # FROM-EPOCH KIND [VALUE]: ms from FROM to the first KIND (ok, a
 	# it (with VALUE: whose third field is VALUE), or nothing
 	awk -v from="$1" -v k="$2" -v v="${3:-}" '$2 == k && $1 > from && (v == "" || $3 == v) { printf "%d", ($1 - from) * 1000; exit }' "$TMP/probe.txt"
 }
-probe_gap() { # [FROM-EPOCH]: the longest gap between successes after FROM
-	awk -v from="${1:-0}" '$2 == "ok" && $1 >= from { if (p) { g = $1 - p; if (g > m) m = g } p = $1 } END { printf "%d\n", m * 1000 }' "$TMP/probe.txt"
+probe_gap() { # [FROM-EPOCH]: the longest gap between successes from the last one before FROM on
+	awk -v from="${1:-0}" '$2 != "ok" { next } $1 < from { p = $1; next } { if (p) { g = $1 - p; if (g > m) m = g } p = $1 } END { printf "%d\n", m * 1000 }' "$TMP/probe.txt"
 }
 
 # ---- what the receiver got ----
