@@ -239,6 +239,7 @@ int lr_guard_read(const struct lr_config *cfg, struct lr_guard_read *g)
 		free(exact);
 		return r == -ENOMEM ? r : 0;
 	}
+	g->table = r == 0;
 	for (size_t k = 0; k < n; k++) {
 		int i = owner_of(cfg, &kr[k]);
 		struct rules rs;
@@ -277,7 +278,8 @@ void lr_guard_read_free(struct lr_guard_read *g)
 }
 
 /* The commands that make instance i's rules present or absent (i < 0: the orphans gone),
- * given the rules the kernel holds; *drop: they delete the table (no rule is left). */
+ * given the rules the kernel holds; *drop (asked for): they delete the table, as no rule is
+ * left. */
 static int commands(const struct lr_config *cfg, int i, bool on, const struct kernel_rule *kr, size_t n,
 		    FILE *f, bool *drop)
 {
@@ -286,7 +288,7 @@ static int commands(const struct lr_config *cfg, int i, bool on, const struct ke
 
 	for (size_t k = 0; k < n; k++)
 		kept += owner_of(cfg, &kr[k]) != i;
-	*drop = !on && kept == 0;
+	*drop = *drop && !on && kept == 0;
 	if (*drop) {
 		fprintf(f, "delete table inet %s\n", LR_GUARD_TABLE);
 		return 0;
@@ -326,17 +328,18 @@ static void marker_set(const struct lr_config *cfg, bool present)
 	free(p);
 }
 
-int lr_guard_set(const struct lr_config *cfg, int i, bool on, char *msg, size_t len)
+int lr_guard_set(const struct lr_config *cfg, int i, bool on, bool drop_ok, char *msg, size_t len)
 {
 	struct kernel_rule *kr = NULL;
 	size_t n = 0, blen = 0;
 	char *buf = NULL;
-	bool drop = false;
+	bool drop = drop_ok;
 	FILE *f;
 	int r = list_rules(&kr, &n, msg, len);
 
 	if (r == -ENOENT && !on) {
-		marker_set(cfg, false);
+		if (drop_ok)
+			marker_set(cfg, false);
 		return 0; /* no table: nothing to remove */
 	}
 	if (r < 0 && r != -ENOENT)

@@ -23,6 +23,7 @@ enum lr_guard_seen {
 struct lr_guard_read {
 	enum lr_guard_seen *seen; /* per cfg->inst */
 	size_t orphans;           /* rules of no instance with the fwmark guard */
+	bool table;               /* the table exists (perhaps empty) */
 	int err;                  /* the read failed: why (msg) */
 	char msg[160];
 };
@@ -35,5 +36,7 @@ bool lr_guard_wanted(const struct lr_config *cfg);
 int lr_guard_read(const struct lr_config *cfg, struct lr_guard_read *g);
 void lr_guard_read_free(struct lr_guard_read *g);
 /* Makes the rules of instance i present (on) or absent, in one transaction; i < 0: removes
- * the orphans. The table goes when no rule is left. 0, or a negative errno (msg). */
-int lr_guard_set(const struct lr_config *cfg, int i, bool on, char *msg, size_t len);
+ * the orphans. With drop, the table goes too when no rule is left (deleting a hooked chain
+ * waits for the kernel's RCU grace period, about 10 ms: not in a switch to real server, whose
+ * next director switch uses the chain again). 0, or a negative errno (msg). */
+int lr_guard_set(const struct lr_config *cfg, int i, bool on, bool drop, char *msg, size_t len);

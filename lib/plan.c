@@ -393,6 +393,18 @@ static int phase_sysctl(struct ctx *c, bool raise)
 	return 0;
 }
 
+/* lvsrole's table holds no rule and no guarded instance has a role that may use it again:
+ * it goes (a switch to real server leaves it, empty, for the next director switch) */
+static bool table_unused(const struct ctx *c)
+{
+	for (size_t i = 0; i < c->cfg->n_inst; i++)
+		if (c->cfg->inst[i].ipvs.guard == LR_GUARD_FWMARK &&
+		    (c->host->guard.seen[i] != LR_GUARD_ABSENT || c->roles[i] == LR_ROLE_DIRECTOR ||
+		     c->roles[i] == LR_ROLE_REAL_SERVER))
+			return false;
+	return true;
+}
+
 /* Rule 13: the loop guard marks the traffic of a director only. It comes on once the
  * instance's VIPs are on the NIC (phase MARK: until then the host serves what reaches it
  * itself), and goes off first when the host stops directing (phase UNMARK: a real server that
@@ -405,11 +417,12 @@ static int phase_guard(struct ctx *c, bool on)
 
 	if (!g->seen)
 		return 0;
-	if (!on && g->orphans) {
+	if (!on && (g->orphans || (g->table && table_unused(c)))) {
 		if (!(s = push(c->plan, LR_STEP_GUARD, LR_PHASE_UNMARK)))
 			return -ENOMEM;
 		snprintf(s->ifname, sizeof(s->ifname), "nftables");
 		s->gate = false;
+		s->guard_drop = true;
 	}
 	for (size_t i = 0; i < c->cfg->n_inst; i++) {
 		enum lr_role role = c->roles[i];
@@ -422,6 +435,7 @@ static int phase_guard(struct ctx *c, bool on)
 		snprintf(s->ifname, sizeof(s->ifname), "nftables");
 		s->inst = (int)i;
 		s->guard_on = on;
+		s->guard_drop = role == LR_ROLE_NONE;
 		s->gate = false;
 		if (on)
 			s->dep_phase = LR_PHASE_NIC_ADD;

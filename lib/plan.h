@@ -71,7 +71,8 @@ struct lr_step {
 	/* address delete: an IPv4 primary with secondaries, deleted with promote_secondaries
 	 * set on its interface so that the host's other addresses and routes stay */
 	bool keep_secondaries;
-	bool guard_on; /* guard: its rules made present (else absent) */
+	bool guard_on;   /* guard: its rules made present (else absent) */
+	bool guard_drop; /* guard off: and the table, if no rule is left (role none, orphans) */
 	/* result, filled by the executor */
 	bool done, skipped;
 	int err;

@@ -10,7 +10,8 @@
 static void describe(const struct lr_config *cfg, const struct lr_step *s, char *buf, size_t len)
 {
 	if (s->inst < 0)
-		snprintf(buf, len, "remove the rules of no guarded instance from table inet %s", LR_GUARD_TABLE);
+		snprintf(buf, len, "remove the rules of no guarded instance from table inet %s, and the table if empty",
+			 LR_GUARD_TABLE);
 	else if (s->guard_on)
 		snprintf(buf, len, "mark %s's traffic with fwmark %u (table inet %s)", cfg->inst[s->inst].name,
 			 cfg->inst[s->inst].ipvs.fwmark, LR_GUARD_TABLE);
@@ -27,7 +28,7 @@ static void to_json(const struct lr_config *cfg, const struct lr_step *s, struct
 
 static int run(const struct lr_step_env *env, struct lr_step *s)
 {
-	return lr_guard_set(env->cfg, s->inst, s->guard_on, s->msg, sizeof(s->msg));
+	return lr_guard_set(env->cfg, s->inst, s->guard_on, s->guard_drop, s->msg, sizeof(s->msg));
 }
 
 const struct lr_step_ops lr_step_guard_ops = {

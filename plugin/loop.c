@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ipvs.h"
 #include "log.h"
@@ -20,19 +19,9 @@ static void report_risk(struct lr_plugin *p, size_t i, const char *text)
 	const struct lr_instance *in = &p->cfg->inst[i];
 	struct lr_view *v = &p->views[i];
 	struct lr_report rp = { .commit_fd = -1 };
-	struct lr_event ev = { .type = LR_EVENT_LOOP_RISK };
+	struct lr_event ev;
 
-	ev.inst = i;
-	ev.scope = in->scope;
-	snprintf(ev.name, sizeof(ev.name), "%s", in->name);
-	gethostname(ev.host, sizeof(ev.host) - 1);
-	ev.source = "plugin";
-	ev.time_us = lr_wall_us();
-	ev.kstate = v->kstate;
-	ev.prev_kstate = LR_KSTATE_NONE;
-	ev.role = ev.prev_role = v->role;
-	ev.priority = ev.prev_priority = v->priority;
-	ev.result = LR_RESULT_DETECTED;
+	lr_plugin_detected(p, i, LR_EVENT_LOOP_RISK, &ev);
 	snprintf(ev.risk_services, sizeof(ev.risk_services), "%s", v->loop_risk_services);
 	snprintf(ev.risk, sizeof(ev.risk), "%s", text);
 	log_warn("%s", text);

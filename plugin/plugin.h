@@ -169,6 +169,9 @@ void lr_plugin_netlink(struct lr_plugin *p);
 uint64_t lr_plugin_drift_due(struct lr_plugin *p, uint64_t now);
 /* Probes before (before = true) and after an instance takes the director role. */
 void lr_plugin_probe(struct lr_plugin *p, size_t inst, bool before);
+/* ev (zeroed first) as an event of type the plugin detected about instance i: its view's
+ * state, role and priority, result detected, now. */
+void lr_plugin_detected(struct lr_plugin *p, size_t i, enum lr_event_type type, struct lr_event *ev);
 /* ARP seen: a foreign claim on a VIP we direct is a conflict. */
 void lr_plugin_arp(struct lr_plugin *p);
 /* Confirmation probes that are due; returns the next time one is (0: none). */

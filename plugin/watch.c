@@ -244,26 +244,36 @@ void lr_plugin_probe(struct lr_plugin *p, size_t inst, bool before)
 	(void)before;
 }
 
+void lr_plugin_detected(struct lr_plugin *p, size_t i, enum lr_event_type type, struct lr_event *ev)
+{
+	const struct lr_instance *in = &p->cfg->inst[i];
+	const struct lr_view *v = &p->views[i];
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->inst = i;
+	ev->scope = in->scope;
+	snprintf(ev->name, sizeof(ev->name), "%s", in->name);
+	gethostname(ev->host, sizeof(ev->host) - 1);
+	ev->source = "plugin";
+	ev->time_us = lr_wall_us();
+	ev->kstate = v->kstate;
+	ev->prev_kstate = LR_KSTATE_NONE;
+	ev->role = ev->prev_role = v->role;
+	ev->priority = ev->prev_priority = v->priority;
+	ev->result = LR_RESULT_DETECTED;
+}
+
 static void report_conflict(struct lr_plugin *p, size_t i, const struct lr_arp_seen *a,
 			    const uint8_t own[6])
 {
 	const struct lr_instance *in = &p->cfg->inst[i];
 	struct lr_view *v = &p->views[i];
 	struct lr_report rp = { .commit_fd = -1 };
-	struct lr_event ev = { .type = LR_EVENT_CONFLICT };
+	struct lr_event ev;
 	char ip[64];
 
-	ev.inst = i;
-	ev.scope = in->scope;
-	snprintf(ev.name, sizeof(ev.name), "%s", in->name);
-	gethostname(ev.host, sizeof(ev.host) - 1);
-	ev.source = "plugin";
-	ev.time_us = lr_wall_us();
-	ev.kstate = v->kstate;
-	ev.prev_kstate = LR_KSTATE_NONE;
-	ev.role = ev.prev_role = v->role;
-	ev.priority = ev.prev_priority = v->priority;
-	ev.result = LR_RESULT_DETECTED;
+	lr_plugin_detected(p, i, LR_EVENT_CONFLICT, &ev);
 	ev.vip = a->spa;
 	snprintf(ev.dev, sizeof(ev.dev), "%s", in->nic);
 	memcpy(ev.own_mac, own, 6);

@@ -227,9 +227,15 @@ loop_free() {
 
 # ipvs_pair STYLE OWNER: two balancers (lb1 priority 150, lb2 100) with keepalived's
 # `virtual_server fwmark 1` over both and lvsrole's loop guard "fwmark" on VI_1 (port 8080);
-# both started, lb1 directing with both real servers loaded
+# both started, lb1 directing with both real servers loaded. With expire_nodest_conn, as
+# doc/ipvs.md recommends: a client port reused after a real server was out does not hit an
+# old connection entry that IPVS would drop for minutes.
 ipvs_pair() {
+	local lb
 	lab_init 2
+	for lb in lb1 lb2; do
+		nsx "$TAG$lb" sysctl -qw net.ipv4.vs.expire_nodest_conn=1
+	done
 	LAB_IPVS='{ "loop_guard": "fwmark", "fwmark": 1, "ports": ["tcp/8080"] }'
 	lab_conf lb1 "$1" "$2" 150
 	lab_conf lb2 "$1" "$2" 100

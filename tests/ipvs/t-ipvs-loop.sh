@@ -60,11 +60,10 @@ control() {
 	pair_stop
 }
 
-fwmark() {
-	ipvs_pair plugin lvsrole
+# both_ways: lb1 directs, loop-free; lb1's keepalived stopped: lb2 directs, loop-free; lb1
+# started again (it preempts): lb1 directs, loop-free; no loop risk on either
+both_ways() {
 	loop_free "lb1 directs" lb1 lb2
-	assert_eq "no loop risk: status of both, each plugin's metric" "none none 0 0" \
-		"$(loop_risk_of lb1) $(loop_risk_of lb2) $(loop_risk_metric lb1) $(loop_risk_metric lb2)"
 	lab_stop lb1
 	await "lb1's keepalived stopped: roles" "real-server director" roles
 	loop_free "lb2 directs" lb2 lb1
@@ -72,8 +71,15 @@ fwmark() {
 	await "lb1 back (preempts): roles" "director real-server" roles
 	wait_for ipvs_loaded lb1 2
 	loop_free "lb1 directs again" lb1 lb2
+	assert_eq "no loop risk: status of both, each plugin's metric" "none none 0 0" \
+		"$(loop_risk_of lb1) $(loop_risk_of lb2) $(loop_risk_metric lb1) $(loop_risk_metric lb2)"
+}
+
+fwmark() {
+	ipvs_pair plugin lvsrole
+	both_ways
 	pair_stop
-	assert_eq "no balancer holds lvsrole's table once both stopped" " " "$(marks lb1) $(marks lb2)"
+	assert_eq "no balancer marks anything once both stopped" " " "$(marks lb1) $(marks lb2)"
 }
 
 backup_only() {
@@ -91,16 +97,7 @@ backup_only() {
 	lab_start lb2
 	await "startup: roles" "director real-server" roles
 	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
-	loop_free "lb1 directs" lb1 lb2
-	assert_eq "no loop risk: status of both, each plugin's metric" "none none 0 0" \
-		"$(loop_risk_of lb1) $(loop_risk_of lb2) $(loop_risk_metric lb1) $(loop_risk_metric lb2)"
-	lab_stop lb1
-	await "lb1's keepalived stopped: roles" "real-server director" roles
-	loop_free "lb2 directs" lb2 lb1
-	lab_start lb1
-	await "lb1 back (preempts): roles" "director real-server" roles
-	wait_for ipvs_loaded lb1 2
-	loop_free "lb1 directs again" lb1 lb2
+	both_ways
 	pair_stop
 	# role none (DELETED): the original value again
 	nsx "${TAG}lb1" "$NOTIFY" -c "$d/lvsrole.conf" INSTANCE VI_1 DELETED 0 2>>"$d/notify.log"
@@ -168,14 +165,7 @@ tun() {
 	assert_eq "strict rp_filter: what lb1 tunnels to lb2 is lost, what it keeps is answered" "fail:5 lb1:5" "$out"
 	rp lb2 2
 	assert_eq "loose rp_filter: no warning left" no "$(warned lb2 "rp_filter" && echo yes || echo no)"
-	loop_free "TUN, lb1 directs" lb1 lb2
-	lab_stop lb1
-	await "lb1's keepalived stopped: roles" "real-server director" roles
-	loop_free "TUN, lb2 directs" lb2 lb1
-	lab_start lb1
-	await "lb1 back (preempts): roles" "director real-server" roles
-	wait_for ipvs_loaded lb1 2
-	loop_free "TUN, lb1 directs again" lb1 lb2
+	both_ways
 	nsx "${TAG}lb2" ip link set tunl0 down
 	assert_match "tunl0 down: the real server's status warns" "tunl0: the real-server device is down: packets tunnelled to this host are lost" \
 		"$(nsx "${TAG}lb2" "$NOTIFY" -c "$TMP/lb2/lvsrole.conf" status 2>&1)"

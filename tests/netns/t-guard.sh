@@ -2,8 +2,8 @@
 # The loop guards on this host's kernel (no IPVS needed; the IPVS tier proves the loop itself):
 # the guard "fwmark" marks the traffic to the VIPs only while the host directs (a client's
 # SYNs counted by mark in the host's input), its rules replaced when the configuration
-# changes, removed with the role, removed when the guard leaves the configuration, repaired
-# after a flush; the guard "backup_only" on a kernel without IPVS says so and moves the VIPs
+# changes, removed with the role (the table with role none), removed when the guard leaves
+# the configuration, repaired after a flush; the guard "backup_only" on a kernel without IPVS says so and moves the VIPs
 # all the same.
 . "$(dirname "$0")/lib.sh"
 require_netns
@@ -71,11 +71,15 @@ assert_eq "director: a SYN to the VIP's port 80 is marked 7, one to port 81 is n
 
 lr "$LB" "$C" INSTANCE VI_1 BACKUP 100
 assert_eq "real server: exit 0" 0 $?
-assert_eq "real server: lvsrole's table is gone" "absent" "$(nsx "$LB" nft list table inet lvsrole >/dev/null 2>&1 && echo present || echo absent)"
+assert_eq "real server: lvsrole's table holds no rule (its chain stays for the next director switch)" "" "$(rules)"
 syn_to 80
 wait_for counted 1/2
 assert_eq "real server: a SYN to the VIP's port 80 is not marked" 1/2 "$(counters)"
 assert_match "the switch log names the guard's step" "VI_1: stop marking VI_1's traffic \(table inet lvsrole\)" "$(cat "$TMP/last.out")"
+
+# role none: the table goes too
+lr "$LB" "$C" apply none VI_1
+assert_eq "role none: lvsrole's table is gone" "absent" "$(nsx "$LB" nft list table inet lvsrole >/dev/null 2>&1 && echo present || echo absent)"
 
 # the configuration changes the ports: the rules are replaced in the same role
 lr "$LB" "$C" INSTANCE VI_1 MASTER 100

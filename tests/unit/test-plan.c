@@ -149,6 +149,7 @@ struct plan_case {
 	 * 'U'nreadable; NULL: not read (no guard); then how many rules of no guarded instance */
 	const char *guard;
 	size_t orphans;
+	bool table; /* lvsrole's table exists (else: only if a rule is in it) */
 	/* net.ipv4.vs.backup_only: read, its value and its original */
 	struct { bool read; int cur, saved; } bo;
 };
@@ -582,8 +583,12 @@ static struct plan_case plan_cases[] = {
 	  { GRD(UNMARK, 0, false, 0, NULL) }, 1, "U" },
 	{ "guarded real server, rules of an instance no longer guarded", CONF_GUARD, { RS }, NULL,
 	  { L4, L6 }, ALL3(RAISED),
-	  { GRD(UNMARK, -1, false, 0, "remove the rules of no guarded instance from table inet lvsrole") },
+	  { GRD(UNMARK, -1, false, 0, "remove the rules of no guarded instance from table inet lvsrole, and the table if empty") },
 	  1, "A", 2 },
+	{ "guarded real server: the empty table stays (the next director switch uses it)", CONF_GUARD, { RS }, NULL,
+	  { L4, L6 }, ALL3(RAISED), { { 0 } }, 0, "A", 0, true },
+	{ "guarded, role none: the empty table goes", CONF_GUARD, { NONE }, NULL, { { 0 } }, ALL3(RELAXED),
+	  { GRD(UNMARK, -1, false, 0, NULL) }, 1, "A", 0, true },
 	{ "guarded, no recorded role: rules left alone", CONF_GUARD, { UNKNOWN }, NULL, { N4, N6 },
 	  ALL3(RELAXED), { { 0 } }, 0, "E" },
 	{ "guarded, keepalived owns the VIPs: director", CONF_GUARD_KEEPALIVED, { DIR }, "1", { N4, N6 },
@@ -592,19 +597,19 @@ static struct plan_case plan_cases[] = {
 	  ALL3(RAISED), { GRD(UNMARK, 0, false, 0, NULL) }, 1, "S" },
 	/* ---- the loop guard "backup_only" (rule 13) ---- */
 	{ "backup_only: fresh host to real-server", CONF_BACKUP_ONLY, { RS }, NULL, { L4, L6 }, ALL3(RAISED),
-	  { BO(0, 1, "set net.ipv4.vs.backup_only 0 -> 1") }, 1, NULL, 0, { true, 0, 0 } },
+	  { BO(0, 1, "set net.ipv4.vs.backup_only 0 -> 1") }, 1, NULL, 0, false, { true, 0, 0 } },
 	{ "backup_only: director, set already", CONF_BACKUP_ONLY, { DIR }, "0", { N4, N6 }, ALL3(RELAXED),
-	  { { 0 } }, 0, NULL, 0, { true, 1, 0 } },
+	  { { 0 } }, 0, NULL, 0, false, { true, 1, 0 } },
 	{ "backup_only: none, the original again", CONF_BACKUP_ONLY, { NONE }, NULL, { { 0 } }, ALL3(RELAXED),
-	  { BO(1, 0, NULL) }, 1, NULL, 0, { true, 1, 0 } },
+	  { BO(1, 0, NULL) }, 1, NULL, 0, false, { true, 1, 0 } },
 	{ "backup_only: no recorded role, left alone", CONF_BACKUP_ONLY, { UNKNOWN }, NULL, { { 0 } }, ALL3(RELAXED),
-	  { { 0 } }, 0, NULL, 0, { true, 0, 0 } },
+	  { { 0 } }, 0, NULL, 0, false, { true, 0, 0 } },
 	{ "backup_only: IPVS not loaded, real server", CONF_BACKUP_ONLY, { RS }, NULL, { L4, L6 }, ALL3(RAISED),
-	  { BO(-ENOENT, 1, "set net.ipv4.vs.backup_only ? -> 1") }, 1, NULL, 0, { true, -ENOENT, -1 } },
+	  { BO(-ENOENT, 1, "set net.ipv4.vs.backup_only ? -> 1") }, 1, NULL, 0, false, { true, -ENOENT, -1 } },
 	{ "backup_only: IPVS not loaded, none", CONF_BACKUP_ONLY, { NONE }, NULL, { { 0 } }, ALL3(RELAXED),
-	  { { 0 } }, 0, NULL, 0, { true, -ENOENT, 0 } },
+	  { { 0 } }, 0, NULL, 0, false, { true, -ENOENT, 0 } },
 	{ "backup_only: the guard left the configuration", CONF_ONE, { RS }, NULL, { L4, L6 }, ALL3(RAISED),
-	  { BO(1, 0, NULL) }, 1, NULL, 0, { true, 1, 0 } },
+	  { BO(1, 0, NULL) }, 1, NULL, 0, false, { true, 1, 0 } },
 };
 #pragma GCC diagnostic pop
 
@@ -662,6 +667,7 @@ static void build_host(const struct plan_case *c, const struct lr_config *cfg, s
 		for (size_t i = 0; i < cfg->n_inst && c->guard[i]; i++)
 			host->guard.seen[i] = (enum lr_guard_seen)(strchr(seen, c->guard[i]) - seen);
 		host->guard.orphans = c->orphans;
+		host->guard.table = c->table || c->orphans || strpbrk(c->guard, "ES");
 	}
 	while (n_sys < MAX_SYS && c->sys[n_sys].set)
 		n_sys++;
@@ -785,6 +791,9 @@ static void apply_plan(const struct lr_config *cfg, const struct lr_plan *p, str
 				host->guard.orphans = 0;
 			else
 				host->guard.seen[s->inst] = s->guard_on ? LR_GUARD_EXACT : LR_GUARD_ABSENT;
+			host->guard.table = s->guard_on || !s->guard_drop || host->guard.orphans;
+			for (k = 0; k < cfg->n_inst; k++)
+				host->guard.table |= host->guard.seen[k] != LR_GUARD_ABSENT;
 			break;
 		}
 	}
