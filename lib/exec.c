@@ -208,6 +208,11 @@ int lr_plan_keep_originals(struct lr_state *st, const struct lr_plan *p)
 		const struct lr_step *s = &p->steps[i];
 		struct lr_saved_sysctl *sv;
 
+		/* IPVS not loaded at the first look: the step loads it, with 0 */
+		if (s->kind == LR_STEP_BACKUP_ONLY && !st->backup_only_known) {
+			st->backup_only_known = true;
+			st->backup_only_saved = s->before >= 0 ? s->before : 0;
+		}
 		if (s->kind != LR_STEP_SYSCTL || !s->first_change || s->before < 0)
 			continue;
 		sv = lr_state_saved(st, s->ifname, true);

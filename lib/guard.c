@@ -160,8 +160,10 @@ static int list_rules(struct kernel_rule **out, size_t *n, char *msg, size_t len
 		struct kernel_rule *kr = &(*out)[*n];
 		const char *comment = "", *sp;
 
+		/* the rules of lvsrole's chain only: the commands name it */
 		if (!json_object_object_get_ex(json_object_array_get_idx(items, k), "rule", &rule) ||
-		    !json_object_object_get_ex(rule, "handle", &v))
+		    !json_object_object_get_ex(rule, "chain", &v) || !json_object_is_type(v, json_type_string) ||
+		    strcmp(json_object_get_string(v), LR_GUARD_CHAIN) || !json_object_object_get_ex(rule, "handle", &v))
 			continue;
 		kr->handle = json_object_get_int64(v);
 		if (json_object_object_get_ex(rule, "comment", &v) && json_object_is_type(v, json_type_string))
@@ -187,12 +189,13 @@ static int owner_of(const struct lr_config *cfg, const struct kernel_rule *kr)
 	return (int)i;
 }
 
-static bool has_hash(const struct rules *rs, const char *hash)
+/* The index of hash among the configured rules', or -1. */
+static int hash_index(const struct rules *rs, const char *hash)
 {
 	for (size_t k = 0; k < rs->n; k++)
 		if (!strcmp(rs->hash[k], hash))
-			return true;
-	return false;
+			return (int)k;
+	return -1;
 }
 
 static char *marker_path(const struct lr_config *cfg)
@@ -220,13 +223,16 @@ int lr_guard_read(const struct lr_config *cfg, struct lr_guard_read *g)
 {
 	struct kernel_rule *kr;
 	size_t n, *exact, *stale;
+	unsigned *matched; /* per instance: which of its rules are there (bit k: rule k) */
 	int r;
 
 	memset(g, 0, sizeof(*g));
 	g->seen = calloc(cfg->n_inst + 1, sizeof(*g->seen));
 	exact = calloc(2 * (cfg->n_inst + 1), sizeof(*exact));
-	if (!g->seen || !exact) {
+	matched = calloc(cfg->n_inst + 1, sizeof(*matched));
+	if (!g->seen || !exact || !matched) {
 		free(exact);
+		free(matched);
 		lr_guard_read_free(g);
 		return -ENOMEM;
 	}
@@ -237,6 +243,7 @@ int lr_guard_read(const struct lr_config *cfg, struct lr_guard_read *g)
 		for (size_t i = 0; i < cfg->n_inst; i++)
 			g->seen[i] = LR_GUARD_UNREADABLE;
 		free(exact);
+		free(matched);
 		return r == -ENOMEM ? r : 0;
 	}
 	g->table = r == 0;
@@ -251,10 +258,14 @@ int lr_guard_read(const struct lr_config *cfg, struct lr_guard_read *g)
 		if (rules_of(&cfg->inst[i], &rs) < 0) {
 			free(kr);
 			free(exact);
+			free(matched);
 			lr_guard_read_free(g);
 			return -ENOMEM;
 		}
-		(has_hash(&rs, kr[k].hash) ? exact : stale)[i]++;
+		r = hash_index(&rs, kr[k].hash);
+		(r >= 0 ? exact : stale)[i]++;
+		if (r >= 0)
+			matched[i] |= 1u << r;
 		rules_free(&rs);
 	}
 	free(kr);
@@ -263,11 +274,14 @@ int lr_guard_read(const struct lr_config *cfg, struct lr_guard_read *g)
 
 		if (cfg->inst[i].ipvs.guard != LR_GUARD_FWMARK || rules_of(&cfg->inst[i], &rs) < 0)
 			continue;
+		/* each configured rule once, and nothing else */
 		g->seen[i] = !exact[i] && !stale[i] ? LR_GUARD_ABSENT
-			     : !stale[i] && exact[i] == rs.n ? LR_GUARD_EXACT : LR_GUARD_STALE;
+			     : !stale[i] && exact[i] == rs.n && matched[i] == (1u << rs.n) - 1 ? LR_GUARD_EXACT
+			     : LR_GUARD_STALE;
 		rules_free(&rs);
 	}
 	free(exact);
+	free(matched);
 	return 0;
 }
 

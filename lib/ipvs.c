@@ -58,8 +58,10 @@ static int on_service(struct nl_msg *msg, void *arg)
 	if (ipvs->n_svc % 64 == 0) {
 		struct lr_ipvs_service *n = realloc(ipvs->svc, (ipvs->n_svc + 64) * sizeof(*n));
 
-		if (!n)
+		if (!n) {
+			ipvs->oom = true;
 			return NL_STOP;
+		}
 		ipvs->svc = n;
 	}
 	ipvs->svc[ipvs->n_svc++] = s;
@@ -105,6 +107,8 @@ int lr_ipvs_read(struct lr_ipvs *out, char *msg, size_t len)
 	int family, r;
 
 	memset(out, 0, sizeof(*out));
+	snprintf(msg, len, "IPVS: %s", strerror(ENOMEM));
+	out->backup_only = -ENOENT;
 	/* the family's name would make the kernel load IPVS: look only where it is loaded */
 	if (access("/proc/net/ip_vs", F_OK) != 0)
 		return 0;
@@ -126,6 +130,10 @@ int lr_ipvs_read(struct lr_ipvs *out, char *msg, size_t len)
 			 r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
 	}
 	nl_socket_free(sk);
+	if (r == 0 && out->oom) {
+		r = -ENOMEM;
+		snprintf(msg, len, "IPVS: reading its table: %s", strerror(ENOMEM));
+	}
 	if (r < 0)
 		lr_ipvs_free(out);
 	return r < 0 ? r : 0;

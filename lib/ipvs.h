@@ -22,6 +22,7 @@ struct lr_ipvs {
 	size_t n_svc;
 	unsigned sync_state; /* the sync daemons running: 1 master, 2 backup */
 	int backup_only;     /* net.ipv4.vs.backup_only, or a negative errno */
+	bool oom;            /* the table did not fit in memory */
 };
 
 /* Reads the services and sync daemons. Without IPVS in the kernel: loaded false and nothing

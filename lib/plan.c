@@ -415,7 +415,8 @@ static int phase_guard(struct ctx *c, bool on)
 	const struct lr_guard_read *g = &c->host->guard;
 	struct lr_step *s;
 
-	if (!g->seen)
+	/* not allowed to read it (status as a user without CAP_NET_ADMIN): no opinion */
+	if (!g->seen || g->err == -EPERM)
 		return 0;
 	if (!on && (g->orphans || (g->table && table_unused(c)))) {
 		if (!(s = push(c->plan, LR_STEP_GUARD, LR_PHASE_UNMARK)))

@@ -47,6 +47,11 @@ static struct json_object *warnings(const struct lr_config *cfg, const struct lr
 
 	if (a)
 		json_object_array_add(w, json_object_new_string(lr_host_v6_source_warning(&a->ip, a->ifname, msg, sizeof(msg))));
+	if (host->guard.err) {
+		snprintf(msg, sizeof(msg), "lvsrole's nftables table (the loop guard fwmark) could not be read: %s",
+			 host->guard.msg);
+		json_object_array_add(w, json_object_new_string(msg));
+	}
 	/* each real-server device once */
 	if (lr_nl_open(&nl) < 0)
 		nl = NULL;

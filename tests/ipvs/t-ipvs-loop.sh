@@ -75,9 +75,19 @@ both_ways() {
 		"$(loop_risk_of lb1) $(loop_risk_of lb2) $(loop_risk_metric lb1) $(loop_risk_metric lb2)"
 }
 
+# guard_repairs LB: the lvsrole.drift reports of LB that put the guard's rules back
+guard_repairs() {
+	rq r 'len([x for x in R if x["path"] == "/'"$1"'" and x["B"]["type"] == "lvsrole.drift" and any(c["op"] == "fwmark" and c["result"] == "ok" for c in x["B"]["data"]["changes"])])'
+}
+
 fwmark() {
 	ipvs_pair plugin lvsrole
 	both_ways
+	# a flush by someone else (the host's nftables service): the plugin's drift check repairs it
+	nsx "${TAG}lb1" nft flush table inet lvsrole
+	await "rules flushed on the director: its plugin reports the drift and puts them back" "1 lb1:yes lb2:no" \
+		eval 'echo "$(guard_repairs lb1) $(marks_for VI_1 lb1 lb2)"'
+	loop_free "lb1 directs after the repair" lb1 lb2
 	pair_stop
 	assert_eq "no balancer marks anything once both stopped" " " "$(marks lb1) $(marks lb2)"
 }

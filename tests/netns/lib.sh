@@ -155,9 +155,12 @@ if [ "${LR_VALGRIND:-}" = 1 ]; then
 	for _p in lvsrole-notify lvsrole-plugin lvsrole-deliver; do
 		cp "$LR_BUILDDIR/$_p" "$_vg/bin/$_p"
 	done
+	cp "$LR_SRCDIR/tests/valgrind.supp" "$_vg/valgrind.supp"
+	chmod 644 "$_vg/valgrind.supp"
 	for _p in lvsrole-notify lvsrole-plugin; do
-		printf '#!/bin/sh\nexec valgrind -q --trace-children=yes --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --log-file=%s/%%p.log %s "$@"\n' \
-			"$VGLOG" "$_vg/bin/$_p" >"$_vg/wrap/$_p"
+		# (the suppressions: libraries' reports, each explained there)
+		printf '#!/bin/sh\nexec valgrind -q --trace-children=yes --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --suppressions=%s --log-file=%s/%%p.log %s "$@"\n' \
+			"$_vg/valgrind.supp" "$VGLOG" "$_vg/bin/$_p" >"$_vg/wrap/$_p"
 		chmod 755 "$_vg/wrap/$_p"
 	done
 	NOTIFY=$_vg/wrap/lvsrole-notify
