@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nft.h"
+#include "state.h"
 #include "util.h"
 
 #define MARKER "nft-table"
@@ -205,16 +206,19 @@ static char *marker_path(const struct lr_config *cfg)
 	return asprintf(&p, "%s/" MARKER, cfg->state_dir) < 0 ? NULL : p;
 }
 
+/* The marker holds the boot's id: a table of an earlier boot went with it (a state directory
+ * that outlives reboots keeps the marker). */
 bool lr_guard_wanted(const struct lr_config *cfg)
 {
-	char *p;
+	char *p, *text = NULL;
 	bool found;
 
 	for (size_t i = 0; i < cfg->n_inst; i++)
 		if (cfg->inst[i].ipvs.guard == LR_GUARD_FWMARK)
 			return true;
 	p = marker_path(cfg);
-	found = p && access(p, F_OK) == 0;
+	found = p && lr_read_file(p, 64, &text, NULL) == 0 && *lr_boot_id() && !strncmp(text, lr_boot_id(), 36);
+	free(text);
 	free(p);
 	return found;
 }
@@ -326,19 +330,24 @@ static int commands(const struct lr_config *cfg, int i, bool on, const struct ke
 	return 0;
 }
 
-/* The marker says lvsrole's table exists (lr_guard_wanted): made before the table, removed
- * after it. */
+/* The marker says lvsrole's table exists in this boot (lr_guard_wanted): made before the
+ * table, removed after it. */
 static void marker_set(const struct lr_config *cfg, bool present)
 {
 	char *p = marker_path(cfg);
+	const char *id = lr_boot_id();
 	int fd;
 
 	if (!p)
 		return;
-	if (!present)
+	if (!present) {
 		unlink(p);
-	else if ((fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
+	} else if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
+		if (write(fd, id, strlen(id)) < 0) {
+			/* an unwritten marker only means a removed guard's rules are not looked for */
+		}
 		close(fd);
+	}
 	free(p);
 }
 

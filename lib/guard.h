@@ -29,8 +29,8 @@ struct lr_guard_read {
 };
 
 /* Whether the host needs to look at lvsrole's table: an instance has the fwmark guard, or
- * lvsrole created the table in this boot (a marker in the state directory), so that rules
- * of a guard taken out of the configuration are removed. */
+ * lvsrole created the table in this boot (a marker in the state directory holding the boot's
+ * id), so that rules of a guard taken out of the configuration are removed. */
 bool lr_guard_wanted(const struct lr_config *cfg);
 /* Reads lvsrole's table into g (g->seen allocated, lr_guard_read_free). 0, or -ENOMEM. */
 int lr_guard_read(const struct lr_config *cfg, struct lr_guard_read *g);

@@ -214,13 +214,11 @@ static struct json_object *arrival_json(const struct lr_arrival *a)
 }
 
 static const char *get_str(struct json_object *o, const char *key);
-static const char *boot_id(void);
-
 /* Arrivals of another boot (or of a version that did not say) are intents for a host that has
  * been rebooted since: applied now, they would announce a VIP keepalived does not hold. */
 static bool arrivals_of_this_boot(struct json_object *root)
 {
-	const char *now = boot_id();
+	const char *now = lr_boot_id();
 
 	return !*now || !strcmp(get_str(root, "boot_id"), now);
 }
@@ -269,7 +267,7 @@ int lr_statedir_arrive(struct lr_statedir *sd, struct lr_arrival *arr, size_t n,
 		log_info("%s/%s: written before the last reboot: its events are dropped", sd->path, ARRIVALS_FILE);
 		json_object_object_del(root, "last");
 	}
-	json_object_object_add(root, "boot_id", json_object_new_string(boot_id()));
+	json_object_object_add(root, "boot_id", json_object_new_string(lr_boot_id()));
 	if (!json_object_object_get_ex(root, "last", &last) || !json_object_is_type(last, json_type_object)) {
 		last = json_object_new_object();
 		json_object_object_add(root, "last", last);
@@ -388,7 +386,7 @@ static const char *get_str(struct json_object *o, const char *key)
 
 /* The kernel's id of this boot: records and saved sysctls from another boot describe a host
  * that no longer exists (a state_dir that survives reboots must not replay old roles). */
-static const char *boot_id(void)
+const char *lr_boot_id(void)
 {
 	static char id[40];
 	static bool read;
@@ -466,7 +464,7 @@ int lr_state_load(struct lr_statedir *sd, struct lr_state *st, char *err, size_t
 		return r; /* only -EBADMSG means corrupt; other errors are not a reason to discard it */
 	}
 	{
-		const char *was = get_str(root, "boot_id"), *now = boot_id();
+		const char *was = get_str(root, "boot_id"), *now = lr_boot_id();
 
 		if (*was && *now && strcmp(was, now)) {
 			log_info("%s/%s: written before the last reboot: starting with no records",
@@ -491,7 +489,7 @@ int lr_state_save(struct lr_statedir *sd, const struct lr_state *st)
 	int r;
 
 	json_object_object_add(root, "version", json_object_new_int(1));
-	json_object_object_add(root, "boot_id", json_object_new_string(boot_id()));
+	json_object_object_add(root, "boot_id", json_object_new_string(lr_boot_id()));
 	for (size_t i = 0; i < st->n_rec; i++) {
 		const struct lr_record *rec = &st->rec[i];
 		struct json_object *o = json_object_new_object();

@@ -110,6 +110,8 @@ struct lr_record *lr_state_find(struct lr_state *st, const char *name);
 /* The record for name, created empty when missing. */
 struct lr_record *lr_state_get(struct lr_state *st, const char *name);
 struct lr_saved_sysctl *lr_state_saved(struct lr_state *st, const char *ifname, bool create);
+/* The kernel's id of this boot ("" when it cannot be read). */
+const char *lr_boot_id(void);
 
 /* plugin.json in the state directory: written by lvsrole-plugin, read by `status`. */
 #define LR_PLUGIN_INFO_FILE "plugin.json"

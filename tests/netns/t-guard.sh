@@ -3,7 +3,8 @@
 # the guard "fwmark" marks the traffic to the VIPs only while the host directs (a client's
 # SYNs counted by mark in the host's input), its rules replaced when the configuration
 # changes, removed with the role (the table with role none), removed when the guard leaves
-# the configuration, repaired after a flush; the guard "backup_only" on a kernel without IPVS says so and moves the VIPs
+# the configuration (also after a keepalived without the guard, if this boot's marker says the
+# table is lvsrole's), repaired after a flush; the guard "backup_only" on a kernel without IPVS says so and moves the VIPs
 # all the same.
 . "$(dirname "$0")/lib.sh"
 require_netns
@@ -110,6 +111,26 @@ assert_eq "guard removed: the next run removes the table" "absent" \
 	"$(nsx "$LB" nft list table inet lvsrole >/dev/null 2>&1 && echo present || echo absent)"
 lr "$LB" "$C" status
 assert_eq "guard removed: converged afterwards (no more reading of the table)" 0 $?
+
+# the marker that makes lvsrole look at its table without a guard configured is of this boot:
+# one of an earlier boot (a state directory that outlives reboots) is not followed
+nsx "$LB" nft -f - <<'EON'
+table inet lvsrole {
+  chain guard {
+    type filter hook prerouting priority mangle; policy accept;
+    ip daddr 10.9.0.77 meta mark set 0x9 comment "VI_9 0123456789abcdef"
+  }
+}
+EON
+printf 'an earlier boot' >"$ST/nft-table"
+lr "$LB" "$C" status
+assert_eq "a marker of another boot: the table is not looked at (status exit 0)" 0 $?
+cat /proc/sys/kernel/random/boot_id >"$ST/nft-table"
+lr "$LB" "$C" status
+assert_eq "a marker of this boot: the rules of no guarded instance are drift (status exit 7)" 7 $?
+lr "$LB" "$C" INSTANCE VI_1 MASTER 100
+assert_eq "a marker of this boot: the next run removes them, the table and the marker" "absent absent" \
+	"$(nsx "$LB" nft list table inet lvsrole >/dev/null 2>&1 && echo present || echo absent) $([ -e "$ST/nft-table" ] && echo present || echo absent)"
 
 # backup_only where the kernel has no IPVS (these machines; the IPVS tier has it)
 conf "$C" "$ST" '"instances": { "VI_1": { "nic": "eth0", "vips": ["10.9.0.50/24"], "ipvs": { "loop_guard": "backup_only" } } }'
