@@ -225,6 +225,18 @@ loop_free() {
 		"$(in_both "$ports" "$(ipvs_conn_ports "$d")") $(in_both "$ports" "$(comm -13 <(echo "$before") <(ipvs_conn_ports "$rs"))")"
 }
 
+# ipvs_start KIND...: both balancers' virtual servers (ipvs_conf), their web services and
+# keepalived started; returns once lb1 directs and both checkers loaded every real server
+ipvs_start() {
+	ipvs_conf lb1 "$@"
+	ipvs_conf lb2 "$@"
+	lab_www
+	lab_start lb1
+	lab_start lb2
+	await "startup: roles" "director real-server" roles
+	wait_for ipvs_loaded lb1 $((2 * $#)) && wait_for ipvs_loaded lb2 $((2 * $#))
+}
+
 # ipvs_pair STYLE OWNER: two balancers (lb1 priority 150, lb2 100) with keepalived's
 # `virtual_server fwmark 1` over both and lvsrole's loop guard "fwmark" on VI_1 (port 8080);
 # both started, lb1 directing with both real servers loaded. With expire_nodest_conn, as
@@ -239,13 +251,7 @@ ipvs_pair() {
 	LAB_IPVS='{ "loop_guard": "fwmark", "fwmark": 1, "ports": ["tcp/8080"] }'
 	lab_conf lb1 "$1" "$2" 150
 	lab_conf lb2 "$1" "$2" 100
-	ipvs_conf lb1 fwmark:1
-	ipvs_conf lb2 fwmark:1
-	lab_www
-	lab_start lb1
-	lab_start lb2
-	await "startup: roles" "director real-server" roles
-	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
+	ipvs_start fwmark:1
 	assert_eq "both checkers loaded fwmark 1 with both real servers" "FWM 1 -> 10.9.0.11:0 FWM 1 -> 10.9.0.12:0 / 2" \
 		"$(ipvs_services lb1 | paste -sd ' ') / $(ipvs_services lb2 | wc -l)"
 }

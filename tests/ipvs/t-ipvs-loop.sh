@@ -25,13 +25,7 @@ control() {
 	lab_init 2
 	lab_conf lb1 plugin lvsrole 150
 	lab_conf lb2 plugin lvsrole 100
-	ipvs_conf lb1 vip
-	ipvs_conf lb2 vip
-	lab_www
-	lab_start lb1
-	lab_start lb2
-	await "startup: roles" "director real-server" roles
-	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
+	ipvs_start vip
 	assert_eq "both checkers loaded $VIP4:$LAB_PORT with both real servers" "2 2" \
 		"$(ipvs_services lb1 | wc -l) $(ipvs_services lb2 | wc -l)"
 	# the risk, as lvsrole tells it: status, check, the plugin's report and metric
@@ -100,13 +94,7 @@ backup_only() {
 	LAB_KA_GLOBAL="lvs_sync_daemon eth0 VI_1"
 	lab_conf lb1 plugin lvsrole 150
 	lab_conf lb2 plugin lvsrole 100
-	ipvs_conf lb1 vip
-	ipvs_conf lb2 vip
-	lab_www
-	lab_start lb1
-	lab_start lb2
-	await "startup: roles" "director real-server" roles
-	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
+	ipvs_start vip
 	both_ways
 	pair_stop
 	# role none (DELETED): the original value again
@@ -155,18 +143,12 @@ tun() {
 	LAB_IPVS='{ "fwmark": 1, "ports": ["tcp/8080"] }'
 	lab_conf lb1 plugin lvsrole 150
 	lab_conf lb2 plugin lvsrole 100
-	ipvs_conf lb1 fwmark:1
-	ipvs_conf lb2 fwmark:1
 	for lb in lb1 lb2; do
 		nsx "${TAG}$lb" ip link set tunl0 up
 		rp "$lb" 2
 	done
 	rp lb2 1 # strict, first: what TUN needs that DR does not
-	lab_www
-	lab_start lb1
-	lab_start lb2
-	await "startup: roles (the real server's VIP on tunl0)" "director real-server" roles
-	wait_for ipvs_loaded lb1 2 && wait_for ipvs_loaded lb2 2
+	ipvs_start fwmark:1 # (the real server's VIP on tunl0)
 	wait_for warned lb2 "rp_filter is strict"
 	assert_match "strict rp_filter: the real server's status warns" \
 		"tunl0: rp_filter is strict \(1; all=1, tunl0=1\)" "$(nsx "${TAG}lb2" "$NOTIFY" -c "$TMP/lb2/lvsrole.conf" status 2>&1)"
