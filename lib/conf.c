@@ -550,9 +550,23 @@ static int p_conflict(struct ctx *c, struct json_object *v, const char *path, vo
 	return r;
 }
 
+/* The Prometheus textfile, written by the plugin or, without one, by lvsrole-notify: the key
+ * is top-level; "plugin.metrics_file", its older place, still names it. */
+static int metrics_file(struct ctx *c, struct json_object *v, const char *path, struct lr_config *cfg)
+{
+	if (cfg->metrics_file)
+		return cf_fail(c, path, NULL, "\"metrics_file\" and \"plugin.metrics_file\" are one setting: give one of them");
+	return cf_parse_path(c, v, path, 200, &cfg->metrics_file);
+}
+
 static int p_metrics(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
 {
-	return cf_parse_path(c, v, path, 200, &((struct lr_plugin_conf *)obj)->metrics_file);
+	return metrics_file(c, v, path, (struct lr_config *)((char *)obj - offsetof(struct lr_config, plugin)));
+}
+
+static int p_metrics_top(struct ctx *c, struct json_object *v, const char *path, void *obj, size_t arg)
+{
+	return metrics_file(c, v, path, obj);
 }
 
 static const struct field plugin_fields[] = {
@@ -577,6 +591,7 @@ static const struct field top_fields[] = {
 	{ "instances", p_instances, 0 },
 	{ "groups", p_instances, 1 },
 	{ "webhooks", cf_parse_webhooks, 0 },
+	{ "metrics_file", p_metrics_top, 0 },
 	{ "plugin", p_plugin, 0 },
 };
 
@@ -689,7 +704,7 @@ void lr_config_free(struct lr_config *cfg)
 	free(cfg->sysctl_ifaces);
 	free(cfg->state_dir);
 	cf_free_webhooks(cfg);
-	free(cfg->plugin.metrics_file);
+	free(cfg->metrics_file);
 	free(cfg->path);
 	free(cfg);
 }
@@ -922,9 +937,9 @@ char *lr_config_dump(const struct lr_config *cfg)
 	json_object_object_add(o, "announce_refresh_s", json_object_new_int((int)cfg->plugin.announce_refresh_s));
 	json_object_object_add(o, "conflict_detection", json_object_new_boolean(cfg->plugin.conflict_detection));
 	json_object_object_add(o, "conflict_probe_ms", json_object_new_int((int)cfg->plugin.conflict_probe_ms));
-	if (cfg->plugin.metrics_file)
-		json_object_object_add(o, "metrics_file", jstr(cfg->plugin.metrics_file));
 	json_object_object_add(root, "plugin", o);
+	if (cfg->metrics_file)
+		json_object_object_add(root, "metrics_file", jstr(cfg->metrics_file));
 	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_SPACED |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -82,7 +82,6 @@ struct lr_plugin_conf {
 	unsigned announce_refresh_s; /* re-announce while directing; 0: never */
 	bool conflict_detection;     /* ARP probe around takeover, watch while directing */
 	unsigned conflict_probe_ms;  /* how long a probe listens for a foreign answer */
-	char *metrics_file;          /* Prometheus textfile; NULL: none */
 };
 
 struct lr_config {
@@ -105,6 +104,8 @@ struct lr_config {
 	struct lr_endpoint *endpoints;
 	size_t n_endpoints;
 	struct lr_plugin_conf plugin;
+	/* the Prometheus textfile (the plugin's, or lvsrole-notify's without one); NULL: none */
+	char *metrics_file;
 };
 
 /* Parses and validates path. On failure returns a negative errno and writes one message

@@ -123,6 +123,20 @@ int lr_statedir_lock(struct lr_statedir *sd, bool shared, unsigned timeout_s)
 	return flock_timeout(sd->lockfd, shared ? LOCK_SH : LOCK_EX, timeout_s);
 }
 
+int lr_statedir_lock_file(struct lr_statedir *sd, const char *name, unsigned timeout_s)
+{
+	int fd = open_lock(sd, name), r;
+
+	if (fd < 0)
+		return fd;
+	r = flock_timeout(fd, LOCK_EX, timeout_s);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 long lr_statedir_lock_holder(struct lr_statedir *sd)
 {
 	char *text = NULL, *line, *save = NULL, want[64];
@@ -644,4 +658,26 @@ void lr_txn_end(struct lr_txn *t)
 	lr_state_free(&t->st);
 	lr_statedir_close(t->sd);
 	memset(t, 0, sizeof(*t));
+}
+
+bool lr_plugin_alive(long pid)
+{
+	char path[64], *argv = NULL;
+	size_t len = 0;
+	bool found = false;
+
+	/* the pid must still run lvsrole-plugin (directly or under a wrapper such as valgrind),
+	 * not a process that got the pid since */
+	if (pid <= 0 || kill((pid_t)pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if (lr_read_file(path, 64 * 1024, &argv, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len && !found; i += strlen(argv + i) + 1) {
+		const char *base = strrchr(argv + i, '/');
+
+		found = !strcmp(base ? base + 1 : argv + i, "lvsrole-plugin");
+	}
+	free(argv);
+	return found;
 }

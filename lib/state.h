@@ -72,6 +72,10 @@ int lr_statedir_last_arrival(struct lr_statedir *sd, const char *name, struct lr
 /* The switch lock. shared: for announcers that only read. Fails with -ETIMEDOUT. */
 int lr_statedir_lock(struct lr_statedir *sd, bool shared, unsigned timeout_s);
 void lr_statedir_unlock(struct lr_statedir *sd);
+/* Another lock of the directory: name (created 0600 if missing, never through a symbolic
+ * link) locked exclusively, waiting up to timeout_s; returns its descriptor (closing it
+ * unlocks) or a negative errno (-ETIMEDOUT). */
+int lr_statedir_lock_file(struct lr_statedir *sd, const char *name, unsigned timeout_s);
 /* The pid holding the switch lock (from /proc/locks), or 0 when none is found. */
 long lr_statedir_lock_holder(struct lr_statedir *sd);
 
@@ -126,3 +130,6 @@ struct lr_plugin_info {
 	uint64_t lines[5]; /* state, priority, checker, bad, ignored */
 };
 int lr_plugin_info_read(struct lr_statedir *sd, struct lr_plugin_info *out);
+/* Whether pid runs lvsrole-plugin (directly or under a wrapper such as valgrind), not a
+ * process that got the pid since. */
+bool lr_plugin_alive(long pid);

@@ -152,7 +152,7 @@ int lr_write_atomic(int dirfd, const char *name, const void *data, size_t len)
 	return lr_write_atomic_mode(dirfd, name, data, len, 0600);
 }
 
-int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+int lr_write_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool durable)
 {
 	char tmp[NAME_MAX + 1];
 	int fd, r;
@@ -166,7 +166,7 @@ int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t l
 	r = fchmod(fd, mode) < 0 ? -errno : 0; /* whatever the umask */
 	if (r == 0)
 		r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -176,8 +176,14 @@ int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t l
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	fsync(dirfd);
+	if (durable)
+		fsync(dirfd);
 	return 0;
+}
+
+int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	return lr_write_replace(dirfd, name, data, len, mode, true);
 }
 
 bool lr_tmp_owner_gone(const char *name)

@@ -37,6 +37,9 @@ int lr_read_fd(int fd, size_t max, char **out, size_t *len);
 int lr_write_atomic(int dirfd, const char *name, const void *data, size_t len);
 /* The same with another mode (files others read, such as metrics). */
 int lr_write_atomic_mode(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+/* The same, and without the fsyncs unless durable: readers see the old or the new file, but
+ * a crash may lose the new one (files rewritten often, whose loss does not matter). */
+int lr_write_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool durable);
 /* Whether a temporary file's writer is gone: names ending ".PID.tmp" (as lr_write_atomic and
  * the spool make them) whose process no longer exists. */
 bool lr_tmp_owner_gone(const char *name);

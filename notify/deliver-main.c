@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "deliver.h"
+#include "metrics.h"
 #include "helper.h"
 #include "ipvs.h"
 #include "log.h"
@@ -152,6 +153,7 @@ static int cmd_flush(const struct lr_config *cfg, const struct lr_cli *cli)
 	printf("delivered %u, failed %u (will be retried), dead %u, left in the queue %u\n",
 	       st.delivered, st.retried, st.dead, st.left);
 	lr_spool_close(sp);
+	lr_metrics_notify(cfg, NULL, 0);
 	return code == LR_EXIT_OK && st.left == 0 && st.dead == 0 ? LR_EXIT_OK : LR_EXIT_REPORT;
 }
 
@@ -169,6 +171,7 @@ static int cmd_deliver(const struct lr_config *cfg)
 		return LR_EXIT_REPORT;
 	r = deliver(cfg, sp, NULL, lr_now_us() + (uint64_t)cfg->delivery_deadline_ms * 1000u, LR_DELIVER_SHARE, &st);
 	lr_spool_close(sp);
+	lr_metrics_notify(cfg, NULL, 0); /* the spool's depths as the delivery left them */
 	return r < 0 ? LR_EXIT_REPORT : LR_EXIT_OK;
 }
 

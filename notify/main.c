@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "helper.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 #include "repeat.h"
 #include "switch.h"
@@ -105,6 +106,9 @@ static int cmd_switch(const struct lr_config *cfg, const struct lr_cli *cli)
 	if (report)
 		lr_notify_report(cfg, &rp, &sw, cli->verbose);
 	lr_report_end(&rp);
+	/* the metrics after the reports: the spool's depths count this switch's */
+	if (!cli->dry_run)
+		lr_metrics_notify(cfg, sw.events, sw.n_events);
 	lr_switch_clear(&sw);
 	return code;
 }

@@ -251,27 +251,6 @@ static void print_webhooks(struct json_object *root)
 }
 
 /* The plugin's view: plugin.json, and whether the process that wrote it still runs. */
-static bool plugin_alive(long pid)
-{
-	char path[64], *argv = NULL;
-	size_t len = 0;
-	bool found = false;
-
-	/* the pid must still run lvsrole-plugin (directly or under a wrapper such as valgrind),
-	 * not a process that got the pid since */
-	if (pid <= 0 || kill((pid_t)pid, 0) < 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if (lr_read_file(path, 64 * 1024, &argv, &len) < 0)
-		return false;
-	for (size_t i = 0; i < len && !found; i += strlen(argv + i) + 1) {
-		const char *base = strrchr(argv + i, '/');
-
-		found = !strcmp(base ? base + 1 : argv + i, "lvsrole-plugin");
-	}
-	free(argv);
-	return found;
-}
 
 static struct json_object *plugin_view(const struct lr_config *cfg)
 {
@@ -288,7 +267,7 @@ static struct json_object *plugin_view(const struct lr_config *cfg)
 	}
 	if (r < 0)
 		return NULL;
-	alive = pi.running && plugin_alive(pi.pid);
+	alive = pi.running && lr_plugin_alive(pi.pid);
 	o = json_object_new_object();
 	json_object_object_add(o, "running", json_object_new_boolean(alive));
 	json_object_object_add(o, "pid", json_object_new_int64(pi.pid));

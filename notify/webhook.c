@@ -14,6 +14,7 @@
 
 #include "helper.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "spool.h"
 #include "util.h"
@@ -85,6 +86,7 @@ int lr_cmd_replay(const struct lr_config *cfg, const struct lr_cli *cli)
 		printf("%s: %d dead report(s) queued again\n", ep->name, r);
 	}
 	lr_spool_close(sp);
+	lr_metrics_notify(cfg, NULL, 0); /* the depths moved from dead to pending */
 	return code;
 }
 

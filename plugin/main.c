@@ -397,11 +397,11 @@ static uint64_t run_timers(struct lr_plugin *p, bool *delivering)
 		next = earliest(next, run_delivery(p, now, delivering));
 	if ((p->metrics_dirty || p->status_dirty) && now >= p->metrics_next_us)
 		lr_plugin_publish(p);
-	else if (p->cfg->plugin.metrics_file && now >= p->metrics_next_us + LR_PLUGIN_METRICS_PERIOD_US)
+	else if (p->cfg->metrics_file && now >= p->metrics_next_us + LR_PLUGIN_METRICS_PERIOD_US)
 		p->metrics_dirty = true;
 	if (p->metrics_dirty || p->status_dirty)
 		next = earliest(next, p->metrics_next_us);
-	else if (p->cfg->plugin.metrics_file)
+	else if (p->cfg->metrics_file)
 		next = earliest(next, p->metrics_next_us + LR_PLUGIN_METRICS_PERIOD_US);
 	if (p->term) {
 		size_t want = p->cfg->n_inst;

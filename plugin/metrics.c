@@ -14,173 +14,111 @@
 
 #include "deliver.h"
 #include "log.h"
+#include "metrics.h"
 #include "spool.h"
 #include "state.h"
 #include "util.h"
 
-struct buf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct buf *b, const char *fmt, ...)
+/* The families lvsrole-notify writes too, from the views. */
+static void shared_families(struct lr_text *b, const struct lr_plugin *p)
 {
-	va_list ap;
-	int n;
+	const struct lr_config *cfg = p->cfg;
+	enum lr_role *roles = calloc(cfg->n_inst + 1, sizeof(*roles));
+	uint64_t (*transitions)[LR_RESULT__COUNT] = calloc(cfg->n_inst + 1, sizeof(*transitions));
+	uint64_t *changed = calloc(cfg->n_inst + 1, sizeof(*changed));
 
-	for (int round = 0; round < 2 && !b->oom; round++) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
+	if (roles && transitions && changed) {
+		for (size_t i = 0; i < cfg->n_inst; i++) {
+			roles[i] = p->views[i].role;
+			memcpy(transitions[i], p->views[i].transitions, sizeof(transitions[i]));
+			changed[i] = p->views[i].changed_wall_us;
 		}
-		if (b->s && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 4096);
-
-		while (cap <= b->len + (size_t)n)
-			cap *= 2;
-		char *ns = realloc(b->s, cap);
-
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
+		lr_metrics_roles(b, cfg, roles);
+		lr_metrics_transitions(b, cfg, (const uint64_t (*)[LR_RESULT__COUNT])transitions, changed);
+	} else {
+		b->oom = true;
 	}
-}
-
-/* A label value: backslash, double quote and newline escaped (exposition format). */
-static const char *label(const char *s, char *out, size_t len)
-{
-	size_t k = 0;
-
-	for (; *s && k + 3 < len; s++) {
-		if (*s == '\\' || *s == '"')
-			out[k++] = '\\', out[k++] = *s;
-		else if (*s == '\n')
-			out[k++] = '\\', out[k++] = 'n';
-		else
-			out[k++] = *s;
-	}
-	out[k] = '\0';
-	return out;
-}
-
-static void head(struct buf *b, const char *name, const char *type, const char *help)
-{
-	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	free(roles);
+	free(transitions);
+	free(changed);
 }
 
 /* The textfile without the spool's depths (the writer counts them). Long on purpose: one flat
  * list of the metric families, in the order the file shows them; split, it would hide that. */
 static char *render(struct lr_plugin *p)
 {
-	static const enum lr_role roles[] = { LR_ROLE_DIRECTOR, LR_ROLE_REAL_SERVER, LR_ROLE_NONE, LR_ROLE_UNKNOWN };
 	static const char *const kinds[LR_LINE__COUNT] = { "state", "priority", "checker", "bad", "ignored" };
 	const struct lr_config *cfg = p->cfg;
-	struct buf b = { 0 };
+	struct lr_text b = { 0 };
 	char l[2 * LR_MAX_NAME + 4];
 
-	head(&b, "lvsrole_instance_role", "gauge", "1 for the role the instance holds on this host.");
+	shared_families(&b, p);
+	lr_metric_head(&b, "lvsrole_drift_total", "counter", "Times the host was found not matching the recorded role.");
 	for (size_t i = 0; i < cfg->n_inst; i++)
-		for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++)
-			put(&b, "lvsrole_instance_role{instance=\"%s\",scope=\"%s\",role=\"%s\"} %d\n",
-			    label(cfg->inst[i].name, l, sizeof(l)), lr_scope_name(cfg->inst[i].scope),
-			    lr_role_name(roles[r]), p->views[i].role == roles[r]);
-	head(&b, "lvsrole_transitions_total", "counter", "Transitions reported by keepalived, by result.");
-	for (size_t i = 0; i < cfg->n_inst; i++)
-		for (int r = 0; r < LR_RESULT__COUNT; r++)
-			if (r != LR_RESULT_DETECTED)
-				put(&b, "lvsrole_transitions_total{instance=\"%s\",result=\"%s\"} %" PRIu64 "\n",
-				    label(cfg->inst[i].name, l, sizeof(l)), lr_result_name(r), p->views[i].transitions[r]);
-	head(&b, "lvsrole_last_transition_timestamp_seconds", "gauge", "When the last transition arrived from keepalived (0: none yet).");
-	for (size_t i = 0; i < cfg->n_inst; i++)
-		put(&b, "lvsrole_last_transition_timestamp_seconds{instance=\"%s\"} %" PRIu64 ".%06" PRIu64 "\n",
-		    label(cfg->inst[i].name, l, sizeof(l)), p->views[i].changed_wall_us / 1000000u,
-		    p->views[i].changed_wall_us % 1000000u);
-	head(&b, "lvsrole_drift_total", "counter", "Times the host was found not matching the recorded role.");
-	for (size_t i = 0; i < cfg->n_inst; i++)
-		put(&b, "lvsrole_drift_total{instance=\"%s\"} %" PRIu64 "\n", label(cfg->inst[i].name, l, sizeof(l)),
+		lr_text_put(&b, "lvsrole_drift_total{iname=\"%s\"} %" PRIu64 "\n", lr_metric_label(cfg->inst[i].name, l, sizeof(l)),
 		    p->views[i].drifts);
-	head(&b, "lvsrole_drift_repairs_total", "counter", "Drifts repaired successfully.");
+	lr_metric_head(&b, "lvsrole_drift_repairs_total", "counter", "Drifts repaired successfully.");
 	for (size_t i = 0; i < cfg->n_inst; i++)
-		put(&b, "lvsrole_drift_repairs_total{instance=\"%s\"} %" PRIu64 "\n",
-		    label(cfg->inst[i].name, l, sizeof(l)), p->views[i].drift_repairs);
-	head(&b, "lvsrole_conflicts_total", "counter", "VIP conflicts (another MAC claiming a VIP this host directs).");
+		lr_text_put(&b, "lvsrole_drift_repairs_total{iname=\"%s\"} %" PRIu64 "\n",
+		    lr_metric_label(cfg->inst[i].name, l, sizeof(l)), p->views[i].drift_repairs);
+	lr_metric_head(&b, "lvsrole_conflicts_total", "counter", "VIP conflicts (another MAC claiming a VIP this host directs).");
 	for (size_t i = 0; i < cfg->n_inst; i++)
-		put(&b, "lvsrole_conflicts_total{instance=\"%s\"} %" PRIu64 "\n", label(cfg->inst[i].name, l, sizeof(l)),
+		lr_text_put(&b, "lvsrole_conflicts_total{iname=\"%s\"} %" PRIu64 "\n", lr_metric_label(cfg->inst[i].name, l, sizeof(l)),
 		    p->views[i].conflicts);
-	head(&b, "lvsrole_ipvs_loop_risk", "gauge", "IPVS services of the instance's VIPs that its loop guard does not cover (the two-box loop in the real-server role).");
+	lr_metric_head(&b, "lvsrole_ipvs_loop_risk", "gauge", "IPVS services of the instance's VIPs that its loop guard does not cover (the two-box loop in the real-server role).");
 	for (size_t i = 0; i < cfg->n_inst; i++)
-		put(&b, "lvsrole_ipvs_loop_risk{instance=\"%s\"} %u\n", label(cfg->inst[i].name, l, sizeof(l)),
+		lr_text_put(&b, "lvsrole_ipvs_loop_risk{iname=\"%s\"} %u\n", lr_metric_label(cfg->inst[i].name, l, sizeof(l)),
 		    p->views[i].loop_risks);
-	head(&b, "lvsrole_fifo_lines_total", "counter", "Lines read from keepalived's notify FIFO, by kind.");
+	lr_metric_head(&b, "lvsrole_fifo_lines_total", "counter", "Lines read from keepalived's notify FIFO, by kind.");
 	for (int k = 0; k < LR_LINE__COUNT; k++)
-		put(&b, "lvsrole_fifo_lines_total{kind=\"%s\"} %" PRIu64 "\n", kinds[k], p->lines_total[k]);
+		lr_text_put(&b, "lvsrole_fifo_lines_total{kind=\"%s\"} %" PRIu64 "\n", kinds[k], p->lines_total[k]);
 	if (cfg->n_endpoints) {
 		static const char *const names[] = { "lvsrole_webhook_deliveries_total", "lvsrole_webhook_failures_total" };
 		static const char *const helps[] = { "Reports delivered, by endpoint.", "Failed delivery attempts, by endpoint." };
 
 		for (int k = 0; k < 2; k++) {
-			head(&b, names[k], "counter", helps[k]);
+			lr_metric_head(&b, names[k], "counter", helps[k]);
 			for (size_t i = 0; i < cfg->n_endpoints; i++) {
 				uint64_t n[2] = { 0, 0 };
 
 				if (p->d)
 					lr_deliver_counts(p->d, i, &n[0], &n[1]);
-				put(&b, "%s{endpoint=\"%s\"} %" PRIu64 "\n", names[k], cfg->endpoints[i].name,
+				lr_text_put(&b, "%s{endpoint=\"%s\"} %" PRIu64 "\n", names[k], cfg->endpoints[i].name,
 				    p->carried[i][k] + n[k]);
 			}
 		}
-		head(&b, "lvsrole_reports_lost_total", "counter", "Reports that could not be written to the spool.");
-		put(&b, "lvsrole_reports_lost_total %" PRIu64 "\n", p->reports_lost);
-		head(&b, "lvsrole_reports_uncommitted", "gauge",
+		lr_metric_head(&b, "lvsrole_reports_lost_total", "counter", "Reports that could not be written to the spool.");
+		lr_text_put(&b, "lvsrole_reports_lost_total %" PRIu64 "\n", p->reports_lost);
+		lr_metric_head(&b, "lvsrole_reports_uncommitted", "gauge",
 		     "Reports waiting for the spool's commit lock (held by another process) to be committed.");
-		put(&b, "lvsrole_reports_uncommitted %zu\n", p->n_deferred);
+		lr_text_put(&b, "lvsrole_reports_uncommitted %zu\n", p->n_deferred);
 	}
-	head(&b, "lvsrole_plugin_start_time_seconds", "gauge", "When this lvsrole-plugin started.");
-	put(&b, "lvsrole_plugin_start_time_seconds %" PRIu64 "\n", p->started_wall_us / 1000000u);
-	head(&b, "lvsrole_plugin_config_last_reload_successful", "gauge",
+	lr_metric_head(&b, "lvsrole_plugin_start_time_seconds", "gauge", "When this lvsrole-plugin started.");
+	lr_text_put(&b, "lvsrole_plugin_start_time_seconds %" PRIu64 "\n", p->started_wall_us / 1000000u);
+	lr_metric_head(&b, "lvsrole_plugin_heartbeat_timestamp_seconds", "gauge",
+		       "When the plugin wrote this file (at least every 15 s): older means it died or hangs.");
+	lr_text_put(&b, "lvsrole_plugin_heartbeat_timestamp_seconds %" PRIu64 "\n", lr_wall_us() / 1000000u);
+	lr_metric_head(&b, "lvsrole_plugin_config_last_reload_successful", "gauge",
 	     "0 when the last SIGHUP kept the old configuration (the new file is broken), else 1.");
-	put(&b, "lvsrole_plugin_config_last_reload_successful %d\n", !p->reload_failed);
-	head(&b, "lvsrole_plugin_config_last_reload_success_timestamp_seconds", "gauge",
+	lr_text_put(&b, "lvsrole_plugin_config_last_reload_successful %d\n", !p->reload_failed);
+	lr_metric_head(&b, "lvsrole_plugin_config_last_reload_success_timestamp_seconds", "gauge",
 	     "When the configuration in use was loaded (at start or by SIGHUP).");
-	put(&b, "lvsrole_plugin_config_last_reload_success_timestamp_seconds %" PRIu64 ".%06" PRIu64 "\n",
+	lr_text_put(&b, "lvsrole_plugin_config_last_reload_success_timestamp_seconds %" PRIu64 ".%06" PRIu64 "\n",
 	    p->config_wall_us / 1000000u, p->config_wall_us % 1000000u);
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	return lr_text_take(&b);
 }
 
 char *lr_plugin_metrics_depths(const char *text, struct lr_spool *sp, const struct lr_writer_ep *eps, size_t n)
 {
-	struct buf b = { 0 };
+	struct lr_text b = { 0 };
+	const char *names[LR_MAX_ENDPOINTS];
 
-	put(&b, "%s", text);
-	if (sp && n)
-		head(&b, "lvsrole_spool_depth", "gauge", "Reports waiting for delivery (queue) and given up (dead), by endpoint.");
-	for (size_t i = 0; sp && i < n; i++)
-		for (int dead = 0; dead < 2; dead++) {
-			int k = lr_spool_count(sp, eps[i].name, dead);
-
-			put(&b, "lvsrole_spool_depth{endpoint=\"%s\",queue=\"%s\"} %d\n", eps[i].name,
-			    dead ? "dead" : "pending", k < 0 ? 0 : k);
-		}
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	for (size_t i = 0; i < n && i < LR_MAX_ENDPOINTS; i++)
+		names[i] = eps[i].name;
+	lr_text_put(&b, "%s", text);
+	if (sp)
+		lr_metrics_spool_depths(&b, sp, names, n < LR_MAX_ENDPOINTS ? n : LR_MAX_ENDPOINTS);
+	return lr_text_take(&b);
 }
 
 /* plugin.json: is a plugin running, since when, reading what, and what it saw last. */
@@ -251,8 +189,8 @@ static struct lr_writer_job *job_new(struct lr_plugin *p)
 		ep->max_events = cfg->endpoints[i].max_events;
 		ep->max_bytes = cfg->endpoints[i].max_bytes;
 	}
-	if (cfg->plugin.metrics_file &&
-	    (!(job->metrics_path = strdup(cfg->plugin.metrics_file)) || !(job->metrics = render(p))))
+	if (cfg->metrics_file &&
+	    (!(job->metrics_path = strdup(cfg->metrics_file)) || !(job->metrics = render(p))))
 		goto oom;
 	return job;
 oom:

@@ -17,6 +17,8 @@ PKGS=(
 	clang libclang-rt-14-dev libcap2-bin passwd valgrind strace
 	# the IPVS tier: Debian's kernel (IPVS as modules) under QEMU, and ipvsadm to look
 	qemu-system-x86 linux-image-amd64 busybox-static ipvsadm
+	# the Debian package (tests/deb/check), and promtool for the metrics and alerting rules
+	git debhelper lintian prometheus
 )
 missing=()
 for p in "${PKGS[@]}"; do

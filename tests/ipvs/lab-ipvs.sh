@@ -115,7 +115,7 @@ loop_risk_reports() {
 	rq r '" ".join(x["B"]["data"]["services"] for x in R if x["path"] == "/'"$1"'" and x["B"]["type"] == "lvsrole.ipvs_loop_risk")'
 }
 # loop_risk_metric LB: lvsrole_ipvs_loop_risk of VI_1 in LB's metrics file
-loop_risk_metric() { metric "$TMP/$1/lvsrole.prom" 'lvsrole_ipvs_loop_risk{instance="VI_1"}'; }
+loop_risk_metric() { metric "$TMP/$1/lvsrole.prom" 'lvsrole_ipvs_loop_risk{iname="VI_1"}'; }
 
 # conns N [VIP [TIMEOUT]]: N connections from the client to VIP:LAB_PORT, one after the
 # other, each as a line "SOURCE-PORT ANSWERED-BY" ("SOURCE-PORT fail": not answered within

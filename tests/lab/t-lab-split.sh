@@ -39,7 +39,7 @@ assert_eq "each plugin reported lvsrole.conflict for $VIP4 naming the other's MA
 echo "# $(rq r '"; ".join("%s: %s %s own %s foreign %s seen as %s" % (x["path"][1:], x["B"]["data"]["result"], x["B"]["data"]["vip"], x["B"]["data"]["own_mac"], x["B"]["data"]["foreign_mac"], x["B"]["data"]["seen_as"]) for x in R if x["B"]["type"] == "lvsrole.conflict")')"
 # the metrics file is written before the report is spooled; still awaited, as any file the
 # plugin rewrites
-counted() { grep -q '^lvsrole_conflicts_total{instance="VI_1"} [1-9]' "$TMP/lb1/lvsrole.prom" && echo yes; }
+counted() { grep -q '^lvsrole_conflicts_total{iname="VI_1"} [1-9]' "$TMP/lb1/lvsrole.prom" && echo yes; }
 await "the conflict counted in lb1's metrics" yes counted
 
 # the mend: lb2 takes lb1's model (keepalived owns the VIPs on both)

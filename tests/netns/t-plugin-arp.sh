@@ -60,7 +60,7 @@ assert_eq "IPv6: the same number of unsolicited NAs" "$n" "$(count_before s1 "$t
 assert_eq "takeover: probed before and after (sender 0.0.0.0)" 2 "$(count_before s1 "$t2" "$probe")"
 assert_eq "after leaving the role (VIP on lo): no announcement, no probe, no NA in 2 s" "0 0 0" \
 	"$(count_after s1 "$t2" "$garp") $(count_after s1 "$t2" "$probe") $(count_after s1 "$t2" "$na")"
-assert_eq "no conflict on a clean takeover" 0 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
+assert_eq "no conflict on a clean takeover" 0 "$(metric "$M" 'lvsrole_conflicts_total{iname="VI_1"}')"
 
 # --- the director's NIC goes down and comes back: the announce schedule again (neighbours may
 # have forgotten the VIP; what was sent meanwhile failed). Without the refresh, nothing else
@@ -91,7 +91,7 @@ wait_for on_lo
 # --- another host holds the VIP and stays quiet: the takeover probes find it ---
 nsx "$OTHER" ip addr add 10.9.0.50/24 dev eth0
 send 'INSTANCE "VI_1" MASTER 100'
-took=$(until_true grep -q 'lvsrole_conflicts_total{instance="VI_1"} 1' "$M")
+took=$(until_true grep -q 'lvsrole_conflicts_total{iname="VI_1"} 1' "$M")
 assert_match "conflict found by the takeover probes (took $took)" "ms$" "$took"
 assert_match "the log names both MACs" "VI_1: VIP CONFLICT: 10\.9\.0\.50 on eth0 is claimed by $MAC_O \(ARP reply\) while this host \($MAC_A\) is director" \
 	"$(cat "$TMP/plugin.out")"

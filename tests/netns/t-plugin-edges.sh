@@ -39,7 +39,7 @@ RETRY='"retry_base_ms": 100, "retry_max_ms": 1000,'
 pconf "$ST" "$RETRY"
 send() { printf '%s\n' "$@" | python3 "$FIFOW" "$F" >/dev/null; }
 last() { rq r 'R[-1]["B"]["data"]["name"] + " " + str(R[-1]["B"]["data"].get("state")) + " " + R[-1]["B"]["data"]["result"]'; }
-role_metric() { metric "$M" "lvsrole_instance_role{instance=\"$1\",scope=\"instance\",role=\"$2\"}"; }
+role_metric() { metric "$M" "lvsrole_instance_role{iname=\"$1\",scope=\"instance\",role=\"$2\"}"; }
 roles_of() { echo "$(role_metric "$1" director) $(role_metric "$1" real-server)"; }
 
 plugin_start "$A" "$C" "$F"
@@ -90,7 +90,7 @@ nsx "$OTHER" ip addr add 10.9.0.50/24 dev eth0
 nsx "$OTHER" arping -q -U -c 2 -I eth0 10.9.0.50
 observe 0.8 # a conflict's confirmation probe goes out 100 ms after the claim
 nsx "$OTHER" ip addr del 10.9.0.50/24 dev eth0
-assert_eq "no conflict reported for a VIP this host no longer directs" 0 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
+assert_eq "no conflict reported for a VIP this host no longer directs" 0 "$(metric "$M" 'lvsrole_conflicts_total{iname="VI_1"}')"
 await "the plugin's view follows the state file" "0 1" roles_of VI_1
 
 # --- a busy commit lock (another process commits): the switch goes on, and no report is

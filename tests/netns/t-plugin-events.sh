@@ -65,7 +65,7 @@ observe 0.5 # the probe window is 200 ms
 assert_eq "no conflict after a clean takeover (probes unanswered)" 0 "$(ntypes conflict)"
 deliveries() { echo "$(metric "$M" 'lvsrole_webhook_deliveries_total{endpoint="ops"}') $(metric "$M" 'lvsrole_webhook_failures_total{endpoint="ops"}') $(metric "$M" 'lvsrole_spool_depth{endpoint="ops",queue="pending"}') $(metric "$M" 'lvsrole_spool_depth{endpoint="ops",queue="dead"}')"; }
 await "metrics: 5 delivered, 0 failed, spool empty" "5 0 0 0" deliveries
-roles_now() { echo "$(metric "$M" 'lvsrole_instance_role{instance="VI_1",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_1",scope="instance",role="real-server"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="real-server"}')"; }
+roles_now() { echo "$(metric "$M" 'lvsrole_instance_role{iname="VI_1",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{iname="VI_1",scope="instance",role="real-server"}') $(metric "$M" 'lvsrole_instance_role{iname="VI_2",scope="instance",role="director"}') $(metric "$M" 'lvsrole_instance_role{iname="VI_2",scope="instance",role="real-server"}')"; }
 await "metrics: roles, one-hot" "1 0 0 1" roles_now
 assert_eq "metrics file: world-readable for node_exporter, replaced atomically (no temp left)" "644 0" \
 	"$(stat -c %a "$M") $(find "$(dirname "$M")" -maxdepth 1 -name '.*tmp' | wc -l)"
@@ -89,9 +89,9 @@ assert_eq "conflict reported (received) within two seconds of the gratuitous ARP
 assert_eq "conflict: VIP, both MACs, how it was seen" "VI_1 10.9.0.50 eth0 $MAC_A $MAC_C detected director" \
 	"$(rq r '" ".join(str([x for x in R if x["B"]["type"] == "lvsrole.conflict"][0]["B"]["data"][k]) for k in ("name", "vip", "interface", "own_mac", "foreign_mac", "result", "role"))')"
 # the metrics file was written before the report was spooled (the receiver has it): one read
-assert_eq "conflict counted" 1 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
+assert_eq "conflict counted" 1 "$(metric "$M" 'lvsrole_conflicts_total{iname="VI_1"}')"
 observe 0.5 # for a second count (the arping's ARP went out once)
-assert_eq "conflict counted once" 1 "$(metric "$M" 'lvsrole_conflicts_total{instance="VI_1"}')"
+assert_eq "conflict counted once" 1 "$(metric "$M" 'lvsrole_conflicts_total{iname="VI_1"}')"
 nsx "$OTHER" ip addr del 10.9.0.50/24 dev eth0
 
 # --- a handover: the old director still answers the new one's probe, then drops the VIP before
@@ -186,7 +186,7 @@ send 'INSTANCE "VI_2" MASTER 100'
 wait_rx r $((n + 1))
 # the receiver has it: one read of the metrics file
 assert_eq "delivered once the metrics file counted it (the transition, the line, the role)" "1 1 1" \
-	"$(metric "$M" 'lvsrole_transitions_total{instance="VI_2",result="ok"}') $(metric "$M" 'lvsrole_fifo_lines_total{kind="state"}') $(metric "$M" 'lvsrole_instance_role{instance="VI_2",scope="instance",role="director"}')"
+	"$(metric "$M" 'lvsrole_transitions_total{iname="VI_2",result="ok"}') $(metric "$M" 'lvsrole_fifo_lines_total{kind="state"}') $(metric "$M" 'lvsrole_instance_role{iname="VI_2",scope="instance",role="director"}')"
 assert_eq "then delivered" "VI_2 MASTER" "$(rq r 'R[-1]["B"]["data"]["name"] + " " + R[-1]["B"]["data"]["state"]')"
 # ... and at a stop, with the writer still held: the STOP lines' reports are delivered by the
 # process the plugin hands the delivery to as it leaves

@@ -44,7 +44,7 @@ flip
 assert_eq "a switch under umask 000: exit 0" 0 $?
 modes() { (cd "$1" && find . -printf '%M %p\n' | LC_ALL=C sort -k2); }
 assert_eq "the state directory: 0700, its files 0600" \
-	"drwx------ . -rw------- ./arrivals.json -rw------- ./arrivals.lock -rw------- ./lock -rw------- ./state.json" \
+	"drwx------ . -rw------- ./arrivals.json -rw------- ./arrivals.lock -rw------- ./lock -rw------- ./metrics.json -rw------- ./metrics.lock -rw------- ./state.json" \
 	"$(modes "$ST" | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "the spool: directories 0700, files 0600" "" "$(modes "$SP" | grep -vE '^(drwx------|-rw-------) ')"
 
@@ -73,6 +73,8 @@ plant "$ST/state.json" "$V" "state.json"
 plant "$ST/arrivals.json" "$V" "arrivals.json" "arrivals.json"
 plant "$ST/lock" "$V" "the lock" "/lock"
 plant "$ST/arrivals.lock" "$V" "the arrivals lock" "arrivals.lock"
+plant "$ST/metrics.json" "$V" "metrics.json (lvsrole-notify's counts)"
+plant "$ST/metrics.lock" "$V" "metrics.lock" "metrics.lock"
 plant "$SP/seq" "$V" "the spool's seq"
 plant "$SP/commit.lock" "$V" "the spool's commit lock"
 plant "$SP/tmp" "$VD" "the spool's tmp/" "NOT spooled in $SP"
@@ -80,7 +82,15 @@ plant "$SP/q/ep" "$VD" "the spool's queue q/ep" "NOT spooled in $SP"
 assert_eq "the spool's queue still holds every report (none lost to a link)" "$(cat "$SP/seq")" \
 	"$(spq "$NS" "$C" "max([e['seq'] for e in S['endpoints']['ep']['queue']] or [0])")"
 
-# the metrics file: written by the plugin through a temporary file renamed over it
+# the metrics file: written by lvsrole-notify (no plugin runs) and by the plugin, each
+# through a temporary file renamed over it
+rm -f "$MD/lvsrole.prom"
+ln -s "$V" "$MD/lvsrole.prom"
+flip
+assert_eq "metrics file planted as a symlink, lvsrole-notify's switch: not followed" "$VICTIM" "$(victim)"
+assert_eq "metrics file: replaced by lvsrole-notify's own, mode 0644 under umask 000" "-rw-r--r--" \
+	"$(stat -c %A "$MD/lvsrole.prom")"
+rm -f "$MD/lvsrole.prom"
 ln -s "$V" "$MD/lvsrole.prom"
 F=$TMP/fifo
 umask 000

@@ -42,7 +42,7 @@
 #define D60 D10 D10 D10 D10 D10 D10
 #define UNICAST "not a unicast address usable as a VIP"
 #define IFNAME "not a valid interface name (1 to 15 characters, no '/', ':' or spaces)"
-#define KNOWN_TOP "unknown key (known: state_dir, arp_sysctl, announce, instances, groups, webhooks, plugin)"
+#define KNOWN_TOP "unknown key (known: state_dir, arp_sysctl, announce, instances, groups, webhooks, metrics_file, plugin)"
 /* Webhook settings starting on line 3; one endpoint "x" whose settings start on line 4. */
 #define WH(body) TOP("\"webhooks\": {\n" body "\n},\n")
 #define EP(body) WH("\"endpoints\": {\"x\": {\n" body "\n}}")
@@ -474,6 +474,12 @@ static struct conf_case conf_cases[] = {
 	  "plugin.metrics_file", "normalised absolute path" },
 	{ "plugin: unknown key", TOP("\"plugin\": {\"fifo\": \"/run/x\"},\n"), 0, 2, "plugin.fifo",
 	  "unknown key" },
+	{ "metrics_file at the top", TOP("\"metrics_file\": \"/var/lib/node_exporter/lvsrole.prom\",\n"), 0, 0, NULL,
+	  NULL },
+	{ "metrics_file relative", TOP("\"metrics_file\": \"lvsrole.prom\",\n"), 0, 2, "metrics_file",
+	  "normalised absolute path" },
+	{ "metrics_file and plugin.metrics_file", TOP("\"metrics_file\": \"/a.prom\",\n"
+	  "\"plugin\": {\"metrics_file\": \"/a.prom\"},\n"), 0, 3, "plugin.metrics_file", "are one setting" },
 	{ "comment-like text in a string",
 	  "{\n\"state_dir\": \"/run/x/*\",\n"
 	  "\"instances\": {\"VI_1\": {\"nic\": \"eth0\",\n\"vips\": [\"10.0.0.50\"]}}}",
